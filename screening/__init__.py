@@ -1,0 +1,28 @@
+"""screening: score psychological screening scales for whole student populations and sort
+every student into a risk tier, with the reason for each decision.
+
+Screening, not diagnosis: every result here is a prompt for a trained adult to
+follow up, never a clinical judgement.
+"""
+
+from . import columns
+from ._version import __version__
+from .catalog import Scale, list_scales, load_scale
+from .errors import Issue, ResponseError, RuleError, ScreeningError, SpecError
+from .scoring import empty_output, output_schema, score
+
+__all__ = [
+    "__version__",
+    "columns",
+    "Scale",
+    "list_scales",
+    "load_scale",
+    "score",
+    "output_schema",
+    "empty_output",
+    "Issue",
+    "ScreeningError",
+    "SpecError",
+    "ResponseError",
+    "RuleError",
+]

@@ -1,0 +1,82 @@
+"""Output column names and status values: the public contract, defined in one place.
+
+Every module that writes or reads a scored column takes its name from here.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "STATUS_VALUES",
+    "score_col",
+    "band_col",
+    "t_col",
+    "pct_col",
+    "status_col",
+    "critical_col",
+    "validity_col",
+    "n_missing_col",
+    "n_invalid_col",
+    "item_col",
+    "item_input_col",
+]
+
+#: Per-scale status, from best to worst. ``invalid``: a validity check fired
+#: (e.g. a lie score over threshold) or a response-quality check failed;
+#: ``insufficient``: too many items missing to score; ``prorated``: scored
+#: with some items missing, as the scale's missing rule allows.
+STATUS_VALUES: tuple[str, ...] = ("complete", "prorated", "insufficient", "invalid")
+
+
+def score_col(scale: str, score: str) -> str:
+    """``phq9.total``: the score (float; NaN when it cannot be scored)."""
+    return f"{scale}.{score}"
+
+
+def band_col(scale: str, score: str) -> str:
+    """``phq9.total.band``: the band id (categorical)."""
+    return f"{scale}.{score}.band"
+
+
+def t_col(scale: str, score: str) -> str:
+    """``scl90.total.t``: T-score from the scale's norm table."""
+    return f"{scale}.{score}.t"
+
+
+def pct_col(scale: str, score: str) -> str:
+    """``scl90.total.pct``: percentile from the scale's norm table."""
+    return f"{scale}.{score}.pct"
+
+
+def status_col(scale: str) -> str:
+    """``phq9.status``: one of :data:`STATUS_VALUES`."""
+    return f"{scale}.status"
+
+
+def critical_col(scale: str, critical: str | None = None) -> str:
+    """``phq9.critical`` (any critical item fired) or ``phq9.critical.item9`` (one of them)."""
+    return f"{scale}.critical" if critical is None else f"{scale}.critical.{critical}"
+
+
+def validity_col(scale: str, check: str) -> str:
+    """``mht.validity.lie``: True where the validity check fired."""
+    return f"{scale}.validity.{check}"
+
+
+def n_missing_col(scale: str) -> str:
+    """``phq9.n_missing``: number of the scale's items left unanswered."""
+    return f"{scale}.n_missing"
+
+
+def n_invalid_col(scale: str) -> str:
+    """``phq9.n_invalid``: number of invalid responses set missing (``on_invalid="missing"``)."""
+    return f"{scale}.n_invalid"
+
+
+def item_col(scale: str, item: str) -> str:
+    """``phq9.item9``: an item's response value in the output (``keep_items=True``)."""
+    return f"{scale}.item{item}"
+
+
+def item_input_col(scale: str, item: str) -> str:
+    """``phq9_9``: the default input column of an item."""
+    return f"{scale}_{item}"

@@ -1,0 +1,87 @@
+"""Turn input columns into float arrays of option values, column by column (never row by row).
+
+Three input forms are understood, chosen explicitly by the caller:
+
+- ``value``: the option values themselves (``0..3`` for PHQ-9);
+- ``index``: 1-based option positions, as survey tools export (``1..4``);
+- ``label``: option labels in Chinese or English (or a declared alias).
+
+Blank cells and NaN are unanswered. Anything else that does not parse is
+reported, never guessed: out-of-range values are checked later, chunk by
+chunk, in :mod:`screening.engine.score`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from .compile import CompiledScale, normalise_label
+
+__all__ = ["ParsedColumn", "parse_column"]
+
+
+@dataclass
+class ParsedColumn:
+    """One item column as option values; ``bad`` marks cells that could not be read (or None)."""
+
+    values: npt.NDArray[np.float64]
+    bad: npt.NDArray[np.bool_] | None
+    checked: bool  # True when values are already known to be valid option values
+
+
+def _is_blank(s: pd.Series) -> npt.NDArray[np.bool_]:
+    isna = s.isna().to_numpy()
+    as_str = s.astype("string")
+    blank = as_str.str.strip().eq("").fillna(False).to_numpy(dtype=bool)
+    return np.asarray(isna | blank, dtype=bool)
+
+
+def _numeric(s: pd.Series) -> ParsedColumn:
+    """A column as floats; text that is not a number is marked bad (never coerced to a value)."""
+    dtype = s.dtype
+    if pd.api.types.is_bool_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
+        return ParsedColumn(s.to_numpy(dtype=np.float64, na_value=np.nan), None, False)
+    if pd.api.types.is_numeric_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
+        arr = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        inf = np.isinf(arr)
+        return ParsedColumn(arr, inf if inf.any() else None, False)
+    blank = _is_blank(s)
+    num = pd.to_numeric(s.astype("string").str.strip(), errors="coerce")
+    arr = num.to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = np.isnan(arr) & ~blank
+    bad |= np.isinf(arr)
+    arr[bad] = np.nan
+    arr[blank] = np.nan
+    return ParsedColumn(arr, bad if bad.any() else None, False)
+
+
+def parse_column(s: pd.Series, k: int, cs: CompiledScale, response_format: str) -> ParsedColumn:
+    """Read item ``k`` of ``cs`` from column ``s`` in the given ``response_format``."""
+    if response_format == "value":
+        return _numeric(s)
+    if response_format == "index":
+        parsed = _numeric(s)
+        idx = parsed.values
+        opts = cs.option_values[k]
+        ok = (idx >= 1) & (idx <= len(opts)) & (idx == np.floor(idx))
+        answered = ~np.isnan(idx)
+        bad = answered & ~ok
+        if parsed.bad is not None:
+            bad |= parsed.bad
+        pos = np.where(ok, idx, 1).astype(np.intp) - 1
+        values = np.where(ok, opts[pos], np.nan)
+        return ParsedColumn(values, bad if bad.any() else None, True)
+    # labels: match normalised text against the option set (and its aliases)
+    blank = _is_blank(s)
+    lookup = cs.label_maps[k]
+    text = s.astype("string")
+    uniques, codes = np.unique(text.fillna("").to_numpy(dtype=object).astype(str), return_inverse=True)
+    mapped = np.array([lookup.get(normalise_label(u), np.nan) for u in uniques], dtype=float)
+    values = mapped[codes.ravel()]
+    bad = np.isnan(values) & ~blank
+    values[blank] = np.nan
+    return ParsedColumn(values, bad if bad.any() else None, True)

@@ -1,0 +1,64 @@
+"""Reading YAML files safely: the safe loader only, duplicate keys are errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import Issue
+
+__all__ = ["read_yaml"]
+
+
+class _StrictSafeLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses duplicate keys instead of keeping the last one."""
+
+
+def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (first at line {seen[key] + 1})", key_node.start_mark
+            )
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)  # type: ignore[no-untyped-call,no-any-return]
+
+
+_StrictSafeLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)  # type: ignore[arg-type]
+
+
+def read_yaml(source: str | Path, *, text: str | None = None) -> tuple[Any, list[Issue]]:
+    """Parse a YAML file (or ``text`` labelled ``source``) with the safe loader.
+
+    Returns the data and a list of issues (empty when the file parsed).
+    """
+    name = str(source)
+    if text is None:
+        try:
+            raw = Path(source).read_bytes()
+        except OSError as exc:
+            return None, [Issue("file_unreadable", f"cannot read the file: {exc.strerror}", file=name)]
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            return None, [
+                Issue("bad_encoding", f"the file is not UTF-8 (byte {exc.start})", file=name, hint="save it as UTF-8")
+            ]
+    try:
+        data = yaml.load(text, Loader=_StrictSafeLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        return None, [Issue("yaml_syntax", f"YAML syntax error: {problem}", file=name, path=where)]
+    if data is None:
+        return None, [Issue("empty_file", "the file is empty", file=name)]
+    if not isinstance(data, dict):
+        return None, [
+            Issue("not_a_mapping", f"the file must hold a mapping of keys, not a {type(data).__name__}", file=name)
+        ]
+    return data, []

@@ -1,0 +1,264 @@
+"""``score()``: one table of responses in, one table of scores out (same index, same order)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from . import columns as C
+from ._params import InvalidParameterError, check_choice
+from .catalog import Scale, load_scale
+from .engine.norms import apply_norms, group_key
+from .engine.responses import parse_column
+from .engine.score import Plan, bad_value_issues, run_kernel, to_frame
+from .errors import Issue, ResponseError, did_you_mean
+
+__all__ = ["score", "output_schema", "empty_output"]
+
+ResponseFormat = Literal["value", "index", "label"]
+OnInvalid = Literal["raise", "missing"]
+ScaleLike = str | Path | Scale | Mapping[str, Any]
+
+DEFAULT_CHUNK = 8192
+
+
+def _resolve_columns(
+    sc: Scale, columns: Mapping[str, str] | None, prefix: str | None
+) -> list[str]:
+    items = sc.items
+    mapping = dict(columns or {})
+    unknown = [k for k in mapping if str(k) not in items]
+    if unknown:
+        raise InvalidParameterError(
+            f"The 'columns' parameter of score names items {unknown} that {sc.id} does not have"
+            + (f" ({did_you_mean(str(unknown[0]), items)})" if did_you_mean(str(unknown[0]), items) else "")
+            + f". Items are {items}."
+        )
+    mapping = {str(k): v for k, v in mapping.items()}
+    base = sc.input_columns(prefix)
+    return [mapping.get(i, base[k]) for k, i in enumerate(items)]
+
+
+def _band_plan(sc: Scale, bands: str | Mapping[str, str] | None) -> dict[str, str]:
+    cs = sc.compiled
+    plan = dict(cs.default_bands)
+    if bands is None:
+        return plan
+    if isinstance(bands, str):
+        hits = [sid for sid, sets in cs.bands.items() if bands in sets]
+        if not hits:
+            names = sorted({n for sets in cs.bands.values() for n in sets})
+            raise InvalidParameterError(
+                f"The 'bands' parameter of score must name a band set of {sc.id} ({names}). Got {bands!r} instead."
+            )
+        for sid in hits:
+            plan[sid] = bands
+        return plan
+    for sid, name in bands.items():
+        if sid not in cs.bands or name not in cs.bands[sid]:
+            options = {k: sorted(v) for k, v in cs.bands.items()}
+            raise InvalidParameterError(
+                f"The 'bands' parameter of score must map score ids to their band sets {options}. Got {{{sid!r}: {name!r}}} instead."
+            )
+        plan[sid] = name
+    return plan
+
+
+def _norm_plan(sc: Scale, norms: str | None) -> str | None:
+    spec_norms = sc.spec.norms
+    if norms is None:
+        return None
+    if norms == "default":
+        return spec_norms.default if spec_norms is not None else None
+    if spec_norms is None or norms not in spec_norms.sets:
+        names = sorted(spec_norms.sets) if spec_norms is not None else []
+        raise InvalidParameterError(
+            f"The 'norms' parameter of score must be None, 'default' or a norm set of {sc.id} ({names}). Got {norms!r} instead."
+        )
+    return norms
+
+
+def score(
+    responses: pd.DataFrame,
+    scale: ScaleLike | Sequence[ScaleLike],
+    *,
+    columns: Mapping[str, str] | None = None,
+    prefix: str | None = None,
+    response_format: ResponseFormat = "value",
+    on_invalid: OnInvalid = "raise",
+    bands: str | Mapping[str, str] | None = None,
+    norms: str | None = "default",
+    norm_columns: Mapping[str, str] | None = None,
+    keep_items: bool = False,
+    chunk_size: int = DEFAULT_CHUNK,
+    n_jobs: int = 1,
+) -> pd.DataFrame:
+    """Score one scale (or several) for every row of ``responses``.
+
+    Parameters
+    ----------
+    responses : DataFrame
+        One row per student. Item ``k`` of scale ``s`` is read from column
+        ``f"{s}_{k}"`` unless ``columns`` or ``prefix`` say otherwise. Never modified.
+    scale : str, path, Scale, or a list of them
+        Built-in id (``"phq9"``), a YAML file, or a loaded :class:`Scale`.
+        With a list, the outputs of each scale are placed side by side.
+    columns : mapping, optional
+        Item id → input column, for items whose column is not the default.
+    prefix : str, optional
+        Input columns are ``f"{prefix}{item}"`` (e.g. ``"Q"`` for ``Q1…Q9``).
+    response_format : {"value", "index", "label"}
+        ``value``: cells hold option values (PHQ-9: 0–3). ``index``: 1-based
+        option positions, as 问卷星 "按选项序号" and most survey tools export.
+        ``label``: option labels (Chinese or English or a declared alias).
+    on_invalid : {"raise", "missing"}
+        A cell that is not an option of its item is never clipped or coerced.
+        ``raise`` (default): raise :class:`ResponseError` listing every column,
+        its first row positions and the count. ``missing``: treat such cells as
+        unanswered and count them per row in ``{scale}.n_invalid``.
+    bands : str or mapping, optional
+        Band set to use instead of each score's default: a set name for every
+        score that has it, or ``{score_id: set_name}``.
+    norms : str or None
+        ``"default"`` applies the scale's default norm set if it has one; a
+        set name applies that one; ``None`` skips norms. Norm group variables
+        are read from columns of the same name unless ``norm_columns`` maps them.
+    keep_items : bool
+        Add each item's response value as ``{scale}.item{k}`` (used by rule
+        conditions such as ``phq9.item9 >= 1``).
+    chunk_size, n_jobs : int
+        Rows per chunk, and threads to score chunks on. Results do not depend on either.
+
+    Returns
+    -------
+    DataFrame
+        Same index and row order as ``responses``. Columns, per scale (see
+        :mod:`screening.columns`): ``{s}.{score}`` (float), ``{s}.{score}.band``
+        (categorical), ``{s}.{score}.t`` / ``.pct`` when norms apply,
+        ``{s}.status``, ``{s}.n_missing``, ``{s}.n_invalid``, ``{s}.critical``,
+        ``{s}.critical.{id}`` (nullable boolean, NA when the item is
+        unanswered), ``{s}.validity.{id}``.
+
+    Examples
+    --------
+    >>> import pandas as pd, screening as sc
+    >>> df = pd.DataFrame({f"phq9_{k}": [1] for k in range(1, 10)})
+    >>> out = sc.score(df, "phq9")
+    >>> out[["phq9.total", "phq9.total.band", "phq9.critical"]].iloc[0].tolist()
+    [9.0, 'mild', True]
+    """
+    fname = "score"
+    if not isinstance(responses, pd.DataFrame):
+        raise InvalidParameterError(
+            f"The 'responses' parameter of score must be a pandas DataFrame. Got {type(responses).__name__} instead."
+        )
+    check_choice(fname, "response_format", response_format, ("value", "index", "label"))
+    check_choice(fname, "on_invalid", on_invalid, ("raise", "missing"))
+    if not isinstance(chunk_size, int) or chunk_size < 1:
+        raise InvalidParameterError(f"The 'chunk_size' parameter of score must be a positive int. Got {chunk_size!r} instead.")
+    if not isinstance(n_jobs, int) or n_jobs < 1:
+        raise InvalidParameterError(f"The 'n_jobs' parameter of score must be a positive int. Got {n_jobs!r} instead.")
+
+    if isinstance(scale, (list, tuple)):
+        if columns is not None or prefix is not None:
+            raise InvalidParameterError(
+                "The 'columns' and 'prefix' parameters of score apply to one scale; score several scales one by one to use them."
+            )
+        parts = [
+            score(responses, s, response_format=response_format, on_invalid=on_invalid, bands=None,
+                  norms=norms, norm_columns=norm_columns, keep_items=keep_items, chunk_size=chunk_size, n_jobs=n_jobs)
+            for s in scale
+        ]
+        return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=responses.index)
+
+    sc = load_scale(scale)  # type: ignore[arg-type]
+    input_cols = _resolve_columns(sc, columns, prefix)
+    band_plan = _band_plan(sc, bands)
+    norm_name = _norm_plan(sc, norms)
+
+    issues: list[Issue] = []
+    dup = responses.columns[responses.columns.duplicated()]
+    for col in sorted({str(c) for c in dup if c in input_cols}):
+        issues.append(Issue("duplicate_column", f"column appears {int((responses.columns == col).sum())} times", column=col,
+                            hint="rename or drop the extra copies; which one holds the answers cannot be guessed"))
+    present = set(map(str, responses.columns))
+    missing_cols = [c for c in input_cols if c not in present]
+    for c in missing_cols:
+        issues.append(Issue("missing_column", f"the responses have no column for an item of {sc.id}", column=c,
+                            hint=did_you_mean(c, present) or "pass columns={item: column} or prefix= to map items to your columns"))
+    norm_cols: list[str] = []
+    if norm_name is not None and sc.spec.norms is not None:
+        ns = sc.spec.norms.sets[norm_name]
+        rename = dict(norm_columns or {})
+        norm_cols = [rename.get(b, b) for b in ns.by]
+        for b, c in zip(ns.by, norm_cols):
+            if c not in present:
+                issues.append(Issue("missing_column", f"norm set {norm_name!r} groups by {b!r}, but there is no such column",
+                                    column=c, hint="pass norm_columns={'" + b + "': 'your column'} or norms=None"))
+    if issues:
+        raise ResponseError(issues, title=f"cannot score {sc.id}")
+
+    cs = sc.compiled
+    parsed = [parse_column(responses[c], k, cs, response_format) for k, c in enumerate(input_cols)]
+    plan = Plan(cs=cs, band_sets=band_plan, keep_items=keep_items, on_invalid=on_invalid)
+    out = run_kernel(plan, parsed, len(responses), chunk_size=chunk_size, n_jobs=n_jobs)
+    bad = bad_value_issues(plan, out, input_cols, response_format)
+    if bad and on_invalid == "raise":
+        raise ResponseError(bad, title=f"invalid responses for {sc.id}")
+
+    extra: dict[str, Any] | None = None
+    if norm_name is not None and sc.spec.norms is not None:
+        ns = sc.spec.norms.sets[norm_name]
+        gid = group_key([responses[c] for c in norm_cols], [g.match for g in ns.groups], ns.by, len(responses))
+        x = out.scores[cs.score_index(ns.score)]
+        t, pct = apply_norms(ns, x, gid)
+        unmatched = int(((gid < 0) & ~np.isnan(x)).sum())
+        if unmatched:
+            warnings.warn(
+                f"{unmatched} scored row(s) of {sc.id} match no group of norm set {norm_name!r}; their T-scores are NaN",
+                stacklevel=2,
+            )
+        extra = {C.t_col(sc.id, ns.score): t, C.pct_col(sc.id, ns.score): pct}
+    return to_frame(plan, out, responses.index, extra)
+
+
+def empty_output(
+    scale: ScaleLike,
+    *,
+    bands: str | Mapping[str, str] | None = None,
+    norms: str | None = "default",
+    norm_columns: Mapping[str, str] | None = None,
+    keep_items: bool = False,
+) -> pd.DataFrame:
+    """A zero-row frame with exactly the columns and dtypes ``score`` returns (e.g. Dask ``meta``)."""
+    sc = load_scale(scale)  # type: ignore[arg-type]
+    cols: dict[str, Any] = {c: pd.Series([], dtype="float64") for c in sc.input_columns()}
+    norm_name = _norm_plan(sc, norms)
+    if norm_name is not None and sc.spec.norms is not None:
+        rename = dict(norm_columns or {})
+        for b in sc.spec.norms.sets[norm_name].by:
+            cols[rename.get(b, b)] = pd.Series([], dtype="object")
+    return score(pd.DataFrame(cols), sc, bands=bands, norms=norms, norm_columns=norm_columns, keep_items=keep_items)
+
+
+def output_schema(
+    scale: ScaleLike,
+    *,
+    bands: str | Mapping[str, str] | None = None,
+    norms: str | None = "default",
+    norm_columns: Mapping[str, str] | None = None,
+    keep_items: bool = False,
+) -> dict[str, Any]:
+    """Column name → dtype of what ``score`` returns for these options, known before scoring.
+
+    Use it to declare the output of a partition-wise run: Dask
+    ``ddf.map_partitions(sc.score, scale, meta=sc.empty_output(scale))``,
+    Spark ``mapInPandas`` with a schema built from it.
+    """
+    frame = empty_output(scale, bands=bands, norms=norms, norm_columns=norm_columns, keep_items=keep_items)
+    return dict(frame.dtypes.items())
