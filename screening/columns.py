@@ -18,7 +18,14 @@ __all__ = [
     "n_invalid_col",
     "item_col",
     "item_input_col",
+    "quality_col",
+    "QUALITY_PREFIX",
 ]
+
+#: Response-quality flags given to ``score(quality=...)`` are named
+#: ``quality.{check}`` (about the whole response, e.g. ``quality.too_fast``) or
+#: ``{scale}.quality.{check}`` (about one scale, e.g. ``phq9.quality.longstring``).
+QUALITY_PREFIX = "quality."
 
 #: Per-scale status, from best to worst. ``invalid``: a validity check fired
 #: (e.g. a lie score over threshold) or a response-quality check failed;
@@ -80,3 +87,8 @@ def item_col(scale: str, item: str) -> str:
 def item_input_col(scale: str, item: str) -> str:
     """``phq9_9``: the default input column of an item."""
     return f"{scale}_{item}"
+
+
+def quality_col(scale: str | None, check: str) -> str:
+    """``quality.too_fast`` (whole response) or ``phq9.quality.longstring`` (one scale)."""
+    return f"quality.{check}" if scale is None else f"{scale}.quality.{check}"

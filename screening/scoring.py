@@ -95,6 +95,7 @@ def score(
     norms: str | None = "default",
     norm_columns: Mapping[str, str] | None = None,
     keep_items: bool = False,
+    quality: pd.DataFrame | None = None,
     chunk_size: int = DEFAULT_CHUNK,
     n_jobs: int = 1,
 ) -> pd.DataFrame:
@@ -131,6 +132,13 @@ def score(
     keep_items : bool
         Add each item's response value as ``{scale}.item{k}`` (used by rule
         conditions such as ``phq9.item9 >= 1``).
+    quality : DataFrame, optional
+        Response-quality flags (see :func:`screening.check_quality`): boolean
+        columns named ``quality.{check}`` (whole response) or
+        ``{scale}.quality.{check}`` (this scale), same index as ``responses``.
+        The flags that concern this scale are copied to the output as
+        ``{scale}.quality.{check}`` and make its status ``invalid`` where True
+        (scores are still computed, so a rule can send the student to re-screening).
     chunk_size, n_jobs : int
         Rows per chunk, and threads to score chunks on. Results do not depend on either.
 
@@ -171,7 +179,8 @@ def score(
             )
         parts = [
             score(responses, s, response_format=response_format, on_invalid=on_invalid, bands=None,
-                  norms=norms, norm_columns=norm_columns, keep_items=keep_items, chunk_size=chunk_size, n_jobs=n_jobs)
+                  norms=norms, norm_columns=norm_columns, keep_items=keep_items, quality=quality,
+                  chunk_size=chunk_size, n_jobs=n_jobs)
             for s in scale
         ]
         return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=responses.index)
@@ -224,7 +233,46 @@ def score(
                 stacklevel=2,
             )
         extra = {C.t_col(sc.id, ns.score): t, C.pct_col(sc.id, ns.score): pct}
-    return to_frame(plan, out, responses.index, extra)
+    flags = _quality_flags(sc.id, quality, responses.index)
+    for flag in flags.values():
+        out.status[flag] = C.STATUS_VALUES.index("invalid")
+    frame = to_frame(plan, out, responses.index, extra)
+    for name, flag in flags.items():
+        frame[name] = flag
+    return frame
+
+
+def _quality_flags(scale_id: str, quality: pd.DataFrame | None, index: pd.Index) -> dict[str, np.ndarray]:
+    """The quality flags that concern one scale, as ``{scale}.quality.{check}`` → bool array."""
+    if quality is None:
+        return {}
+    if not isinstance(quality, pd.DataFrame):
+        raise InvalidParameterError(
+            f"The 'quality' parameter of score must be a pandas DataFrame or None. Got {type(quality).__name__} instead."
+        )
+    if not quality.index.equals(index):
+        raise InvalidParameterError(
+            "The 'quality' parameter of score must have the same index, in the same order, as 'responses'. "
+            "Got a different index instead."
+        )
+    own = f"{scale_id}.{C.QUALITY_PREFIX}"
+    flags: dict[str, np.ndarray] = {}
+    for col in quality.columns:
+        name = str(col)
+        if name.startswith(C.QUALITY_PREFIX):
+            check = name[len(C.QUALITY_PREFIX):]
+        elif name.startswith(own):
+            check = name[len(own):]
+        else:
+            continue
+        values = quality[col]
+        if values.isna().any() or not (pd.api.types.is_bool_dtype(values.dtype)):
+            raise ResponseError(
+                [Issue("invalid_flag", "a quality flag column must be boolean without missing values", column=name)],
+                title=f"cannot score {scale_id}",
+            )
+        flags[C.quality_col(scale_id, check)] = values.to_numpy(dtype=bool)
+    return flags
 
 
 def empty_output(
@@ -234,6 +282,7 @@ def empty_output(
     norms: str | None = "default",
     norm_columns: Mapping[str, str] | None = None,
     keep_items: bool = False,
+    quality_checks: Sequence[str] = (),
 ) -> pd.DataFrame:
     """A zero-row frame with exactly the columns and dtypes ``score`` returns (e.g. Dask ``meta``)."""
     sc = load_scale(scale)  # type: ignore[arg-type]
@@ -243,7 +292,9 @@ def empty_output(
         rename = dict(norm_columns or {})
         for b in sc.spec.norms.sets[norm_name].by:
             cols[rename.get(b, b)] = pd.Series([], dtype="object")
-    return score(pd.DataFrame(cols), sc, bands=bands, norms=norms, norm_columns=norm_columns, keep_items=keep_items)
+    frame = pd.DataFrame(cols)
+    quality = pd.DataFrame({C.quality_col(None, q): pd.Series([], dtype=bool) for q in quality_checks}) if quality_checks else None
+    return score(frame, sc, bands=bands, norms=norms, norm_columns=norm_columns, keep_items=keep_items, quality=quality)
 
 
 def output_schema(
@@ -253,6 +304,7 @@ def output_schema(
     norms: str | None = "default",
     norm_columns: Mapping[str, str] | None = None,
     keep_items: bool = False,
+    quality_checks: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Column name → dtype of what ``score`` returns for these options, known before scoring.
 
@@ -260,5 +312,6 @@ def output_schema(
     ``ddf.map_partitions(sc.score, scale, meta=sc.empty_output(scale))``,
     Spark ``mapInPandas`` with a schema built from it.
     """
-    frame = empty_output(scale, bands=bands, norms=norms, norm_columns=norm_columns, keep_items=keep_items)
+    frame = empty_output(scale, bands=bands, norms=norms, norm_columns=norm_columns, keep_items=keep_items,
+                         quality_checks=quality_checks)
     return dict(frame.dtypes.items())

@@ -268,3 +268,19 @@ def test_several_scales_side_by_side():
     df = pd.DataFrame({f"phq9_{k}": [1] for k in range(1, 10)} | {f"gad7_{k}": [2] for k in range(1, 8)})
     out = sc.score(df, ["phq9", "gad7"])
     assert out[["phq9.total", "gad7.total"]].iloc[0].tolist() == [9.0, 14.0]
+
+
+def test_quality_flags_make_status_invalid_and_are_copied():
+    df = pd.DataFrame({f"phq9_{k}": [1, 1, 1] for k in range(1, 10)}, index=[7, 8, 9])
+    quality = pd.DataFrame(
+        {"quality.too_fast": [False, True, False], "phq9.quality.longstring": [False, False, True],
+         "gad7.quality.longstring": [True, False, False]},
+        index=df.index,
+    )
+    out = sc.score(df, "phq9", quality=quality)
+    assert out["phq9.status"].astype(str).tolist() == ["complete", "invalid", "invalid"]
+    assert out["phq9.quality.too_fast"].tolist() == [False, True, False]
+    assert "phq9.quality.gad7.longstring" not in out.columns and "gad7.quality.longstring" not in out.columns
+    assert out["phq9.total"].tolist() == [9.0, 9.0, 9.0]  # still scored
+    with pytest.raises(ValueError, match="same index"):
+        sc.score(df, "phq9", quality=quality.iloc[::-1])
