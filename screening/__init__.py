@@ -9,7 +9,10 @@ from . import columns
 from ._version import __version__
 from .catalog import Scale, list_scales, load_scale
 from .errors import Issue, ResponseError, RuleError, ScreeningError, SpecError
+from .result import ScreeningResult
 from .scoring import empty_output, output_schema, score
+from .screen import screen
+from .tiering.ruleset import RuleSet, list_rules, load_rules
 
 __all__ = [
     "__version__",
@@ -20,6 +23,11 @@ __all__ = [
     "score",
     "output_schema",
     "empty_output",
+    "screen",
+    "ScreeningResult",
+    "RuleSet",
+    "load_rules",
+    "list_rules",
     "Issue",
     "ScreeningError",
     "SpecError",

@@ -1,0 +1,193 @@
+"""Assign tiers: every rule evaluated on whole columns, reasons and actions built per distinct pattern.
+
+Semantics (see docs/tiering.md):
+
+1. base tier = the highest tier any firing rule, the critical-item policy or
+   the data-quality policy gives (lowest tier when none fires);
+2. escalations apply after: base + the largest escalation that fired, capped
+   at the top tier (escalations combine by maximum, not by sum);
+3. urgent (a crisis rule or a fired critical item) always means the top tier
+   and can never be lowered.
+
+Reasons are text per *pattern* of fired rules: students are grouped by the
+bit pattern of what fired (few distinct patterns even for a million
+students), each pattern's text is built once, and the column is a categorical.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from .. import columns as C
+from ..catalog import Scale
+from ..specs.common import Text
+from ..specs.rules import Action
+from .condition import Env
+from .ruleset import RuleSet
+
+__all__ = ["Source", "assign_tiers", "TIER_COLUMNS"]
+
+#: Columns of the tier table, in order.
+TIER_COLUMNS = (
+    "tier", "urgent", "rescreen", "follow_up_days", "reasons", "actions",
+    "reasons_zh", "reasons_en", "actions_zh", "actions_en", "rules_fired",
+)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Something that can fire for a student: a rule, a scale's critical items, or a data-quality policy."""
+
+    id: str
+    reason: Text
+    mask: npt.NDArray[np.bool_]
+
+
+def _pattern_codes(masks: Sequence[npt.NDArray[np.bool_]], n: int) -> tuple[npt.NDArray[np.intp], list[tuple[int, ...]]]:
+    """Group students by which sources fired; return codes and, per code, the indices of the sources."""
+    codes = np.zeros(n, dtype=np.int64)
+    patterns: list[tuple[int, ...]] = [()]
+    for start in range(0, len(masks), 62):
+        word = np.zeros(n, dtype=np.int64)
+        for bit, m in enumerate(masks[start:start + 62]):
+            word |= m.astype(np.int64) << bit
+        wcodes, wuniq = pd.factorize(word, sort=False)
+        k = max(len(wuniq), 1)
+        new_codes, cuniq = pd.factorize(codes * k + wcodes, sort=False)
+        new_patterns: list[tuple[int, ...]] = []
+        for c in cuniq:  # once per distinct pattern, not per student
+            w = int(wuniq[int(c) % k]) if len(wuniq) else 0
+            new_patterns.append(patterns[int(c) // k] + tuple(start + b for b in range(62) if w >> b & 1))
+        codes, patterns = new_codes.astype(np.int64), new_patterns
+    return codes.astype(np.intp), patterns
+
+
+def _categorical(codes: npt.NDArray[np.intp], texts: list[str]) -> pd.Categorical:
+    cats, inverse = np.unique(np.array(texts, dtype=object), return_inverse=True)
+    return pd.Categorical.from_codes(inverse.ravel()[codes], categories=list(cats), validate=False)
+
+
+def _actions_text(acts: Sequence[Action], roles: Mapping[str, Text], lang: str) -> str:
+    parts = []
+    for a in acts:
+        who = "、".join(roles[r].get(lang) for r in a.roles) if lang == "zh" else ", ".join(roles[r].get(lang) for r in a.roles)
+        parts.append(f"{a.text.get(lang)}" + (f" [{who}]" if who else ""))
+    return "; ".join(parts)
+
+
+def _short_name(scale: Scale) -> Text:
+    spec = scale.spec
+    return Text(zh=spec.abbreviation, en=spec.abbreviation) if spec.abbreviation else spec.title
+
+
+def assign_tiers(
+    rules: RuleSet,
+    values: Mapping[str, object],
+    n: int,
+    screened: Mapping[str, Scale],
+    statuses: Mapping[str, npt.NDArray[np.int8]],
+    critical: Mapping[str, npt.NDArray[np.bool_]],
+    index: pd.Index,
+    lang: str = "zh",
+) -> pd.DataFrame:
+    """The tier table (columns :data:`TIER_COLUMNS`) for ``n`` students.
+
+    ``values`` maps every symbol name the conditions read to its arrays (see
+    :class:`~screening.tiering.condition.Env`); ``statuses`` and ``critical``
+    hold, per screened scale, the status codes and the any-critical mask.
+    """
+    spec = rules.spec
+    tiers = spec.tier_ids()
+    tier_pos = {t: i for i, t in enumerate(tiers)}
+    top = len(tiers) - 1
+    env = Env(values, n)
+
+    base = np.zeros(n, dtype=np.int8)
+    esc = np.zeros(n, dtype=np.int8)
+    urgent = np.zeros(n, dtype=bool)
+    rescreen = np.zeros(n, dtype=bool)
+    sources: list[Source] = []
+
+    crit = spec.critical_items
+    for sid in screened:
+        if sid in critical and screened[sid].spec.critical:
+            m = critical[sid]
+            label = _short_name(screened[sid])
+            reason = Text(zh=f"{label.get('zh')}：{crit.reason.get('zh')}", en=f"{label.get('en')}: {crit.reason.get('en')}")
+            sources.append(Source(f"{sid}.critical", reason, m))
+            np.maximum(base, np.where(m, tier_pos[crit.tier], 0).astype(np.int8), out=base)
+            if crit.urgent:
+                urgent |= m
+    for which, code in (("insufficient", C.STATUS_VALUES.index("insufficient")), ("invalid", C.STATUS_VALUES.index("invalid"))):
+        pol = getattr(spec.data_quality, which)
+        for sid in screened:
+            m = statuses[sid] == code
+            label = _short_name(screened[sid])
+            reason = Text(zh=f"{label.get('zh')}：{pol.reason.get('zh')}", en=f"{label.get('en')}: {pol.reason.get('en')}")
+            sources.append(Source(f"{sid}.{which}", reason, m))
+            np.maximum(base, np.where(m, tier_pos[pol.tier], 0).astype(np.int8), out=base)
+            if pol.rescreen:
+                rescreen |= m
+    for rule, cond in zip(spec.rules, rules.conditions):
+        m = cond.evaluate(env)
+        sources.append(Source(rule.id, rule.reason, m))
+        if rule.tier is not None:
+            np.maximum(base, np.where(m, tier_pos[rule.tier], 0).astype(np.int8), out=base)
+        if rule.escalate is not None:
+            np.maximum(esc, np.where(m, rule.escalate, 0).astype(np.int8), out=esc)
+        if rule.urgent:
+            urgent |= m
+
+    tier = np.minimum(base.astype(np.int16) + esc, top).astype(np.int8)
+    tier[urgent] = top
+
+    # reasons: one text per distinct pattern of fired sources
+    codes, patterns = _pattern_codes([s.mask for s in sources], n)
+    reason_text = {
+        lang_: [("; ".join(sources[i].reason.get(lang_) for i in pat)) for pat in patterns] for lang_ in ("zh", "en")
+    }
+    fired_text = [";".join(sources[i].id for i in pat) for pat in patterns]
+
+    # actions: one text per (tier, urgent, rescreen)
+    roles = {r.id: r.label for r in spec.roles}
+    combo = tier.astype(np.intp) * 4 + urgent.astype(np.intp) * 2 + rescreen.astype(np.intp)
+    action_text: dict[str, list[str]] = {"zh": [], "en": []}
+    follow: list[float] = []
+    for t in range(len(tiers)):
+        for u in (0, 1):
+            for r in (0, 1):
+                acts = list(spec.actions.get(tiers[t], ()))
+                if u:
+                    acts = list(spec.actions.get("urgent", ())) + acts
+                if r:
+                    acts += list(spec.actions.get("rescreen", ()))
+                for lang_ in ("zh", "en"):
+                    action_text[lang_].append(_actions_text(acts, roles, lang_))
+                days = [a.follow_up_days for a in acts if a.follow_up_days is not None]
+                follow.append(float(min(days)) if days else np.nan)
+
+    reasons = {lang_: _categorical(codes, reason_text[lang_]) for lang_ in ("zh", "en")}
+    actions = {lang_: _categorical(combo, action_text[lang_]) for lang_ in ("zh", "en")}
+    table = pd.DataFrame(
+        {
+            "tier": pd.Categorical.from_codes(tier, categories=tiers, ordered=True, validate=False),
+            "urgent": urgent,
+            "rescreen": rescreen,
+            "follow_up_days": pd.array(np.asarray(follow)[combo], dtype="Float64"),
+            "reasons": reasons[lang],
+            "actions": actions[lang],
+            "reasons_zh": reasons["zh"],
+            "reasons_en": reasons["en"],
+            "actions_zh": actions["zh"],
+            "actions_en": actions["en"],
+            "rules_fired": _categorical(codes, fired_text),
+        },
+        index=index,
+        copy=False,
+    )
+    return table

@@ -1,0 +1,370 @@
+"""Type-check conditions against the scales and compile them to vectorised predicates.
+
+Missing values use three-valued (Kleene) logic: a comparison with a missing
+score or an unknown flag is *unknown*; ``not unknown`` is unknown; ``and`` is
+false if either side is false, ``or`` true if either side is true. A rule
+fires only where its condition is definitely true. So a missing answer never
+makes a rule fire by accident (``not (phq9.total < 10)`` does not fire for a
+student whose total is missing), and insufficient data are handled by the
+rule set's ``data_quality`` block instead — never a silent lowest tier.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .. import columns as C
+from ..catalog import Scale
+from ..errors import did_you_mean
+from ..specs.derive import item_range, score_range
+from .expr import And, Compare, InList, Literal, Name, Node, Not, Or, parse
+
+__all__ = ["Symbol", "Resolver", "Compiled", "compile_condition", "ConditionError", "Env"]
+
+BoolPair = tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]  # (definitely true, definitely false)
+
+_OPS: dict[str, Callable[[Any, Any], Any]] = {
+    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}
+
+
+class ConditionError(ValueError):
+    """A condition that parses but names something unknown or mixes types."""
+
+    def __init__(self, code: str, message: str, hint: str = ""):
+        super().__init__(message)
+        self.code = code
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """What a name in a condition refers to.
+
+    kind: ``number``, ``band``, ``status`` or ``bool``. ``column`` is the
+    output column it is read from; ``source`` says which table holds it
+    (``scores``, ``flags`` or ``quality``).
+    """
+
+    name: str
+    kind: str
+    column: str
+    source: str
+    scale: str | None = None
+    lo: float = float("-inf")
+    hi: float = float("inf")
+    levels: tuple[str, ...] = ()  # band ids (all sets of the score) or status values
+    candidates: tuple[float, ...] = ()  # representative values for reachability checks
+    needs_items: bool = False
+
+
+@dataclass
+class Resolver:
+    """Knows every name a condition may use, given the scales and flags of a rule set."""
+
+    scales: Mapping[str, Scale]
+    flags: Sequence[str]
+    hint_scales: Sequence[str] = ()  # other scale ids worth suggesting in a did-you-mean
+    _names: dict[str, Symbol] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for f in self.flags:
+            self._names[f] = Symbol(f, "bool", f, "flags")
+        for sid, scale in self.scales.items():
+            spec = scale.spec
+            add = self._names.__setitem__
+            add(f"{sid}.status", Symbol(f"{sid}.status", "status", C.status_col(sid), "scores", sid, levels=C.STATUS_VALUES))
+            add(f"{sid}.critical", Symbol(f"{sid}.critical", "bool", C.critical_col(sid), "scores", sid))
+            for c in spec.critical:
+                n = f"{sid}.critical.{c.id}"
+                add(n, Symbol(n, "bool", C.critical_col(sid, c.id), "scores", sid))
+            for v in spec.validity:
+                n = f"{sid}.validity.{v.id}"
+                add(n, Symbol(n, "bool", C.validity_col(sid, v.id), "scores", sid))
+            n_items = float(len(spec.items))
+            for n, col in ((f"{sid}.n_missing", C.n_missing_col(sid)), (f"{sid}.n_invalid", C.n_invalid_col(sid))):
+                add(n, Symbol(n, "number", col, "scores", sid, 0.0, n_items, candidates=(0.0, 1.0, n_items)))
+            for it in spec.items:
+                lo, hi = item_range(spec, it.id)
+                vals = tuple(sorted({o.value for o in spec.option_sets[it.options]}))
+                n = f"{sid}.item{it.id}"
+                add(n, Symbol(n, "number", C.item_col(sid, it.id), "scores", sid, lo, hi, candidates=vals, needs_items=True))
+            memo: dict[str, tuple[float, float]] = {}
+            for s in spec.scores:
+                lo, hi = score_range(spec, s, memo)
+                add(f"{sid}.{s.id}", Symbol(f"{sid}.{s.id}", "number", C.score_col(sid, s.id), "scores", sid, lo, hi))
+                if s.bands is not None:
+                    levels = tuple(dict.fromkeys(b.id for bs in s.bands.sets.values() for b in bs.bands))
+                    n = f"{sid}.{s.id}.band"
+                    add(n, Symbol(n, "band", C.band_col(sid, s.id), "scores", sid, levels=levels))
+                if spec.norms is not None and any(ns.score == s.id for ns in spec.norms.sets.values()):
+                    for suffix, lo_, hi_ in (("t", 0.0, 100.0), ("pct", 0.0, 100.0)):
+                        n = f"{sid}.{s.id}.{suffix}"
+                        add(n, Symbol(n, "number", f"{sid}.{s.id}.{suffix}", "scores", sid, lo_, hi_))
+
+    def resolve(self, name: Name) -> Symbol:
+        dotted = name.dotted
+        if dotted in self._names:
+            return self._names[dotted]
+        parts = name.parts
+        if parts[0] == "quality" and len(parts) == 2:
+            return Symbol(dotted, "bool", C.quality_col(None, parts[1]), "quality")
+        if len(parts) == 3 and parts[0] in self.scales and parts[1] == "quality":
+            return Symbol(dotted, "bool", C.quality_col(parts[0], parts[2]), "scores", parts[0])
+        if len(parts) > 1 and parts[0] not in self.scales:
+            hint = did_you_mean(parts[0], [*self.scales, *self.hint_scales]) or ""
+            raise ConditionError(
+                "unknown_scale",
+                f"{dotted!r}: {parts[0]!r} is not a scale this rule set knows",
+                hint or f"scales: {', '.join(sorted(self.scales))}; add others under `extra_scales`",
+            )
+        hint = did_you_mean(dotted, list(self._names)) or ""
+        what = "risk-group flag" if len(parts) == 1 else "name"
+        raise ConditionError("unknown_name", f"unknown {what} {dotted!r}", hint)
+
+
+# ---------------------------------------------------------------------------
+# typing
+
+
+def _type(node: Node, res: Resolver, syms: dict[str, Symbol]) -> str:
+    """The type of a node ('bool', 'number', 'band', 'status', 'literal:<py type>'); raises on mismatch."""
+    if isinstance(node, Name):
+        sym = res.resolve(node)
+        syms[sym.name] = sym
+        return sym.kind
+    if isinstance(node, Literal):
+        return "literal"
+    if isinstance(node, (And, Or)):
+        for it in node.items:
+            _need_bool(it, res, syms)
+        return "bool"
+    if isinstance(node, Not):
+        _need_bool(node.item, res, syms)
+        return "bool"
+    if isinstance(node, InList):
+        kind = _type(node.operand, res, syms)
+        for lit in node.values:
+            _check_literal(node.operand, kind, lit, "in", syms)
+        return "bool"
+    # Compare
+    lk, rk = _type(node.left, res, syms), _type(node.right, res, syms)
+    if lk == "literal" and rk == "literal":
+        raise ConditionError("constant_condition", "a comparison of two constants is always the same")
+    if lk == "literal":
+        _check_literal(node.right, rk, node.left, node.op, syms)  # type: ignore[arg-type]
+    elif rk == "literal":
+        _check_literal(node.left, lk, node.right, node.op, syms)  # type: ignore[arg-type]
+    elif lk != rk or lk not in ("number",):
+        raise ConditionError("type_mismatch", f"cannot compare a {lk} with a {rk}")
+    return "bool"
+
+
+def _need_bool(node: Node, res: Resolver, syms: dict[str, Symbol]) -> None:
+    kind = _type(node, res, syms)
+    if kind != "bool":
+        what = node.dotted if isinstance(node, Name) else "a constant"
+        raise ConditionError(
+            "type_mismatch", f"{what} is a {kind}, not a true/false condition",
+            "compare it, e.g. `phq9.total >= 10` or `phq9.total.band == \"moderate\"`",
+        )
+
+
+def _check_literal(operand: Node, kind: str, lit: Literal, op: str, syms: dict[str, Symbol]) -> None:
+    sym = syms.get(operand.dotted) if isinstance(operand, Name) else None
+    v = lit.value
+    if kind == "number":
+        if isinstance(v, bool) or not isinstance(v, float):
+            raise ConditionError("type_mismatch", f"{operand_name(operand)} is a number; compare it with a number, not {v!r}")
+    elif kind == "bool":
+        if not isinstance(v, bool) or op not in ("==", "!=", "in"):
+            raise ConditionError("type_mismatch", f"{operand_name(operand)} is true/false; use it directly or compare with true/false")
+    elif kind in ("band", "status"):
+        if not isinstance(v, str):
+            raise ConditionError(
+                "type_mismatch", f"{operand_name(operand)} is a {kind}; compare it with a quoted {kind} name, not {v!r}",
+                f"{kind}s: {', '.join(sym.levels) if sym else ''}",
+            )
+        if sym is not None and v not in sym.levels:
+            raise ConditionError(
+                f"unknown_{kind}", f"{v!r} is not a {kind} of {sym.name}",
+                did_you_mean(v, sym.levels) or f"{kind}s: {', '.join(sym.levels)}",
+            )
+        if kind == "status" and op not in ("==", "!=", "in"):
+            raise ConditionError("type_mismatch", "statuses are compared with == , != or in")
+    else:  # pragma: no cover - every operand kind is handled above
+        raise ConditionError("type_mismatch", f"cannot compare {operand_name(operand)}")
+
+
+def operand_name(node: Node) -> str:
+    return node.dotted if isinstance(node, Name) else "the value"
+
+
+# ---------------------------------------------------------------------------
+# evaluation
+
+
+class Env:
+    """Arrays a condition reads, by symbol. Subclasses (or the screen pipeline) fill ``values``.
+
+    ``values[name]`` holds: number → float array (NaN missing); bool → (values,
+    known) pair; band/status → (codes, categories) with code −1 for missing.
+    """
+
+    def __init__(self, values: Mapping[str, Any], n: int):
+        self.values = values
+        self.n = n
+
+
+def _eval(node: Node, env: Env) -> BoolPair:
+    if isinstance(node, Name):
+        vals, known = env.values[node.dotted]
+        return vals & known, ~vals & known
+    if isinstance(node, And):
+        t, f = _eval(node.items[0], env)
+        for it in node.items[1:]:
+            t2, f2 = _eval(it, env)
+            t, f = t & t2, f | f2
+        return t, f
+    if isinstance(node, Or):
+        t, f = _eval(node.items[0], env)
+        for it in node.items[1:]:
+            t2, f2 = _eval(it, env)
+            t, f = t | t2, f & f2
+        return t, f
+    if isinstance(node, Not):
+        t, f = _eval(node.item, env)
+        return f, t
+    if isinstance(node, InList):
+        t = np.zeros(env.n, dtype=bool)
+        known = np.ones(env.n, dtype=bool)
+        for lit in node.values:
+            lt, lf = _compare("==", node.operand, lit, env)
+            t |= lt
+            known &= lt | lf
+        f = known & ~t
+        return (f, t) if node.negated else (t, f)
+    if isinstance(node, Compare):
+        return _compare(node.op, node.left, node.right, env)
+    raise TypeError(type(node))  # pragma: no cover
+
+
+def _operand(node: Node, env: Env) -> tuple[Any, npt.NDArray[np.bool_] | None, tuple[str, ...] | None]:
+    """(values, known mask or None for constants, categories for band/status)."""
+    if isinstance(node, Literal):
+        return node.value, None, None
+    raw = env.values[node.dotted]  # type: ignore[union-attr]
+    if isinstance(raw, tuple) and len(raw) == 2 and isinstance(raw[1], tuple):
+        codes, cats = raw
+        return codes, codes >= 0, cats
+    if isinstance(raw, tuple):  # bool pair
+        vals, known = raw
+        return vals, known, None
+    return raw, ~np.isnan(raw), None
+
+
+def _compare(op: str, left: Node, right: Node, env: Env) -> BoolPair:
+    lv, lk, lcats = _operand(left, env)
+    rv, rk, rcats = _operand(right, env)
+    cats = lcats or rcats
+    if cats is not None:
+        # band/status: compare positions in the category order (bands are ordered low → high)
+        def code(v: Any, c: tuple[str, ...] | None) -> Any:
+            if isinstance(v, str):
+                return cats.index(v) if v in cats else -2  # a band of another set never matches
+            return v
+
+        lv, rv = code(lv, lcats), code(rv, rcats)
+    result = _OPS[op](lv, rv)
+    known = lk if rk is None else (rk if lk is None else lk & rk)
+    if known is None:  # pragma: no cover - excluded by typing
+        raise TypeError("constant comparison")
+    result = np.asarray(result, dtype=bool)
+    return result & known, ~result & known
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A compiled condition: its text, AST, the symbols it reads and the predicate."""
+
+    text: str
+    ast: Node
+    symbols: tuple[Symbol, ...]
+
+    def evaluate(self, env: Env) -> npt.NDArray[np.bool_]:
+        """Where the condition is definitely true."""
+        t, _ = _eval(self.ast, env)
+        return t
+
+    def reachable(self, max_cases: int = 50_000) -> bool | None:
+        """Whether any combination of possible values makes the condition true (None: too many to try)."""
+        grids: list[list[Any]] = []
+        for sym in self.symbols:
+            grids.append(_candidates(sym, self.ast))
+        total = 1
+        for g in grids:
+            total *= len(g)
+        if total > max_cases:
+            return None
+        mesh = np.meshgrid(*[np.arange(len(g)) for g in grids], indexing="ij") if grids else []
+        n = int(total)
+        values: dict[str, Any] = {}
+        for sym, g, idx in zip(self.symbols, grids, mesh):
+            flat = idx.ravel()
+            if sym.kind == "number":
+                values[sym.name] = np.array([g[i] for i in range(len(g))], dtype=float)[flat]
+            elif sym.kind == "bool":
+                arr = np.array(g, dtype=object)[flat]
+                vals = np.array([v is True for v in arr])
+                known = np.array([v is not None for v in arr])
+                values[sym.name] = (vals, known)
+            else:
+                codes = np.array(g, dtype=np.int64)[flat]
+                values[sym.name] = (codes, sym.levels)
+        return bool(self.evaluate(Env(values, n)).any())
+
+
+def _literals_for(ast: Node, name: str) -> list[float]:
+    out: list[float] = []
+    if isinstance(ast, Compare):
+        for a, b in ((ast.left, ast.right), (ast.right, ast.left)):
+            if isinstance(a, Name) and a.dotted == name and isinstance(b, Literal) and isinstance(b.value, float):
+                out.append(b.value)
+        out += _literals_for(ast.left, name) + _literals_for(ast.right, name)
+    elif isinstance(ast, InList):
+        if isinstance(ast.operand, Name) and ast.operand.dotted == name:
+            out += [v.value for v in ast.values if isinstance(v.value, float)]
+    elif isinstance(ast, Not):
+        out += _literals_for(ast.item, name)
+    elif isinstance(ast, (And, Or)):
+        for it in ast.items:
+            out += _literals_for(it, name)
+    return out
+
+
+def _candidates(sym: Symbol, ast: Node) -> list[Any]:
+    if sym.kind == "bool":
+        return [True, False, None]
+    if sym.kind in ("band", "status"):
+        return list(range(len(sym.levels))) + [-1]
+    pts = {sym.lo, sym.hi, *sym.candidates}
+    for v in _literals_for(ast, sym.name):
+        pts |= {v - 0.5, v, v + 0.5}
+    finite = [p for p in pts if np.isfinite(p) and sym.lo <= p <= sym.hi]
+    if not np.isfinite(sym.lo) or not np.isfinite(sym.hi):
+        finite += [p for p in pts if np.isfinite(p)]
+    return sorted(set(finite)) + [float("nan")]
+
+
+def compile_condition(text: str, resolver: Resolver) -> Compiled:
+    """Parse and type-check ``text``; raises ExprSyntaxError or ConditionError."""
+    ast = parse(text)
+    syms: dict[str, Symbol] = {}
+    _need_bool(ast, resolver, syms)
+    return Compiled(text, ast, tuple(syms.values()))

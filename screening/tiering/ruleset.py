@@ -1,0 +1,249 @@
+"""Loading rule sets: validate, resolve every name against the scales, compile every condition.
+
+A bad rule set never reaches scoring: unknown names, type mismatches,
+unreachable or ineffective rules, missing actions — all are reported at once,
+with the YAML path of each, when the file is loaded.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .._params import InvalidParameterError
+from ..catalog import Scale, content_hash, list_scales, load_scale
+from ..errors import Issue, RuleError, ScreeningError, did_you_mean
+from ..loading import builtin_dir, read_yaml
+from ..loading.pydantic_issues import validation_issues
+from ..specs.rules import RuleSetSpec
+from .condition import Compiled, ConditionError, Resolver, compile_condition
+from .expr import ExprSyntaxError, names_in, parse
+
+__all__ = ["RuleSet", "load_rules", "list_rules", "ACTION_KEYS"]
+
+#: Keys of the `actions` block besides the tier ids.
+ACTION_KEYS = ("urgent", "rescreen")
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class RuleSet:
+    """A loaded rule set: spec, compiled conditions (same order as ``spec.rules``), scales it knows."""
+
+    spec: RuleSetSpec
+    conditions: tuple[Compiled, ...]
+    scales: Mapping[str, Scale]
+    source: str
+    content_hash: str
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def tiers(self) -> list[str]:
+        return self.spec.tier_ids()
+
+    @property
+    def flags(self) -> list[str]:
+        return [f.id for f in self.spec.flags]
+
+    def __repr__(self) -> str:
+        s = self.spec
+        return (f"<RuleSet {s.id} v{s.version}: tiers {' < '.join(self.tiers)}; {len(s.rules)} rules; "
+                f"flags {', '.join(self.flags) or 'none'}>")
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        s = self.spec
+        tiers = " &lt; ".join(
+            f"<span style='background:{t.colour};color:#fff;padding:1px 6px;border-radius:3px'>{escape(t.label.get('zh'))} "
+            f"{escape(t.label.get('en'))}</span>" for t in s.tiers
+        )
+        rows = "".join(
+            f"<tr><td>{escape(r.id)}</td><td><code>{escape(r.when)}</code></td>"
+            f"<td>{escape(r.tier or '')}{' +' + str(r.escalate) if r.escalate else ''}{' urgent' if r.urgent else ''}</td>"
+            f"<td>{escape(r.reason.get('zh'))}</td></tr>" for r in s.rules
+        )
+        return (f"<div><b>{escape(s.title.get('zh'))} / {escape(s.title.get('en'))}</b> <code>{escape(s.id)}</code> "
+                f"v{escape(s.version)}<br>{tiers}<table><thead><tr><th>rule</th><th>when</th><th>effect</th>"
+                f"<th>reason</th></tr></thead><tbody>{rows}</tbody></table></div>")
+
+
+def list_rules() -> list[str]:
+    """Ids of the built-in rule sets."""
+    return sorted(p.stem for p in builtin_dir("tiering_rules").glob("*.yaml"))
+
+
+def _structure_checks(spec: RuleSetSpec, file: str) -> list[Issue]:
+    issues: list[Issue] = []
+    tiers = spec.tier_ids()
+    for kind, ids in (("tier", tiers), ("role", [r.id for r in spec.roles]), ("flag", [f.id for f in spec.flags]),
+                      ("rule", [r.id for r in spec.rules])):
+        for dup, n in Counter(ids).items():
+            if n > 1:
+                issues.append(Issue("duplicate_id", f"{kind} id {dup!r} is used {n} times", path=f"{kind}s", file=file))
+
+    def tier_ref(tier: str | None, path: str) -> None:
+        if tier is not None and tier not in tiers:
+            issues.append(Issue("unknown_tier", f"unknown tier {tier!r}", path=path, file=file,
+                                hint=did_you_mean(tier, tiers) or f"tiers: {', '.join(tiers)}"))
+
+    tier_ref(spec.critical_items.tier, "critical_items.tier")
+    if spec.critical_items.tier == tiers[0]:
+        issues.append(Issue("critical_lowest_tier", "a fired critical item may not leave a student in the lowest tier",
+                            path="critical_items.tier", file=file, hint=f"use {tiers[-1]!r}"))
+    for which in ("insufficient", "invalid"):
+        pol = getattr(spec.data_quality, which)
+        tier_ref(pol.tier, f"data_quality.{which}.tier")
+        if pol.tier == tiers[0] and not pol.rescreen:
+            issues.append(Issue("silent_lowest_tier", f"{which} data would give a silent {tiers[0]!r}",
+                                path=f"data_quality.{which}", file=file,
+                                hint="set `rescreen: true` or a higher tier"))
+    for i, r in enumerate(spec.rules):
+        tier_ref(r.tier, f"rules[{i}].tier")
+        if r.tier == tiers[0] and not r.urgent:
+            issues.append(Issue("no_effect", f"rule {r.id!r} sets the lowest tier, which every student has anyway",
+                                path=f"rules[{i}].tier", file=file))
+        if r.escalate is not None and r.escalate >= len(tiers):
+            issues.append(Issue("invalid_value", f"escalating by {r.escalate} passes the top tier of {len(tiers)}",
+                                path=f"rules[{i}].escalate", file=file))
+    roles = [r.id for r in spec.roles]
+    for key, acts in spec.actions.items():
+        if key not in tiers and key not in ACTION_KEYS:
+            issues.append(Issue("unknown_tier", f"actions for unknown tier {key!r}", path=f"actions.{key}", file=file,
+                                hint=did_you_mean(key, [*tiers, *ACTION_KEYS]) or ""))
+        for j, a in enumerate(acts):
+            for k, role in enumerate(a.roles):
+                if role not in roles:
+                    issues.append(Issue("unknown_role", f"unknown role {role!r}", path=f"actions.{key}[{j}].roles[{k}]",
+                                        file=file, hint=did_you_mean(role, roles) or f"roles: {', '.join(roles)}"))
+    for key in [*tiers, *ACTION_KEYS]:
+        if key not in spec.actions:
+            issues.append(Issue("missing_actions", f"no actions for {key!r}: every tier, `urgent` and `rescreen` need them",
+                                path="actions", file=file))
+    return issues
+
+
+def _scales_for(spec: RuleSetSpec, file: str, base: Path | None) -> tuple[dict[str, Scale], list[Issue]]:
+    """Load every scale the conditions name (built-in or under `extra_scales`)."""
+    flags = {f.id for f in spec.flags}
+    wanted: dict[str, list[str]] = {}
+    for i, r in enumerate(spec.rules):
+        try:
+            ast = parse(r.when)
+        except ExprSyntaxError:
+            continue  # reported when compiling
+        for name in names_in(ast):
+            if len(name.parts) > 1 and name.parts[0] != "quality" and name.dotted not in flags:
+                wanted.setdefault(name.parts[0], []).append(f"rules[{i}].when")
+    builtins = set(list_scales())
+    scales: dict[str, Scale] = {}
+    issues: list[Issue] = []
+    for sid, rel in spec.extra_scales.items():
+        path = (base / rel) if base is not None else Path(rel)
+        try:
+            scales[sid] = load_scale(path)
+        except ScreeningError as exc:
+            issues.append(Issue("bad_extra_scale", f"cannot load extra scale {sid!r}: {exc.issues[0] if exc.issues else exc}",
+                                path=f"extra_scales.{sid}", file=file))
+    for sid in wanted:
+        if sid in scales:
+            continue
+        if sid in builtins:
+            scales[sid] = load_scale(sid)
+    return scales, issues
+
+
+def _compile_rules(spec: RuleSetSpec, scales: dict[str, Scale], file: str) -> tuple[list[Compiled], list[Issue]]:
+    resolver = Resolver(scales, [f.id for f in spec.flags], hint_scales=list_scales())
+    compiled: list[Compiled] = []
+    issues: list[Issue] = []
+    for i, r in enumerate(spec.rules):
+        path = f"rules[{i}].when"
+        try:
+            cond = compile_condition(r.when, resolver)
+        except ExprSyntaxError as exc:
+            issues.append(Issue("syntax_error", f"rule {r.id!r}: {exc.short}: {r.when!r}", path=path, file=file,
+                                hint="conditions use names, numbers, quoted text, comparisons, and/or/not, in [...]"))
+            continue
+        except ConditionError as exc:
+            issues.append(Issue(exc.code, f"rule {r.id!r}: {exc}", path=path, file=file, hint=exc.hint))
+            continue
+        reach = cond.reachable()
+        if reach is False:
+            issues.append(Issue("unreachable_rule", f"rule {r.id!r} can never fire: no possible answers satisfy {r.when!r}",
+                                path=path, file=file, hint="check the cut-off against the score's range"))
+        compiled.append(cond)
+    return compiled, issues
+
+
+def _build(data: Any, file: str, stem: str | None, base: Path | None) -> RuleSet:
+    if not isinstance(data, dict):
+        raise RuleError([Issue("not_a_mapping", "a rule-set file must be a mapping", file=file)], title="invalid rule set")
+    if data.get("kind") != "rules":
+        raise RuleError([Issue("wrong_kind", f"kind is {data.get('kind')!r}; a rule-set file needs `kind: rules`",
+                               path="kind", file=file)], title=f"invalid rule set {file}")
+    try:
+        spec = RuleSetSpec.model_validate(data)
+    except ValidationError as exc:
+        raise RuleError(validation_issues(exc, RuleSetSpec, file), title=f"invalid rule set {file}") from None
+    issues = _structure_checks(spec, file)
+    if stem is not None and spec.id != stem:
+        issues.append(Issue("id_mismatch", f"id {spec.id!r} differs from the file name {stem!r}", path="id", file=file))
+    scales, scale_issues = _scales_for(spec, file, base)
+    issues += scale_issues
+    compiled, cond_issues = _compile_rules(spec, scales, file)
+    issues += cond_issues
+    if issues:
+        raise RuleError(issues, title=f"invalid rule set {file}")
+    return RuleSet(spec, tuple(compiled), scales, file, content_hash(spec))
+
+
+@functools.lru_cache(maxsize=64)
+def _load_file(path: str, _mtime_ns: int, _size: int) -> RuleSet:
+    data, issues = read_yaml(path)
+    if issues:
+        raise RuleError(issues, title=f"cannot load rule file {path}")
+    p = Path(path)
+    return _build(data, path, p.stem, p.parent)
+
+
+def load_rules(rules: str | Path | Mapping[str, Any] | RuleSet) -> RuleSet:
+    """Load a rule set by built-in id (``"default"``), from a YAML file, or from a parsed mapping.
+
+    Raises
+    ------
+    RuleError
+        Listing every problem: unknown keys, tiers, names (with a did-you-mean
+        suggestion), type mismatches, syntax errors with the position, rules
+        that can never fire, missing actions.
+    """
+    if isinstance(rules, RuleSet):
+        return rules
+    if isinstance(rules, Mapping):
+        return _build(dict(rules), "<mapping>", None, None)
+    if not isinstance(rules, (str, Path)):
+        raise InvalidParameterError(
+            f"The 'rules' parameter of load_rules must be a built-in id, a path or a RuleSet. Got {type(rules).__name__} instead."
+        )
+    text = str(rules)
+    if isinstance(rules, Path) or text.endswith((".yaml", ".yml")) or "/" in text or "\\" in text:
+        path = Path(text)
+        if not path.is_file():
+            raise RuleError([Issue("file_not_found", "no such file", file=text)], title="cannot load rule set")
+        st = path.stat()
+        return _load_file(str(path.resolve()), st.st_mtime_ns, st.st_size)
+    known = list_rules()
+    if text not in known:
+        raise RuleError([Issue("unknown_rules", f"no built-in rule set {text!r}",
+                               hint=did_you_mean(text, known) or f"built-in: {', '.join(known)}")], title="cannot load rule set")
+    path = builtin_dir("tiering_rules") / f"{text}.yaml"
+    st = path.stat()
+    return _load_file(str(path), st.st_mtime_ns, st.st_size)
