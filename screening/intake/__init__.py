@@ -1,0 +1,13 @@
+"""Reading survey exports (问卷星, Qualtrics, REDCap, SPSS, Excel, CSV, Parquet) into one canonical table.
+
+See ``docs/intake.md``. The entry point is :func:`read_responses`; metadata
+column names live in :mod:`screening.intake.meta`.
+"""
+
+from . import meta
+from .encoding import decode_bytes, read_text
+from .errors import ReadError
+from .options import option_key
+from .read import read_responses
+
+__all__ = ["read_responses", "ReadError", "meta", "decode_bytes", "read_text", "option_key"]

@@ -1,0 +1,144 @@
+"""Parsing metadata columns: respondent ids as exact text, durations in seconds, timestamps.
+
+Each parser works on the column's distinct cells, so a million rows cost a
+few thousand conversions. Cells that cannot be read are reported with the
+column, row positions and count (never their contents).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from ..errors import Issue
+from .grid import MAX_EXACT_FLOAT, blank_mask
+
+__all__ = ["id_text", "parse_duration", "parse_datetime", "parse_complete", "rows_issue"]
+
+MAX_ROWS = 10
+
+_HMS = re.compile(
+    r"^(?:(?P<h>\d+(?:\.\d+)?)\s*(?:小时|时|h|hr|hours?))?\s*"
+    r"(?:(?P<m>\d+(?:\.\d+)?)\s*(?:分钟|分|m|min|minutes?))?\s*"
+    r"(?:(?P<s>\d+(?:\.\d+)?)\s*(?:秒钟|秒|s|sec|seconds?))?$",
+    re.I,
+)
+_CLOCK = re.compile(r"^(?:(\d+):)?(\d+):(\d{1,2}(?:\.\d+)?)$")
+_NO_TIME = frozenset({"", "--", "-", "—", "nan", "none"})
+
+
+def rows_issue(code: str, message: str, mask: npt.NDArray[np.bool_], *, file: str, column: str,
+               hint: str = "") -> Issue:
+    """An issue naming the first row positions and the count of ``mask``."""
+    rows = tuple(int(r) for r in np.flatnonzero(mask)[:MAX_ROWS])
+    return Issue(code, message, file=file, column=column, rows=rows, count=int(mask.sum()), hint=hint)
+
+
+def id_text(s: pd.Series, *, file: str, column: str, imprecise: npt.NDArray[np.bool_] | None = None
+            ) -> tuple[pd.Series, list[Issue]]:
+    """Respondent ids as exact text (``str`` dtype, NaN when empty).
+
+    Integers stay exact; a float id beyond 2**53 (or a numeric Excel cell that
+    large) has already lost digits and is an error, since ids must match.
+    """
+    issues: list[Issue] = []
+    blank = blank_mask(s)
+    if pd.api.types.is_bool_dtype(s.dtype):
+        text = s.astype(str)
+    elif pd.api.types.is_integer_dtype(s.dtype):
+        text = s.astype("Int64").astype(str)
+    elif pd.api.types.is_float_dtype(s.dtype):
+        f = s.to_numpy(dtype=float, na_value=np.nan)
+        big = ~np.isnan(f) & (np.abs(f) >= MAX_EXACT_FLOAT)
+        frac = ~np.isnan(f) & (f != np.floor(np.nan_to_num(f)))
+        imprecise = big if imprecise is None else (imprecise | big)
+        text = pd.Series(np.where(np.isnan(f) | big | frac, "", np.nan_to_num(f).astype(np.int64).astype(str)),
+                         index=s.index)
+        text[frac] = s[frac].astype(str)
+    else:
+        text = s.astype("string").str.strip().astype(object)
+    if imprecise is not None and imprecise.any():
+        issues.append(rows_issue(
+            "id_precision_lost", "ids stored as numbers too large to be exact: their last digits are already lost",
+            imprecise, file=file, column=column,
+            hint="in Excel, format the id column as Text (文本) and enter the ids again, or export them as text"))
+    out = pd.Series(text.to_numpy(dtype=object), index=s.index, dtype=object)
+    out[blank] = np.nan
+    return out.astype(str), issues
+
+
+def _seconds_of(text: str) -> float:
+    t = text.strip().casefold()
+    if t in _NO_TIME:
+        return np.nan
+    try:
+        return float(t)
+    except ValueError:
+        pass
+    m = _CLOCK.match(t)
+    if m:
+        h, mi, se = m.groups()
+        return float(h or 0) * 3600 + float(mi) * 60 + float(se)
+    m = _HMS.match(t)
+    if m and any(m.group(g) for g in ("h", "m", "s")):
+        return sum(float(m.group(g) or 0) * w for g, w in (("h", 3600), ("m", 60), ("s", 1)))
+    return -1.0  # marker: not a duration
+
+
+def parse_duration(s: pd.Series, *, file: str, column: str) -> tuple[npt.NDArray[np.float64], list[Issue]]:
+    """Seconds from ``123``, ``123秒``, ``2分3秒``, ``1小时2分3秒``, ``2:03``; ``--``/blank → NaN."""
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        out = s.to_numpy(dtype=float, na_value=np.nan)
+        bad = out < 0
+    else:
+        codes, uniques = pd.factorize(s.astype("string").fillna(""))
+        useconds = np.array([_seconds_of(str(u)) for u in uniques], dtype=float)
+        out = useconds[codes] if len(useconds) else np.full(len(s), np.nan)
+        bad = out < 0
+    out = np.where(bad, np.nan, out)
+    issues = []
+    if bad.any():
+        issues.append(rows_issue("unparseable_duration", "durations that are not seconds, 'N秒', 'N分N秒' or 'm:ss'",
+                                 bad, file=file, column=column))
+    return out, issues
+
+
+def parse_datetime(s: pd.Series, *, file: str, column: str) -> tuple[pd.Series, list[Issue]]:
+    """Timestamps as datetime64 (NaT when empty); text that is not a date is reported."""
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return s.reset_index(drop=True), []
+    blank = blank_mask(s)
+    text = s.astype("string").str.strip()
+    text[blank] = pd.NA
+    codes, uniques = pd.factorize(text)
+    u = pd.Series(uniques, dtype="string")
+    with warnings.catch_warnings():
+        # format inference warns when it falls back to per-element parsing; the fallback is what we want
+        warnings.simplefilter("ignore", UserWarning)
+        parsed = pd.to_datetime(u, errors="coerce")
+        left = parsed.isna() & u.notna()
+        if left.any():
+            parsed[left] = pd.to_datetime(u[left], errors="coerce", format="mixed")
+    uvals = parsed.to_numpy()
+    out = pd.Series(np.where(codes >= 0, uvals[np.maximum(codes, 0)] if len(uvals) else np.datetime64("NaT"),
+                             np.datetime64("NaT")) if len(uvals) else np.full(len(s), np.datetime64("NaT", "us")))
+    out = pd.to_datetime(out)
+    bad = out.isna().to_numpy() & ~blank
+    issues = []
+    if bad.any():
+        issues.append(rows_issue("unparseable_time", "cells that are not a date and time", bad, file=file, column=column))
+    return out, issues
+
+
+def parse_complete(s: pd.Series, true_values: frozenset[str], *, file: str, column: str) -> tuple[pd.Series, list[Issue]]:
+    """A finished/complete flag as a nullable boolean (NA when empty)."""
+    blank = blank_mask(s)
+    t = s.astype("string").str.strip().str.casefold()
+    val = t.isin(true_values).to_numpy(dtype=bool)
+    out = pd.array(val, dtype="boolean")
+    out[blank] = pd.NA
+    return pd.Series(out), []

@@ -1,0 +1,285 @@
+"""Raw grids: a file's cells as text, with its header row found and checked.
+
+CSV and Excel files are read with no type guessing: every cell becomes text
+first, so a 学籍号 such as ``4401061234567890123`` or ``0012`` is kept exactly
+as written. Item columns are turned into option values later
+(:mod:`screening.intake.options`); other columns are given a numeric type only
+where that loses nothing (:func:`infer_passthrough`).
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from ..errors import Issue
+from .encoding import read_text
+from .errors import ReadError
+
+__all__ = ["Grid", "read_csv_grid", "read_excel_grid", "promote_header", "cells_to_text", "blank_mask",
+           "infer_passthrough", "require", "MAX_EXACT_FLOAT"]
+
+#: Integers above 2**53 cannot all be held exactly by a float: an ID stored as a number beyond it is corrupt.
+MAX_EXACT_FLOAT = 2.0**53
+HEADER_SCAN = 20  # rows searched for the header row
+
+
+@dataclass
+class Grid:
+    """A table of text cells under a checked header.
+
+    ``frame`` has unique column names (a repeated header gets ``.1``, ``.2`` …
+    appended and is listed in ``duplicated``) and a RangeIndex of data rows.
+    ``imprecise`` marks, per column, numeric Excel cells too large to be exact.
+    """
+
+    frame: pd.DataFrame
+    file: str
+    header_row: int  # 0-based row of the file/sheet holding the header
+    duplicated: dict[str, list[str]] = field(default_factory=dict)  # header -> the column names it got
+    imprecise: dict[str, npt.NDArray[np.bool_]] = field(default_factory=dict)
+    extra_header_rows: list[pd.Series] = field(default_factory=list)
+
+
+def require(module: str, what: str) -> None:
+    """Raise ImportError with an install hint when an optional dependency is missing."""
+    if importlib.util.find_spec(module) is None:
+        raise ImportError(
+            f"reading {what} needs the optional package {module!r}: pip install 'screening[io]' (or pip install {module})"
+        )
+
+
+def blank_mask(s: pd.Series) -> npt.NDArray[np.bool_]:
+    """True where a cell is empty: NaN/None or only whitespace."""
+    isna = s.isna().to_numpy()
+    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+        return np.asarray(isna, dtype=bool)
+    text = s.astype("string").str.strip()
+    return np.asarray(isna | text.eq("").fillna(True).to_numpy(dtype=bool), dtype=bool)
+
+
+def cells_to_text(s: pd.Series) -> tuple[pd.Series, npt.NDArray[np.bool_] | None]:
+    """A column of spreadsheet cells as text (``str`` dtype, ``""`` for empty).
+
+    Integral numbers are written without ``.0`` (Excel stores 20230101 as a
+    float); numbers beyond 2**53 are marked in the returned mask because their
+    digits are no longer the ones typed.
+    """
+    if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+        return s.fillna("").astype(str), None
+    kinds = s.map(type)  # element types: str, int, float, bool, datetime … (no per-row logic)
+    text = s.astype(str)
+    is_float = kinds.eq(float).to_numpy()
+    imprecise = None
+    if is_float.any():
+        f = pd.to_numeric(s[is_float], errors="coerce").to_numpy(dtype=float)
+        finite = np.isfinite(f)
+        big = finite & (np.abs(f) >= MAX_EXACT_FLOAT)
+        integral = finite & ~big & (f == np.floor(np.where(finite, f, 0)))
+        fixed = text[is_float].to_numpy(dtype=object)
+        fixed[integral] = f[integral].astype(np.int64).astype(str)
+        fixed[~finite] = ""
+        text = text.copy()
+        text[is_float] = fixed
+        if big.any():
+            imprecise = np.zeros(len(s), dtype=bool)
+            imprecise[np.flatnonzero(is_float)[big]] = True
+    empty = s.isna().to_numpy()
+    if empty.any():
+        text = text.copy()
+        text[empty] = ""
+    return text.astype(str), imprecise
+
+
+def _column_letter(k: int) -> str:
+    out = ""
+    k += 1
+    while k:
+        k, r = divmod(k - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def promote_header(raw: pd.DataFrame, file: str, header_row: int | None, n_header_rows: int = 1) -> Grid:
+    """Find and check the header row of a grid of text cells (columns 0..m-1, no header yet).
+
+    Parameters
+    ----------
+    raw : DataFrame
+        Text cells, ``""`` or NaN for empty.
+    header_row : int, optional
+        0-based row of the header. Default: the first row that is not blank and
+        is not a title (a row with a single filled cell above a wider table).
+    n_header_rows : int
+        Rows taken by the header (Qualtrics: 3); the ones after the first are
+        returned in ``extra_header_rows``.
+    """
+    m = raw.shape[1]
+    if raw.shape[0] == 0 or m == 0:
+        raise ReadError([Issue("empty_file", "the file has no rows", file=file)], title=f"cannot read {file}")
+    filled = ~pd.DataFrame({c: blank_mask(raw[c]) for c in raw.columns}).to_numpy()
+    used_cols = filled.any(axis=0)
+    width = int(np.flatnonzero(used_cols).max()) + 1 if used_cols.any() else 0
+    if width == 0:
+        raise ReadError([Issue("empty_file", "the file has no filled cells", file=file)], title=f"cannot read {file}")
+    counts = filled[:, :width].sum(axis=1)
+    if header_row is None:
+        header_row = -1
+        for r in range(min(HEADER_SCAN, len(counts))):
+            if counts[r] == 0 or (counts[r] == 1 and width >= 3):
+                continue  # blank line or a title row (often a merged cell across the table)
+            header_row = r
+            break
+        if header_row < 0:
+            raise ReadError([Issue("no_header", f"no header row in the first {HEADER_SCAN} rows", file=file,
+                                   hint="pass header_row=<0-based row number of the header>")],
+                            title=f"cannot read {file}")
+    elif not (0 <= header_row < raw.shape[0]):
+        raise ReadError([Issue("no_header", f"header_row={header_row} is beyond the {raw.shape[0]} rows of the file",
+                               file=file)], title=f"cannot read {file}")
+    start = header_row + n_header_rows
+    body_filled = filled[start:, :width]
+    row_used = body_filled.any(axis=1)
+    last = int(np.flatnonzero(row_used).max()) + 1 if row_used.any() else 0  # trailing blank rows are not rows
+    header = raw.iloc[header_row, :width].fillna("").astype(str).str.strip().tolist()
+    data_cols_used = body_filled[:last].any(axis=0) if last else np.zeros(width, dtype=bool)
+    issues = []
+    keep = []
+    for k, name in enumerate(header):
+        if name:
+            keep.append(k)
+        elif data_cols_used[k]:
+            issues.append(Issue(
+                "empty_header",
+                f"column {_column_letter(k)} has answers but no header (a merged or empty header cell)",
+                file=file, column=_column_letter(k), count=int(body_filled[:last, k].sum()),
+                hint="unmerge the header cells so every column has its own header, or pass header_row=<row> "
+                     "if the header is on another row",
+            ))
+    if issues:
+        raise ReadError(issues, title=f"cannot read {file}")
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    duplicated: dict[str, list[str]] = {}
+    for k in keep:
+        name = header[k]
+        if name in seen:
+            seen[name] += 1
+            new = f"{name}.{seen[name]}"
+            duplicated.setdefault(name, [name]).append(new)
+            names.append(new)
+        else:
+            seen[name] = 0
+            names.append(name)
+    body = raw.iloc[start:start + last, keep].copy()
+    body.columns = names
+    body.index = pd.RangeIndex(len(body))
+    extra = [raw.iloc[header_row + i, keep].fillna("").astype(str).set_axis(names) for i in range(1, n_header_rows)
+             if header_row + i < raw.shape[0]]
+    return Grid(frame=body, file=file, header_row=header_row, duplicated=duplicated, extra_header_rows=extra)
+
+
+def _sniff_delimiter(first_line: str, path: str) -> str:
+    if path.lower().endswith(".tsv"):
+        return "\t"
+    counts = {d: first_line.count(d) for d in (",", "\t", ";")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def read_csv_grid(path: str | Path, *, encoding: str | None = None, header_row: int | None = None,
+                  n_header_rows: int = 1, delimiter: str | None = None) -> tuple[Grid, str]:
+    """Read a delimited text file as text cells; returns the grid and the encoding used."""
+    file = str(path)
+    text, enc = read_text(path, encoding)
+    if not text.strip():
+        raise ReadError([Issue("empty_file", "the file is empty", file=file)], title=f"cannot read {file}")
+    sep = delimiter or _sniff_delimiter(text.split("\n", 1)[0], file)
+    kw = dict(header=None, dtype=str, na_filter=False, sep=sep, skip_blank_lines=False)
+    try:
+        raw = pd.read_csv(io.StringIO(text), **kw)  # type: ignore[call-overload]
+    except pd.errors.ParserError:
+        # rows wider than the first one (e.g. a title line above the table): size the grid first
+        width = max((len(r) for r in csv.reader(io.StringIO(text), delimiter=sep)), default=0)
+        raw = pd.read_csv(io.StringIO(text), names=list(range(width)), **kw)  # type: ignore[call-overload]
+    raw.columns = pd.RangeIndex(raw.shape[1])
+    grid = promote_header(raw, file, header_row, n_header_rows)
+    grid.frame = grid.frame.fillna("").astype(str)
+    return grid, enc
+
+
+def read_excel_grid(path: str | Path, *, sheet: str | int | None = None, header_row: int | None = None) -> Grid:
+    """Read one sheet of an .xlsx/.xlsm (openpyxl) or .xls (xlrd) workbook as text cells."""
+    file = str(path)
+    suffix = Path(file).suffix.lower()
+    engine = "xlrd" if suffix == ".xls" else "openpyxl"
+    require(engine, f"{suffix or 'Excel'} files")
+    if Path(file).stat().st_size == 0:
+        raise ReadError([Issue("empty_file", "the file is empty", file=file)], title=f"cannot read {file}")
+    try:
+        raw = pd.read_excel(file, sheet_name=0 if sheet is None else sheet, header=None, dtype=object, engine=engine)
+    except ValueError as exc:  # unknown sheet name, or not a workbook at all
+        raise ReadError([Issue("unreadable_workbook", f"cannot open the workbook: {exc}", file=file,
+                               hint="check sheet= and that the file really is an Excel workbook")],
+                        title=f"cannot read {file}") from None
+    if raw.shape[1] == 0:
+        raise ReadError([Issue("empty_file", "the sheet is empty", file=file)], title=f"cannot read {file}")
+    raw.columns = pd.RangeIndex(raw.shape[1])
+    imprecise: dict[int, npt.NDArray[np.bool_]] = {}
+    texts = {}
+    for c in raw.columns:
+        texts[c], mask = cells_to_text(raw[c])
+        if mask is not None:
+            imprecise[c] = mask
+    text_frame = pd.DataFrame(texts)
+    grid = promote_header(text_frame, file, header_row)
+    start = grid.header_row + 1
+    n = len(grid.frame)
+    # carry the imprecision marks over to the named columns of the data rows
+    header = text_frame.iloc[grid.header_row].str.strip()
+    by_name = dict(zip(header.index, header))
+    for c, mask in imprecise.items():
+        name = by_name.get(c, "")
+        if name in grid.frame.columns:
+            grid.imprecise[name] = mask[start:start + n]
+    return grid
+
+
+def infer_passthrough(s: pd.Series) -> pd.Series:
+    """Give a text column a numeric or boolean type only where that is lossless.
+
+    Digits with a leading zero (``0012``) or more than 15 significant digits
+    (a 学籍号) stay text; ``True``/``False`` columns become nullable booleans.
+    """
+    if not (pd.api.types.is_string_dtype(s.dtype) or s.dtype == object):
+        return s
+    blank = blank_mask(s)
+    if blank.all():
+        return s
+    codes, uniques = pd.factorize(s.where(~blank, None))
+    u = pd.Series(uniques, dtype="string").str.strip()
+    low = u.str.casefold()
+    if low.isin(["true", "false"]).all():
+        mapped = low.eq("true").to_numpy()
+        out = pd.array(np.where(codes >= 0, mapped[np.maximum(codes, 0)], False), dtype="boolean")
+        out[codes < 0] = pd.NA
+        return pd.Series(out, index=s.index, name=s.name)
+    num = pd.to_numeric(u, errors="coerce")
+    if num.isna().any():
+        return s
+    digits = u.str.replace(r"^[-+]", "", regex=True).str.replace(".", "", regex=False).str.lstrip("0")
+    leading_zero = u.str.match(r"^[-+]?0\d")
+    if leading_zero.any() or digits.str.len().gt(15).any() or u.str.contains(r"[eE]").any():
+        return s
+    values = num.to_numpy(dtype=float)[np.maximum(codes, 0)]
+    values[codes < 0] = np.nan
+    if np.all(np.isnan(values) | (values == np.floor(np.nan_to_num(values)))) and not np.isnan(values).any():
+        return pd.Series(values.astype(np.int64), index=s.index, name=s.name)
+    return pd.Series(values, index=s.index, name=s.name)

@@ -1,0 +1,171 @@
+"""Turning one answer column into option values, through the scale's YAML option sets.
+
+Every conversion works on the column's distinct cells (``pandas.factorize``),
+never row by row: a column of a million answers has a handful of distinct
+cells, each looked up once. A cell that is not an option is never guessed or
+clipped; it is reported (by code, column, row positions and count, never by
+its contents).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from ..catalog import Scale
+
+__all__ = ["option_key", "ItemTarget", "targets_for", "Converted", "convert_column", "distinct_cells",
+           "FORMATS", "BAD_CODES"]
+
+FORMATS = ("value", "index", "label", "codes")
+
+#: Issue code → what it means, for messages.
+BAD_CODES = {
+    "not_a_number": "text where a number was expected",
+    "invalid_value": "numbers that are not an option value of the item",
+    "invalid_index": "option positions that are not whole numbers from 1",
+    "option_count": "option positions beyond the item's number of options (does the question have more options than the scale?)",
+    "unknown_label": "answers that match no option label of the item",
+    "unlabelled_code": "codes that have no value label in the file",
+}
+
+_PREFIX = re.compile(r"^[(（]?[a-z][.、)）:：]")
+_SPACE = re.compile(r"\s+")
+
+
+def option_key(text: object) -> str:
+    """Normalise an option label for matching.
+
+    Folds full/half width (NFKC) and case, removes all whitespace and a
+    leading letter prefix such as ``A.``, ``A、``, ``(A)``, ``Ａ．``.
+    """
+    t = unicodedata.normalize("NFKC", str(text)).casefold()
+    t = _SPACE.sub("", t)
+    return _PREFIX.sub("", t)
+
+
+@dataclass(frozen=True)
+class ItemTarget:
+    """What one item accepts: option values in form order, the sorted set, and label keys → value."""
+
+    scale: str
+    item: str
+    option_values: npt.NDArray[np.float64]
+    allowed: npt.NDArray[np.float64]
+    labels: Mapping[str, float]
+    option_names: tuple[str, ...]  # labels shown in hints
+
+
+def targets_for(scale: Scale, extra_labels: Mapping[str, float] | None = None) -> list[ItemTarget]:
+    """One :class:`ItemTarget` per item of ``scale``; ``extra_labels`` adds label → value pairs."""
+    spec = scale.spec
+    cs = scale.compiled
+    out = []
+    for k, item in enumerate(spec.items):
+        opts = spec.option_sets[item.options]
+        keys: dict[str, set[float]] = {}
+        for o in opts:
+            for text in (o.label.zh, o.label.en, *o.aliases):
+                if text:
+                    keys.setdefault(option_key(text), set()).add(float(o.value))
+        for text, value in (extra_labels or {}).items():
+            keys.setdefault(option_key(text), set()).add(float(value))
+        # a key shared by two values is ambiguous once spaces and prefixes are folded: never match it
+        labels = {key: next(iter(vals)) for key, vals in keys.items() if len(vals) == 1}
+        names = tuple(str(o.label.zh or o.label.en) for o in opts)
+        out.append(ItemTarget(spec.id, item.id, cs.option_values[k], cs.allowed[k], labels, names))
+    return out
+
+
+@dataclass
+class Converted:
+    """Option values of one column and the bad cells found, by issue code."""
+
+    values: npt.NDArray[np.float64]
+    bad: dict[str, npt.NDArray[np.bool_]]
+
+
+def distinct_cells(s: pd.Series, missing_codes: frozenset[str]) -> tuple[npt.NDArray[np.intp], pd.Series]:
+    """Factorise a column: codes per row (-1 = unanswered) and the distinct answered cells as stripped text."""
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        codes, uniques = pd.factorize(s)
+        text = pd.Series(np.asarray(uniques, dtype=float)).map(repr)  # repr: exact, no rounding
+        text = text.str.replace(r"\.0$", "", regex=True)
+    else:
+        codes, uniques = pd.factorize(s.astype("string"))
+        text = pd.Series(uniques, dtype="string").str.strip().astype(object)
+    codes = np.asarray(codes, dtype=np.intp)
+    answered = ~(text.eq("") | text.isin(missing_codes)).to_numpy(dtype=bool)
+    if not answered.all():
+        remap = np.where(answered, np.arange(len(text)), -1)
+        codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+    return codes, text.reset_index(drop=True)
+
+
+def _numbers(text: pd.Series) -> npt.NDArray[np.float64]:
+    num = pd.to_numeric(text.str.replace(r"^\+", "", regex=True), errors="coerce")
+    arr = np.array(num.to_numpy(dtype=float, na_value=np.nan), dtype=float)  # a writable copy
+    arr[np.isinf(arr)] = np.nan
+    return arr
+
+
+def convert_column(
+    s: pd.Series,
+    target: ItemTarget,
+    fmt: str,
+    *,
+    missing_codes: frozenset[str] = frozenset(),
+    code_map: Mapping[float, float] | None = None,
+) -> Converted:
+    """Convert one column to option values of ``target``.
+
+    ``fmt``: ``value`` (cells are option values), ``index`` (1-based option
+    positions), ``label`` (option labels) or ``codes`` (numeric codes mapped
+    through ``code_map``, e.g. SPSS value labels). Cells in ``missing_codes``
+    (问卷星 -2/-3 skip codes) are unanswered.
+    """
+    codes, text = distinct_cells(s, missing_codes)
+    nu = len(text)
+    uval = np.full(nu, np.nan)
+    ubad: dict[str, npt.NDArray[np.bool_]] = {}
+    answered = np.ones(nu, dtype=bool)
+    if nu:
+        answered = ~(text.eq("") | text.isin(missing_codes)).to_numpy(dtype=bool)
+    if fmt == "label":
+        uval = np.array([target.labels.get(option_key(t), np.nan) for t in text], dtype=float) if nu else uval
+        ubad["unknown_label"] = answered & np.isnan(uval)
+    else:
+        num = _numbers(text) if nu else uval
+        ubad["not_a_number"] = answered & np.isnan(num)
+        ok_num = answered & ~np.isnan(num)
+        if fmt == "value":
+            valid = ok_num & np.isin(num, target.allowed)
+            ubad["invalid_value"] = ok_num & ~valid
+            uval = np.where(valid, num, np.nan)
+        elif fmt == "index":
+            n_opts = len(target.option_values)
+            whole = ok_num & (num == np.floor(np.nan_to_num(num))) & (num >= 1)
+            ubad["invalid_index"] = ok_num & ~whole
+            ubad["option_count"] = whole & (num > n_opts)
+            good = whole & (num <= n_opts)
+            pos = np.where(good, num, 1).astype(np.intp) - 1
+            uval = np.where(good, target.option_values[pos], np.nan)
+        elif fmt == "codes":
+            cmap = dict(code_map or {})
+            mapped = np.array([cmap.get(float(x), np.nan) if not np.isnan(x) else np.nan for x in num], dtype=float)
+            ubad["unlabelled_code"] = ok_num & np.isnan(mapped)
+            uval = mapped
+        else:  # pragma: no cover - formats are validated by the caller
+            raise ValueError(fmt)
+    values = np.where(codes >= 0, uval[np.maximum(codes, 0)] if nu else np.nan, np.nan)
+    bad = {}
+    for code, ub in ubad.items():
+        if ub.any():
+            bad[code] = (codes >= 0) & ub[np.maximum(codes, 0)]
+    return Converted(values=np.asarray(values, dtype=float), bad=bad)

@@ -1,0 +1,443 @@
+"""``read_responses``: one survey export in, one canonical table out (one row per respondent)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from .. import columns as C
+from .._params import InvalidParameterError, check_choice
+from ..catalog import Scale, load_scale
+from ..errors import Issue
+from . import meta as M
+from . import qualtrics, redcap, spss, wjx
+from .errors import ReadError
+from .fields import id_text, parse_complete, parse_datetime, parse_duration, rows_issue
+from .grid import Grid, infer_passthrough, read_csv_grid, read_excel_grid
+from .mapping import ColumnSpec, parse_questions, resolve_items
+from .options import BAD_CODES, ItemTarget, convert_column, distinct_cells, option_key, targets_for
+from .source import Extract, from_grid
+
+__all__ = ["read_responses"]
+
+Source = Literal["auto", "csv", "excel", "parquet", "spss", "wjx", "qualtrics", "redcap"]
+ScaleLike = str | Path | Scale | Mapping[str, Any]
+
+_TEXT = (".csv", ".tsv", ".txt")
+_WORKBOOK = (".xlsx", ".xlsm", ".xls")
+_PARQUET = (".parquet", ".pq")
+
+
+def _fail(issues: list[Issue], file: str) -> ReadError:
+    return ReadError(issues, title=f"cannot read {file}")
+
+
+def _grid(p: Path, *, sheet: str | int | None, header_row: int | None, encoding: str | None) -> Grid:
+    suffix = p.suffix.lower()
+    if suffix in _WORKBOOK:
+        return read_excel_grid(p, sheet=sheet, header_row=header_row)
+    grid, _ = read_csv_grid(p, encoding=encoding, header_row=header_row)
+    return grid
+
+
+def _as_qualtrics(grid: Grid) -> Grid:
+    """Re-read the first two data rows of a grid as Qualtrics' 2nd and 3rd header rows."""
+    if len(grid.frame) < 2:
+        return grid
+    extra = [grid.frame.iloc[0], grid.frame.iloc[1]]
+    body = grid.frame.iloc[2:].reset_index(drop=True)
+    return Grid(frame=body, file=grid.file, header_row=grid.header_row, duplicated=grid.duplicated,
+                imprecise={k: v[2:] for k, v in grid.imprecise.items()}, extra_header_rows=extra)
+
+
+def _extract(p: Path, source: str, *, sheet: str | int | None, header_row: int | None, encoding: str | None,
+             dictionary: Any) -> Extract:
+    file = str(p)
+    suffix = p.suffix.lower()
+    if source == "spss" or (source == "auto" and suffix == ".sav"):
+        return spss.extract_sav(p, encoding)
+    if source == "parquet" or (source == "auto" and suffix in _PARQUET):
+        return spss.extract_parquet(p)
+    if suffix not in _TEXT + _WORKBOOK and source == "auto":
+        raise _fail([Issue("unknown_format", f"cannot tell the format of a {suffix or 'suffix-less'} file", file=file,
+                           hint="pass source= (csv, excel, parquet, spss, wjx, qualtrics, redcap)")], file)
+    grid = _grid(p, sheet=sheet, header_row=header_row, encoding=encoding)
+    cols = list(grid.frame.columns)
+    if source == "qualtrics" or (source == "auto" and qualtrics.looks_like_qualtrics(_as_qualtrics(grid))):
+        return qualtrics.extract(_as_qualtrics(grid))
+    if source == "wjx" or (source == "auto" and wjx.looks_like_wjx(cols)):
+        return wjx.extract(grid)
+    if source == "redcap" or (source == "auto" and dictionary is not None):
+        return redcap.extract(grid, dictionary, encoding)
+    kind = "excel" if suffix in _WORKBOOK else "csv"
+    return from_grid(grid, kind)
+
+
+def _scales(scales: ScaleLike | Sequence[ScaleLike]) -> list[Scale]:
+    if isinstance(scales, (str, Path, Scale, Mapping)):
+        scales = [scales]
+    if not isinstance(scales, (list, tuple)):
+        raise InvalidParameterError(
+            f"The 'scales' parameter of read_responses must be a scale id, a Scale or a list of them. "
+            f"Got {type(scales).__name__} instead.")
+    out = [load_scale(s) for s in scales]  # type: ignore[arg-type]
+    ids = [s.id for s in out]
+    if len(set(ids)) != len(ids):
+        raise InvalidParameterError(
+            f"The 'scales' parameter of read_responses must name each scale once. Got {ids} instead.")
+    return out
+
+
+def _per_scale(name: str, value: Any, scale_ids: list[str], single_ok: bool) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if isinstance(value, Mapping) and (not single_ok or set(map(str, value)) <= set(scale_ids)) and value:
+        unknown = [k for k in value if k not in scale_ids]
+        if unknown:
+            raise InvalidParameterError(
+                f"The {name!r} parameter of read_responses must be keyed by the scales read ({scale_ids}). "
+                f"Got keys {unknown} instead.")
+        return dict(value)
+    if len(scale_ids) == 1:
+        return {scale_ids[0]: value}
+    raise InvalidParameterError(
+        f"The {name!r} parameter of read_responses must be a mapping {{scale id: ...}} when several scales are read. "
+        f"Got {type(value).__name__} instead.")
+
+
+def _auto_format(ex: Extract, cols: list[str], requested: str | None, sc: Scale) -> tuple[str, list[Issue]]:
+    """The response format of one scale's columns under ``auto`` (decided on the cells, per scale)."""
+    if requested in ("value", "index", "label"):
+        return requested, []
+    if requested is None and ex.source in ("csv", "excel", "parquet"):
+        return "value", []
+    numeric = text = 0
+    for c in cols:
+        codes, uniq = distinct_cells(ex.frame[c], ex.missing_codes)
+        if not len(uniq):
+            continue
+        counts = np.bincount(codes[codes >= 0], minlength=len(uniq))
+        isnum = pd.to_numeric(pd.Series(uniq, dtype=object), errors="coerce").notna().to_numpy()
+        answered = ~(pd.Series(uniq).eq("") | pd.Series(uniq).isin(ex.missing_codes)).to_numpy()
+        numeric += int(counts[isnum & answered].sum())
+        text += int(counts[~isnum & answered].sum())
+    if text > numeric:
+        return "label", []
+    if any(c in ex.value_labels for c in cols):
+        return "codes", []
+    means = ex.numeric_means
+    if means == "index":
+        numeric_labels = [k for t in targets_for(sc) for k in t.labels if pd.notna(pd.to_numeric(k, errors="coerce"))]
+        if numeric_labels:
+            return "index", [Issue("ambiguous_format", f"{sc.id}'s option labels are numbers, so numeric answers could "
+                                   "be option text or option positions", file=ex.file, column=cols[0],
+                                   hint="pass response_format='index' (按选项序号) or 'label' (按选项文本)")]
+        return "index", []
+    if means == "ask":
+        return "value", [Issue("ambiguous_format", f"numeric answers for {sc.id}: recode values are user-editable, "
+                               "so they may be option positions or scale values", file=ex.file, column=cols[0],
+                               hint="pass response_format='index' (default recodes 1, 2, …) or 'value' (recoded to "
+                                    "the scale's own values), or export choice text")]
+    return "value", []
+
+
+def _code_map(ex: Extract, col: str, target: ItemTarget) -> tuple[dict[float, float], list[Issue]]:
+    labels = ex.value_labels.get(col, {})
+    cmap: dict[float, float] = {}
+    unknown = []
+    for code, label in labels.items():
+        value = target.labels.get(option_key(label))
+        if value is None:
+            unknown.append(label)
+        else:
+            cmap[code] = value
+    if unknown:
+        return cmap, [Issue("label_mismatch", f"value label(s) {unknown} are not options of {target.scale} item "
+                            f"{target.item}", file=ex.file, column=col,
+                            hint=f"options: {', '.join(target.option_names)}; is this the right column and scale? "
+                                 f"add spellings with labels={{'{target.scale}': {{'<label>': <value>}}}}")]
+    return cmap, []
+
+
+def _convert(ex: Extract, col: str, target: ItemTarget, fmt: str) -> tuple[np.ndarray, dict[str, np.ndarray], list[Issue]]:
+    s = ex.frame[col]
+    if fmt == "codes":
+        cmap, issues = _code_map(ex, col, target)
+        if issues:
+            return np.full(len(s), np.nan), {}, issues
+        shifts = {v - k for k, v in cmap.items()}
+        if not ex.text_cells and len(shifts) == 1 and pd.api.types.is_numeric_dtype(s.dtype):
+            # labels say value = code + c for every labelled code: shift the column and check it as values,
+            # so codes that carry no label (only the ends labelled) are still read correctly
+            shift = shifts.pop()
+            conv = convert_column(s.astype(float) + shift, target, "value", missing_codes=ex.missing_codes)
+            return conv.values, conv.bad, []
+        conv = convert_column(s, target, "codes", missing_codes=ex.missing_codes, code_map=cmap)
+        return conv.values, conv.bad, []
+    conv = convert_column(s, target, fmt, missing_codes=ex.missing_codes)
+    return conv.values, conv.bad, []
+
+
+def _value_issue(code: str, mask: np.ndarray, ex: Extract, col: str, target: ItemTarget, fmt: str) -> Issue:
+    n_opts = len(target.option_values)
+    hints = {
+        "unknown_label": f"options of this item: {', '.join(target.option_names)}; add other spellings with "
+                         f"labels={{'{target.scale}': {{'<label>': <value>}}}}, or pass response_format= if the "
+                         "cells are numbers",
+        "option_count": f"{target.scale} item {target.item} has {n_opts} options; map the right question "
+                        "(start=/columns=) or check the export form",
+        "invalid_value": f"option values of this item: {', '.join(f'{v:g}' for v in target.allowed)}; "
+                         "if the cells are 1-based option positions pass response_format='index'",
+        "not_a_number": "pass response_format='label' if the cells are option text",
+        "invalid_index": f"positions run from 1 to {n_opts}",
+        "unlabelled_code": "give every code a value label in the file, or read the codes as values",
+    }
+    return rows_issue(code, f"{int(mask.sum())} cell(s) with {BAD_CODES[code]} ({target.scale} item {target.item}, "
+                      f"read as {fmt})", mask, file=ex.file, column=col, hint=hints.get(code, ""))
+
+
+def _meta(ex: Extract, n: int, issues: list[Issue]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    f, file = ex.frame, ex.file
+    col = ex.meta_cols.get(M.RESPONDENT_ID)
+    if col is not None:
+        ids, found = id_text(f[col], file=file, column=col, imprecise=ex.imprecise.get(col))
+        issues += found
+        out[M.RESPONDENT_ID] = ids.to_numpy(dtype=object)
+    else:
+        out[M.RESPONDENT_ID] = np.full(n, np.nan, dtype=object)
+    for name in (M.STARTED_AT, M.SUBMITTED_AT):
+        if name in ex.meta_values:
+            out[name] = pd.to_datetime(ex.meta_values[name]).to_numpy()
+        elif name in ex.meta_cols:
+            values, found = parse_datetime(f[ex.meta_cols[name]], file=file, column=ex.meta_cols[name])
+            issues += found
+            out[name] = values.to_numpy()
+        else:
+            out[name] = np.full(n, np.datetime64("NaT", "us"))
+    if M.DURATION_S in ex.meta_cols:
+        out[M.DURATION_S], found = parse_duration(f[ex.meta_cols[M.DURATION_S]], file=file,
+                                                  column=ex.meta_cols[M.DURATION_S])
+        issues += found
+    else:
+        out[M.DURATION_S] = np.full(n, np.nan)
+    if ex.derive_start and M.STARTED_AT not in ex.meta_cols:
+        out[M.STARTED_AT] = (pd.Series(pd.to_datetime(out[M.SUBMITTED_AT]))
+                             - pd.to_timedelta(out[M.DURATION_S], unit="s")).to_numpy()
+    if M.SOURCE in ex.meta_cols:
+        out[M.SOURCE] = f[ex.meta_cols[M.SOURCE]].astype(str).to_numpy(dtype=object)
+    else:
+        out[M.SOURCE] = np.full(n, ex.source, dtype=object)
+    if M.COMPLETE in ex.meta_values:
+        out[M.COMPLETE] = ex.meta_values[M.COMPLETE].array
+    elif M.COMPLETE in ex.meta_cols:
+        out[M.COMPLETE], _ = parse_complete(f[ex.meta_cols[M.COMPLETE]], ex.complete_true, file=file,
+                                            column=ex.meta_cols[M.COMPLETE])
+        out[M.COMPLETE] = out[M.COMPLETE].array
+    else:
+        out[M.COMPLETE] = pd.array([pd.NA] * n, dtype="boolean")
+    return out
+
+
+def read_responses(
+    path: str | Path,
+    source: Source = "auto",
+    scales: ScaleLike | Sequence[ScaleLike] = (),
+    *,
+    columns: Mapping[str, Sequence[ColumnSpec] | Mapping[str, ColumnSpec]] | Sequence[ColumnSpec] | None = None,
+    start: int | str | Mapping[str, int | str] | None = None,
+    response_format: Literal["auto", "value", "index", "label"] | None = None,
+    labels: Mapping[str, Mapping[str, float]] | None = None,
+    id_column: str | int | None = None,
+    meta: Mapping[str, str] | None = None,
+    sheet: str | int | None = None,
+    header_row: int | None = None,
+    encoding: str | None = None,
+    dictionary: str | Path | pd.DataFrame | None = None,
+    on_invalid: Literal["raise", "missing"] = "raise",
+    keep_other: bool = True,
+) -> pd.DataFrame:
+    """Read a survey export into the canonical table that :func:`screening.score` takes directly.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file: ``.csv/.tsv/.txt``, ``.xlsx/.xlsm/.xls``, ``.parquet``, ``.sav``.
+    source : {"auto", "csv", "excel", "parquet", "spss", "wjx", "qualtrics", "redcap"}
+        Which platform wrote it. ``auto`` decides by suffix and header:
+        问卷星 metadata columns → ``wjx``; an ImportId third row → ``qualtrics``;
+        ``dictionary=`` given → ``redcap``; else a plain table.
+    scales : scale id, Scale, or a list of them
+        The scales whose items the file holds.
+    columns : list or mapping, optional
+        Where each item is, per scale (``{"phq9": [...]}``; the bare list is
+        allowed for one scale): a list in item order, or ``{item: column}``.
+        A column is a header (``"Q3_1"``, a Qualtrics ImportId, a REDCap field
+        name), a question number (``5``) or a matrix row (``(3, 2)``).
+    start : int or str or mapping, optional
+        Where each scale starts: a question number (PHQ-9 as questions 3–11
+        → ``start=3``; also the first row of a matrix question) or a header.
+        The number of consecutive answer columns must match the scale.
+    response_format : {"auto", "value", "index", "label"}, optional
+        What the item cells hold. Default: ``value`` for plain tables; decided
+        from the cells for platform exports (问卷星: numbers are 按选项序号
+        1-based positions, text is 按选项文本 option text; SPSS/REDCap: codes
+        mapped through the file's value labels; Qualtrics numbers must be said).
+    labels : mapping, optional
+        Extra option spellings per scale: ``{"phq9": {"从来没有": 0}}``.
+    id_column : str or int, optional
+        The column (or question number) holding the respondent id, e.g. the
+        学籍号 question. Default: 问卷星 ``序号``, Qualtrics ``ResponseId``,
+        REDCap's record id, else a column named ``respondent_id``,
+        ``student_id``, ``学籍号``, ``学号`` or ``考号``.
+    meta : mapping, optional
+        Other metadata columns: ``{"duration_s": "用时", "submitted_at": "交卷时间"}``.
+    sheet, header_row : optional
+        Excel sheet (name or 0-based position) and 0-based header row. By
+        default the header is the first row that is neither blank nor a title
+        (a single filled cell above a wider table).
+    encoding : str, optional
+        Force a text encoding (default: BOM, else UTF-8, else GB18030, else an error).
+    dictionary : path or DataFrame, optional
+        REDCap data dictionary (choices ``0, Not at all | 1, …``).
+    on_invalid : {"raise", "missing"}
+        A cell that is not an option: ``raise`` lists every such column with
+        row positions and counts; ``missing`` sets it unanswered and counts it
+        per row in ``{scale}.n_unreadable``.
+    keep_other : bool
+        Keep the file's other columns (class, sex, …) under their own headers.
+        IP/location columns and platform totals (问卷星 ``总分``) are always dropped.
+
+    Returns
+    -------
+    DataFrame
+        One row per data row of the file (same count, same order, RangeIndex):
+        metadata (:data:`screening.intake.meta.META_COLUMNS`), then each item as
+        its option value (float, NaN unanswered) in ``{scale}_{item}``, then the
+        other columns.
+
+    Raises
+    ------
+    ReadError
+        Listing every problem found, each with file, column, row positions and count.
+
+    Examples
+    --------
+    >>> table = sc.read_responses("问卷星_按选项文本.xlsx", scales="phq9", start=3)  # doctest: +SKIP
+    >>> sc.score(table, "phq9")  # doctest: +SKIP
+    """
+    fname = "read_responses"
+    check_choice(fname, "source", source, ("auto", *M.SOURCES))
+    check_choice(fname, "response_format", response_format, (None, "auto", "value", "index", "label"))
+    check_choice(fname, "on_invalid", on_invalid, ("raise", "missing"))
+    if not isinstance(path, (str, Path)):
+        raise InvalidParameterError(f"The 'path' parameter of {fname} must be a str or Path. Got {type(path).__name__} instead.")
+    sc_list = _scales(scales)
+    ids = [s.id for s in sc_list]
+    col_specs = _per_scale("columns", columns, ids, single_ok=True)
+    starts = _per_scale("start", start, ids, single_ok=True)
+    extra_labels = _per_scale("labels", labels, ids, single_ok=False) if labels is not None else {}
+    p = Path(path)
+    file = str(p)
+    if not p.is_file():
+        raise _fail([Issue("file_not_found", "no such file", file=file)], file)
+    ex = _extract(p, source, sheet=sheet, header_row=header_row, encoding=encoding, dictionary=dictionary)
+    frame = ex.frame
+    n = len(frame)
+    issues: list[Issue] = list(ex.issues)
+
+    # metadata overrides
+    if id_column is not None:
+        if isinstance(id_column, int) and not isinstance(id_column, bool):
+            hits = [q.column for q in parse_questions(list(frame.columns)).values() if q.number == id_column]
+            target = hits[0] if len(hits) == 1 else None
+        else:
+            target = str(id_column) if str(id_column) in frame.columns else ex.aliases.get(str(id_column))
+        if target is None:
+            issues.append(Issue("missing_column", "id_column names a column the file does not have", file=file,
+                                column=str(id_column)))
+        else:
+            ex.meta_cols[M.RESPONDENT_ID] = target
+    for name, col in (meta or {}).items():
+        if name not in M.META_COLUMNS:
+            raise InvalidParameterError(f"The 'meta' parameter of {fname} must be keyed by {list(M.META_COLUMNS)}. "
+                                        f"Got {name!r} instead.")
+        if col not in frame.columns:
+            issues.append(Issue("missing_column", f"meta={{'{name}': …}} names a column the file does not have",
+                                file=file, column=str(col)))
+        else:
+            ex.meta_cols[name] = col
+            ex.meta_values.pop(name, None)
+    meta_used = set(ex.meta_cols.values())
+    order = [c for c in frame.columns if c not in ex.consumed and c not in meta_used]
+    questions = parse_questions(order)
+
+    # items
+    mapped: dict[str, list[str]] = {}
+    for sc in sc_list:
+        cols, found = resolve_items(sc, order, questions, columns=col_specs.get(sc.id), start=starts.get(sc.id),
+                                    aliases=ex.aliases, file=file)
+        issues += found
+        if cols is not None:
+            mapped[sc.id] = cols
+    used: dict[str, str] = {}
+    for sid, cols in mapped.items():
+        for c in cols:
+            if c in used:
+                issues.append(Issue("column_reused", f"the column is mapped to an item of {used[c]} and of {sid}",
+                                    file=file, column=c))
+            used[c] = sid
+    for header, names in ex.duplicated.items():
+        if any(nm in used or nm in meta_used for nm in names):
+            issues.append(Issue("duplicate_column", f"the header appears {len(names)} times", file=file, column=header,
+                                hint="rename or delete the extra copies: which one holds the answers cannot be guessed"))
+    if issues:
+        raise _fail(issues, file)
+
+    out: dict[str, Any] = _meta(ex, n, issues)
+    for sc in sc_list:
+        targets = targets_for(sc, extra_labels.get(sc.id))
+        cols = mapped[sc.id]
+        fmt, found = _auto_format(ex, cols, response_format, sc)
+        issues += found
+        if found:
+            continue
+        unreadable = np.zeros(n, dtype=np.int64)
+        for item, col, target in zip(sc.items, cols, targets):
+            values, bad, found = _convert(ex, col, target, fmt)
+            issues += found
+            any_bad = np.zeros(n, dtype=bool)
+            for code, mask in bad.items():
+                any_bad |= mask
+                if on_invalid == "raise":
+                    issues.append(_value_issue(code, mask, ex, col, target, fmt))
+            if any_bad.any():
+                values = np.where(any_bad, np.nan, values)
+                unreadable += any_bad
+            out[C.item_input_col(sc.id, item)] = values
+        if on_invalid == "missing":
+            out[M.unreadable_col(sc.id)] = unreadable
+    if issues:
+        raise _fail(issues, file)
+
+    if keep_other:
+        for c in order:
+            if c in used:
+                continue
+            if c in out:
+                issues.append(Issue("column_clash", "the file has its own column with the name of an output column",
+                                    file=file, column=c, hint="rename it in the file, or pass keep_other=False"))
+                continue
+            out[c] = infer_passthrough(frame[c]) if ex.text_cells else frame[c]
+        if issues:
+            raise _fail(issues, file)
+    table = pd.DataFrame({k: (v.to_numpy() if isinstance(v, pd.Series) else v) for k, v in out.items()},
+                         index=pd.RangeIndex(n))
+    table[M.RESPONDENT_ID] = table[M.RESPONDENT_ID].astype(str)
+    table[M.SOURCE] = table[M.SOURCE].astype(str)
+    table[M.COMPLETE] = table[M.COMPLETE].astype("boolean")
+    return table
