@@ -1,0 +1,113 @@
+"""Hypothesis properties of screen() over the built-in rule sets and random valid ones."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import screening as sc
+from screening import columns as C
+from tests.strategies import FLAG_IDS, monotone_rule_sets, screening_frames
+
+SCALE_IDS = ["phq9", "gad7", "mht"]
+
+
+@pytest.fixture(scope="module")
+def scales():
+    return {s: sc.load_scale(s) for s in SCALE_IDS}
+
+
+def _screen(df, rules, scale_ids=SCALE_IDS):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return sc.screen(df, scales=scale_ids, rules=rules)
+
+
+def _codes(res) -> np.ndarray:
+    return np.asarray(res.table["tier"].array.codes)
+
+
+def _worsen(df: pd.DataFrame, scale: sc.Scale, k: int) -> pd.DataFrame:
+    cs = scale.compiled
+    col = scale.input_columns()[k]
+    out = df.copy()
+    vals = out[col].to_numpy()
+    pos = np.searchsorted(cs.allowed[k], vals)
+    step = np.clip(pos + (-1 if cs.sign[k] < 0 else 1), 0, len(cs.allowed[k]) - 1)
+    out[col] = np.where(np.isnan(vals), vals, cs.allowed[k][step])
+    return out
+
+
+def rule_sets(scales):
+    return st.one_of(st.sampled_from(["default", "four_level"]), monotone_rule_sets(scales).map(sc.load_rules))
+
+
+@settings(max_examples=30)
+@given(data=st.data())
+def test_worse_answers_never_lower_a_tier(scales, data):
+    rules = data.draw(rule_sets(scales))
+    df = data.draw(screening_frames([scales[s] for s in SCALE_IDS], missing=0.05))
+    sid = data.draw(st.sampled_from(SCALE_IDS))
+    k = data.draw(st.integers(0, scales[sid].compiled.n_items - 1))
+    before = _codes(_screen(df, rules))
+    after = _codes(_screen(_worsen(df, scales[sid], k), rules))
+    assert (after >= before).all()
+
+
+@settings(max_examples=30)
+@given(data=st.data())
+def test_adding_a_risk_flag_never_lowers_a_tier(scales, data):
+    rules = data.draw(rule_sets(scales))
+    df = data.draw(screening_frames([scales[s] for s in SCALE_IDS]))
+    flag = data.draw(st.sampled_from(FLAG_IDS))
+    raised = df.copy()
+    raised[flag] = pd.array([True] * len(df), dtype="boolean")
+    assert (_codes(_screen(raised, rules)) >= _codes(_screen(df, rules))).all()
+
+
+@settings(max_examples=30)
+@given(data=st.data())
+def test_critical_items_never_lowest_and_urgent_under_default(scales, data):
+    rules = data.draw(rule_sets(scales))
+    df = data.draw(screening_frames([scales[s] for s in SCALE_IDS]))
+    res = _screen(df, rules)
+    crit = np.zeros(len(df), dtype=bool)
+    for sid in SCALE_IDS:
+        crit |= res.scores[C.critical_col(sid)].to_numpy(dtype=bool)
+    assert (_codes(res)[crit] > 0).all()
+    if isinstance(rules, str) and rules == "default":
+        assert res.table["urgent"].to_numpy()[crit].all()
+        assert (_codes(res)[crit] == 2).all()
+
+
+@settings(max_examples=30)
+@given(data=st.data())
+def test_insufficient_data_never_silently_lowest(scales, data):
+    rules = data.draw(rule_sets(scales))
+    df = data.draw(screening_frames([scales[s] for s in SCALE_IDS], missing=0.4))
+    res = _screen(df, rules)
+    insufficient = np.zeros(len(df), dtype=bool)
+    for sid in SCALE_IDS:
+        insufficient |= (res.scores[C.status_col(sid)] == "insufficient").to_numpy()
+    silent = (_codes(res) == 0) & ~res.table["rescreen"].to_numpy()
+    assert not (insufficient & silent).any()
+
+
+@settings(max_examples=30)
+@given(data=st.data())
+def test_row_order_and_chunking_do_not_change_results(scales, data):
+    rules = data.draw(rule_sets(scales))
+    df = data.draw(screening_frames([scales[s] for s in SCALE_IDS]))
+    whole = _screen(df, rules).table
+    perm = np.random.default_rng(len(df)).permutation(len(df))
+    shuffled = _screen(df.iloc[perm], rules).table.loc[whole.index]
+    half = len(df) // 2
+    parts = pd.concat([_screen(df.iloc[:half], rules).table, _screen(df.iloc[half:], rules).table])
+    for other in (shuffled, parts):
+        for col in whole.columns:
+            assert whole[col].astype(object).equals(other[col].astype(object)), col
