@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import io
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,6 +79,13 @@ def cells_to_text(s: pd.Series) -> tuple[pd.Series, npt.NDArray[np.bool_] | None
     text = s.astype(str)
     is_float = kinds.eq(float).to_numpy()
     imprecise = None
+    is_int = kinds.eq(int).to_numpy()
+    if is_int.any():
+        # every Excel number is a double: an integer beyond 2**53 read back from a cell has lost digits
+        big_int = np.abs(pd.to_numeric(s[is_int], errors="coerce").to_numpy(dtype=float)) >= MAX_EXACT_FLOAT
+        if big_int.any():
+            imprecise = np.zeros(len(s), dtype=bool)
+            imprecise[np.flatnonzero(is_int)[big_int]] = True
     if is_float.any():
         f = pd.to_numeric(s[is_float], errors="coerce").to_numpy(dtype=float)
         finite = np.isfinite(f)
@@ -89,7 +97,7 @@ def cells_to_text(s: pd.Series) -> tuple[pd.Series, npt.NDArray[np.bool_] | None
         text = text.copy()
         text[is_float] = fixed
         if big.any():
-            imprecise = np.zeros(len(s), dtype=bool)
+            imprecise = np.zeros(len(s), dtype=bool) if imprecise is None else imprecise
             imprecise[np.flatnonzero(is_float)[big]] = True
     empty = s.isna().to_numpy()
     if empty.any():
@@ -219,12 +227,19 @@ def read_excel_grid(path: str | Path, *, sheet: str | int | None = None, header_
     """Read one sheet of an .xlsx/.xlsm (openpyxl) or .xls (xlrd) workbook as text cells."""
     file = str(path)
     suffix = Path(file).suffix.lower()
-    engine = "xlrd" if suffix == ".xls" else "openpyxl"
-    require(engine, f"{suffix or 'Excel'} files")
+    if importlib.util.find_spec("python_calamine") is not None:
+        engine = "calamine"  # reads .xls and .xlsx, and is pandas' recommended engine for .xls
+    else:
+        engine = "xlrd" if suffix == ".xls" else "openpyxl"
+        require(engine, f"{suffix or 'Excel'} files")
     if Path(file).stat().st_size == 0:
         raise ReadError([Issue("empty_file", "the file is empty", file=file)], title=f"cannot read {file}")
     try:
-        raw = pd.read_excel(file, sheet_name=0 if sheet is None else sheet, header=None, dtype=object, engine=engine)
+        with warnings.catch_warnings():
+            # pandas deprecates its xlrd engine in favour of calamine; xlrd still reads .xls correctly
+            warnings.filterwarnings("ignore", message="The xlrd engine is deprecated")
+            raw = pd.read_excel(file, sheet_name=0 if sheet is None else sheet, header=None, dtype=object,
+                                engine=engine)
     except ValueError as exc:  # unknown sheet name, or not a workbook at all
         raise ReadError([Issue("unreadable_workbook", f"cannot open the workbook: {exc}", file=file,
                                hint="check sheet= and that the file really is an Excel workbook")],
