@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 __all__ = [
     "StrictModel",
@@ -72,4 +72,8 @@ def _item_id(v: object) -> object:
 
 
 SnakeId = Annotated[str, BeforeValidator(_snake)]
-ItemId = Annotated[str, BeforeValidator(_item_id)]
+ItemId = Annotated[
+    str,
+    BeforeValidator(_item_id),
+    WithJsonSchema({"anyOf": [{"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_]*$"}, {"type": "integer", "minimum": 0}]}),
+]

@@ -1,0 +1,102 @@
+"""Render each built-in rule set as a documentation page: every rule, why it exists and its source.
+
+    python -m screening.tiering.catalogue docs/rules
+
+A test regenerates the pages and fails when ``docs/rules/`` is stale.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..specs.common import Text
+from .ruleset import RuleSet, list_rules, load_rules
+
+__all__ = ["render_rule_set", "render", "main"]
+
+
+def _t(text: Text | None) -> str:
+    if text is None:
+        return ""
+    return " / ".join(x for x in (text.zh, text.en) if x)
+
+
+def _cell(s: str) -> str:
+    return s.replace("|", "\\|").replace("\n", " ").strip()
+
+
+def render_rule_set(rs: RuleSet) -> str:
+    s = rs.spec
+    out = [f"# {_t(s.title)}", "", f"Rule set `{s.id}` version {s.version}. Content hash `{rs.content_hash}`.", ""]
+    out += ["*Screening, not diagnosis.* Generated from `tiering_rules/" + s.id + ".yaml` by "
+            "`python -m screening.tiering.catalogue docs/rules`; do not edit by hand.", ""]
+    if s.description:
+        out += [s.description.zh or "", "", s.description.en or "", ""]
+    out += ["## Tiers (lowest first)", "", "| tier | label | colour | meaning |", "|---|---|---|---|"]
+    for t in s.tiers:
+        out.append(f"| `{t.id}` | {_cell(_t(t.label))} | `{t.colour}` | {_cell(_t(t.description))} |")
+    out += ["", "## How a tier is decided", "",
+            "1. Every rule whose condition is definitely true fires (missing answers make a comparison *unknown*, "
+            "which never fires; see docs/tiering.md).",
+            "2. The base tier is the highest tier set by a firing rule, the critical-item policy or the data-quality policy.",
+            "3. Escalations apply after that (the largest one that fired), capped at the top tier.",
+            "4. Urgent conditions put the student in the top tier; nothing lowers them.", ""]
+    ci = s.critical_items
+    out += ["## Critical items", "",
+            f"Any fired critical item of any scale screened → at least `{ci.tier}`"
+            + (", **urgent**" if ci.urgent else "") + f". Reason shown: {_t(ci.reason)}.", ""]
+    if ci.source:
+        out += [f"Source: {ci.source.ref}", ""]
+    out += ["## Insufficient or invalid data", "", "| status | tier | re-screen | reason |", "|---|---|---|---|"]
+    for which in ("insufficient", "invalid"):
+        p = getattr(s.data_quality, which)
+        out.append(f"| {which} | `{p.tier}` | {'yes' if p.rescreen else 'no'} | {_cell(_t(p.reason))} |")
+    out += ["", "## Rules", "", "| rule | when | effect | reason | source (why this rule exists) |", "|---|---|---|---|---|"]
+    for r in s.rules:
+        effect = f"at least `{r.tier}`" if r.tier else (f"escalate +{r.escalate}" if r.escalate else "")
+        if r.urgent:
+            effect = (effect + ", " if effect else "") + "**urgent**"
+        src = r.source.ref if r.source else ""
+        out.append(f"| `{r.id}` | `{_cell(r.when)}` | {effect} | {_cell(_t(r.reason))} | {_cell(src)} |")
+    if s.flags:
+        out += ["", "## Risk-group flags", "", "| flag | label |", "|---|---|"]
+        out += [f"| `{f.id}` | {_cell(_t(f.label))} |" for f in s.flags]
+    roles = {r.id: r.label for r in s.roles}
+    out += ["", "## Actions", "", "| for | action | responsible | hours/month per role | follow-up (days) | parents | referral |",
+            "|---|---|---|---|---|---|---|"]
+    for key, acts in s.actions.items():
+        for a in acts:
+            who = ", ".join(_t(roles[x]) for x in a.roles)
+            follow = "" if a.follow_up_days is None else str(a.follow_up_days)
+            out.append(f"| `{key}` | {_cell(_t(a.text))} | {_cell(who)} | {a.hours_per_month:g} | {follow} | "
+                       f"{'yes' if a.contact_parents else ''} | {'yes' if a.referral else ''} |")
+    out += ["", "## References", ""]
+    out += [f"- {ref.ref}" + (f" ({ref.note})" if ref.note else "") for ref in s.references]
+    return "\n".join(out) + "\n"
+
+
+def render() -> dict[str, str]:
+    """File name → page text for every built-in rule set, plus an index."""
+    pages = {}
+    index = ["# Built-in rule sets", "", "| id | title | tiers | rules |", "|---|---|---|---|"]
+    for rid in list_rules():
+        rs = load_rules(rid)
+        pages[f"{rid}.md"] = render_rule_set(rs)
+        index.append(f"| [`{rid}`]({rid}.md) | {_cell(_t(rs.spec.title))} | {' < '.join(rs.tiers)} | {len(rs.spec.rules)} |")
+    pages["index.md"] = "\n".join(index) + "\n"
+    return pages
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    folder = Path(args[0]) if args else Path("docs/rules")
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in render().items():
+        (folder / name).write_text(text, encoding="utf-8")
+        print(f"wrote {folder / name}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
