@@ -92,12 +92,24 @@ def test_item_statistics_match_psych(results, key, policy):
     ref = REF["scales"][key][policy]
     assert items.index.tolist() == REF["scales"][key]["items"]
     assert items["key"].tolist() == REF["scales"][key]["keys"]
-    columns = {"n": "n", "mean": "mean", "sd": "sd", "r_total": "raw_r", "r_std": "std_r", "r_cor": "r_cor",
-               "r_rest": "r_drop"}
+    columns = {
+        "n": "n",
+        "mean": "mean",
+        "sd": "sd",
+        "r_total": "raw_r",
+        "r_std": "std_r",
+        "r_cor": "r_cor",
+        "r_rest": "r_drop",
+    }
     for ours, theirs in columns.items():
         np.testing.assert_allclose(items[ours].to_numpy(float), ref["item"][theirs], rtol=0, atol=TOL, err_msg=ours)
-    drops = {"alpha_if_deleted": "raw_alpha", "alpha_std_if_deleted": "std_alpha", "lambda6_if_deleted": "G6",
-             "average_r_if_deleted": "average_r", "median_r_if_deleted": "median_r"}
+    drops = {
+        "alpha_if_deleted": "raw_alpha",
+        "alpha_std_if_deleted": "std_alpha",
+        "lambda6_if_deleted": "G6",
+        "average_r_if_deleted": "average_r",
+        "median_r_if_deleted": "median_r",
+    }
     for ours, theirs in drops.items():
         np.testing.assert_allclose(items[ours].to_numpy(float), ref["drop"][theirs], rtol=0, atol=TOL, err_msg=ours)
 
@@ -131,7 +143,7 @@ def test_minres_communalities_match_psych_schmid(bfi, key):
 def test_alpha_matches_psych_score_items(results):
     # scoreItems(impute = "none") uses the same pairwise covariances as alpha()
     si = REF["score_items"]
-    for name, alpha, av_r in zip(si["names"], si["alpha"], si["av_r"]):
+    for name, alpha, av_r in zip(si["names"], si["alpha"], si["av_r"], strict=True):
         res = results[(name, "pairwise")]
         assert res.alpha == pytest.approx(alpha, abs=TOL, rel=0)
         # scoreItems' av.r is derived from raw alpha: α / (k − α(k − 1))
@@ -218,7 +230,8 @@ def test_score_of_scores_uses_all_items(fixture_scale_path):
     df = pd.DataFrame({c: rng.integers(0, 2, 60).astype(float) for c in cols})
     res = rs.reliability(df, fx, "total", omega_factors=None)
     assert res.items.index.tolist() == ["a1", "a2", "a3", "a4", "a5", "b1", "b2", "b3", "b4"]
-    assert res.items.loc["a2", "key"] == -1 and res.items.loc["b3", "key"] == -1
+    assert res.items.loc["a2", "key"] == -1
+    assert res.items.loc["b3", "key"] == -1
 
 
 def test_errors_have_the_parameter_shape(bfi, fixture_scale_path):
@@ -243,9 +256,16 @@ def test_errors_have_the_parameter_shape(bfi, fixture_scale_path):
     with pytest.raises(ValueError, match=pattern.format("reverse")):
         rs.reliability(bfi, BFI_YAML, "openness", prefix="", reverse=["O2"])
     with pytest.raises(ValueError, match=r"must be a sum or mean score.*count.* Got .high_count.*instead\."):
-        rs.reliability(pd.DataFrame({c: [0, 1] for c in sc.load_scale(fixture_scale_path).input_columns()}),
-                       fixture_scale_path, "high_count")
-    with pytest.raises(ValueError, match=r"The .data. parameter of reliability must be a table of numeric item columns only.*Got non-numeric columns \[.A3.\] instead"):
+        rs.reliability(
+            pd.DataFrame({c: [0, 1] for c in sc.load_scale(fixture_scale_path).input_columns()}),
+            fixture_scale_path,
+            "high_count",
+        )
+    with pytest.raises(
+        ValueError,
+        match=r"The .data. parameter of reliability must be a table of numeric item columns only"
+        r".*Got non-numeric columns \[.A3.\] instead",
+    ):
         rs.reliability(bfi.assign(A3=bfi["A3"].astype(str)))
 
 
@@ -253,8 +273,9 @@ def test_data_problems_are_named(bfi):
     flat = bfi[["A1", "A2"]].assign(A9=3.0)
     with pytest.raises(ValueError, match=r"items \['A9'\] with a single value"):
         rs.reliability(flat)
-    never = pd.DataFrame({"a": [1, 2, 3, np.nan, np.nan, np.nan], "b": [np.nan, np.nan, np.nan, 1, 2, 3],
-                          "c": [1, 2, 3, 1, 2, 3]})
+    never = pd.DataFrame(
+        {"a": [1, 2, 3, np.nan, np.nan, np.nan], "b": [np.nan, np.nan, np.nan, 1, 2, 3], "c": [1, 2, 3, 1, 2, 3]}
+    )
     with pytest.raises(ValueError, match="answering both 'a' and 'b'"):
         rs.reliability(never)
     with pytest.raises(ValueError, match="at least 3 rows"):

@@ -15,12 +15,12 @@ from .norms import NormsBuild, SmallNormGroupWarning, build_norms
 from .reliability import Reliability, reliability
 
 __all__ = [
-    "reliability",
-    "item_analysis",
+    "CutoffEvaluation",
+    "NormsBuild",
+    "Reliability",
+    "SmallNormGroupWarning",
     "build_norms",
     "evaluate_cutoffs",
-    "Reliability",
-    "NormsBuild",
-    "CutoffEvaluation",
-    "SmallNormGroupWarning",
+    "item_analysis",
+    "reliability",
 ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +27,8 @@ from ..scoring import score as score_responses
 __all__ = ["ItemBlock", "ScaleLike", "check_frame", "item_blocks", "items_of_score", "resolve_items"]
 
 ScaleLike = str | Path | Scale | Mapping[str, Any]
+ResponseFormat = Literal["value", "index", "label"]
+OnInvalid = Literal["raise", "missing"]
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -54,7 +56,7 @@ class ItemBlock:
 
     @property
     def reversed_items(self) -> tuple[str, ...]:
-        return tuple(i for i, k in zip(self.items, self.keys) if k < 0)
+        return tuple(i for i, k in zip(self.items, self.keys, strict=True) if k < 0)
 
 
 def check_frame(func: str, name: str, value: object) -> pd.DataFrame:
@@ -102,8 +104,8 @@ def _scale_values(
     *,
     columns: Mapping[str, str] | None,
     prefix: str | None,
-    response_format: str,
-    on_invalid: str,
+    response_format: ResponseFormat,
+    on_invalid: OnInvalid,
 ) -> pd.DataFrame:
     # score() reads, parses and checks the responses; its keep_items columns
     # hold each item's value (NaN where unanswered or, with
@@ -111,8 +113,14 @@ def _scale_values(
     check_choice(func, "response_format", response_format, ("value", "index", "label"))
     check_choice(func, "on_invalid", on_invalid, ("raise", "missing"))
     return score_responses(
-        data, sc, columns=columns, prefix=prefix, response_format=response_format,  # type: ignore[arg-type]
-        on_invalid=on_invalid, norms=None, keep_items=True,  # type: ignore[arg-type]
+        data,
+        sc,
+        columns=columns,
+        prefix=prefix,
+        response_format=response_format,
+        on_invalid=on_invalid,
+        norms=None,
+        keep_items=True,
     )
 
 
@@ -125,8 +133,8 @@ def item_blocks(
     reverse: Sequence[str] | None,
     columns: Mapping[str, str] | None = None,
     prefix: str | None = None,
-    response_format: str = "value",
-    on_invalid: str = "raise",
+    response_format: ResponseFormat = "value",
+    on_invalid: OnInvalid = "raise",
     all_scores: bool = False,
 ) -> list[ItemBlock]:
     """One :class:`ItemBlock` per score (several only when ``all_scores`` and ``score`` is None)."""
@@ -148,20 +156,19 @@ def item_blocks(
             f"The 'reverse' parameter of {func} must be None when a scale is given (its reverse keys come from "
             f"the scale file). Got {list(reverse)!r} instead."
         )
-    sc = load_scale(scale)  # type: ignore[arg-type]
+    sc = load_scale(scale)
     if score is None:
         if not all_scores:
             raise InvalidParameterError(
                 f"The 'score' parameter of {func} must be a score id of {sc.id} ({sc.score_ids}). Got None instead."
             )
-        score_ids = [
-            s.id for s in sc.spec.scores if s.method in ("sum", "mean")
-        ]
+        score_ids = [s.id for s in sc.spec.scores if s.method in ("sum", "mean")]
     else:
         score_ids = [_check_score(func, sc, score)]
     item_sets = [(sid, items_of_score(sc, sid, func)) for sid in score_ids]
-    out = _scale_values(func, frame, sc, columns=columns, prefix=prefix,
-                        response_format=response_format, on_invalid=on_invalid)
+    out = _scale_values(
+        func, frame, sc, columns=columns, prefix=prefix, response_format=response_format, on_invalid=on_invalid
+    )
     cs = sc.compiled
     pos = {iid: k for k, iid in enumerate(cs.item_ids)}
     blocks = []
@@ -191,12 +198,21 @@ def resolve_items(
     reverse: Sequence[str] | None,
     columns: Mapping[str, str] | None = None,
     prefix: str | None = None,
-    response_format: str = "value",
-    on_invalid: str = "raise",
+    response_format: ResponseFormat = "value",
+    on_invalid: OnInvalid = "raise",
 ) -> ItemBlock:
     """The single item block of one score (or of a plain item table)."""
-    return item_blocks(func, data, scale, score, reverse=reverse, columns=columns, prefix=prefix,
-                       response_format=response_format, on_invalid=on_invalid)[0]
+    return item_blocks(
+        func,
+        data,
+        scale,
+        score,
+        reverse=reverse,
+        columns=columns,
+        prefix=prefix,
+        response_format=response_format,
+        on_invalid=on_invalid,
+    )[0]
 
 
 def _plain_block(func: str, frame: pd.DataFrame, reverse: Sequence[str] | None) -> ItemBlock:
@@ -211,7 +227,11 @@ def _plain_block(func: str, frame: pd.DataFrame, reverse: Sequence[str] | None) 
         raise InvalidParameterError(
             f"The 'data' parameter of {func} must be a table with at least 2 item columns. Got {len(names)} instead."
         )
-    bad = [n for n, dt in zip(names, frame.dtypes) if not (pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt))]
+    bad = [
+        n
+        for n, dt in zip(names, frame.dtypes, strict=True)
+        if not (pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt))
+    ]
     if bad:
         raise InvalidParameterError(
             f"The 'data' parameter of {func} must be a table of numeric item columns only when no scale is given. "
@@ -228,13 +248,15 @@ def _plain_block(func: str, frame: pd.DataFrame, reverse: Sequence[str] | None) 
         unknown = [r for r in rev if r not in names]
         if unknown:
             raise InvalidParameterError(
-                f"The 'reverse' parameter of {func} must be a list of columns of data ({names}). Got unknown names {unknown} instead."
+                f"The 'reverse' parameter of {func} must be a list of columns of data ({names}). "
+                f"Got unknown names {unknown} instead."
             )
     values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
     if np.isinf(values).any():
         cols = [names[k] for k in np.flatnonzero(np.isinf(values).any(axis=0))]
         raise InvalidParameterError(
-            f"The 'data' parameter of {func} must be finite numbers or NaN. Got infinite values in columns {cols} instead."
+            f"The 'data' parameter of {func} must be finite numbers or NaN. Got infinite values in columns "
+            f"{cols} instead."
         )
     # psych reverses with the smallest and largest value found anywhere in the
     # item table (min + max − x); only keyed item means depend on it.

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["pairwise_moments", "pairwise_cov", "pairwise_cor", "cov2cor", "smc", "AlphaStats", "alpha_stats"]
+__all__ = ["AlphaStats", "alpha_stats", "cov2cor", "pairwise_cor", "pairwise_cov", "pairwise_moments", "smc"]
 
 FloatArray = npt.NDArray[np.float64]
 _EPS = float(np.finfo(np.float64).eps)
@@ -114,5 +114,7 @@ def alpha_stats(c: FloatArray, r: FloatArray) -> AlphaStats:
     med_r = float(np.median(lower))
     sn = k * av_r / (1.0 - av_r)
     cc = c @ c
-    q = (2.0 * k**2 / ((k - 1) ** 2 * sum_c**3)) * (sum_c * (float(np.trace(cc)) + tr_c**2) - 2.0 * (tr_c * float(cc.sum())))
+    q = (2.0 * k**2 / ((k - 1) ** 2 * sum_c**3)) * (
+        sum_c * (float(np.trace(cc)) + tr_c**2) - 2.0 * (tr_c * float(cc.sum()))
+    )
     return AlphaStats(raw, std, lam6, av_r, med_r, sn, q)

@@ -15,13 +15,19 @@ from .._params import InvalidParameterError, check_choice
 from ._result import frame_text
 from .reliability import check_level
 
-__all__ = ["CutoffEvaluation", "evaluate_cutoffs", "wilson_interval", "clopper_pearson_interval", "delong_se",
-           "hanley_mcneil_se"]
+__all__ = [
+    "CutoffEvaluation",
+    "clopper_pearson_interval",
+    "delong_se",
+    "evaluate_cutoffs",
+    "hanley_mcneil_se",
+    "wilson_interval",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
 
-def wilson_interval(x: FloatArray, n: FloatArray, level: float) -> tuple[FloatArray, FloatArray]:
+def wilson_interval(x: npt.ArrayLike, n: npt.ArrayLike, level: float) -> tuple[FloatArray, FloatArray]:
     """Wilson score interval without continuity correction (R: ``prop.test(x, n, correct = FALSE)``)."""
     x = np.asarray(x, dtype=np.float64)
     n = np.asarray(n, dtype=np.float64)
@@ -34,7 +40,7 @@ def wilson_interval(x: FloatArray, n: FloatArray, level: float) -> tuple[FloatAr
     return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
 
 
-def clopper_pearson_interval(x: FloatArray, n: FloatArray, level: float) -> tuple[FloatArray, FloatArray]:
+def clopper_pearson_interval(x: npt.ArrayLike, n: npt.ArrayLike, level: float) -> tuple[FloatArray, FloatArray]:
     """Exact Clopper–Pearson interval (R: ``binom.test(x, n)$conf.int``)."""
     x = np.asarray(x, dtype=np.float64)
     n = np.asarray(n, dtype=np.float64)
@@ -137,9 +143,14 @@ def _as_float(func: str, name: str, values: object) -> FloatArray:
     if bad.any():
         raise InvalidParameterError(
             f"The {name!r} parameter of {func} must be numbers (NaN for missing). "
-            f"Got {int(bad.sum())} value(s) that are not numbers instead, at row positions {np.flatnonzero(bad)[:10].tolist()}."
+            f"Got {int(bad.sum())} value(s) that are not numbers, at row positions "
+            f"{np.flatnonzero(bad)[:10].tolist()}, instead."
         )
     return num.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _expit(v: FloatArray) -> FloatArray:
+    return np.asarray(1.0 / (1.0 + np.exp(-v)))
 
 
 def _mercaldo(sens: FloatArray, spec: FloatArray, n1: int, n0: int, prev: float, z: float) -> tuple[FloatArray, ...]:
@@ -152,11 +163,10 @@ def _mercaldo(sens: FloatArray, spec: FloatArray, n1: int, n0: int, prev: float,
         logit_npv = np.log(spec * (1 - prev) / ((1 - sens) * prev))
         var_npv = sens / ((1 - sens) * n1) + (1 - spec) / (spec * n0)
         inner = (sens > 0) & (sens < 1) & (spec > 0) & (spec < 1)
-        expit = lambda v: 1.0 / (1.0 + np.exp(-v))  # noqa: E731
-        ppv_lo = np.where(inner, expit(logit_ppv - z * np.sqrt(var_ppv)), np.nan)
-        ppv_hi = np.where(inner, expit(logit_ppv + z * np.sqrt(var_ppv)), np.nan)
-        npv_lo = np.where(inner, expit(logit_npv - z * np.sqrt(var_npv)), np.nan)
-        npv_hi = np.where(inner, expit(logit_npv + z * np.sqrt(var_npv)), np.nan)
+        ppv_lo = np.where(inner, _expit(logit_ppv - z * np.sqrt(var_ppv)), np.nan)
+        ppv_hi = np.where(inner, _expit(logit_ppv + z * np.sqrt(var_ppv)), np.nan)
+        npv_lo = np.where(inner, _expit(logit_npv - z * np.sqrt(var_npv)), np.nan)
+        npv_hi = np.where(inner, _expit(logit_npv + z * np.sqrt(var_npv)), np.nan)
     return ppv, ppv_lo, ppv_hi, npv, npv_lo, npv_hi
 
 
@@ -240,8 +250,9 @@ def evaluate_cutoffs(
     check_choice(func, "ci_method", ci_method, ("wilson", "clopper_pearson"))
     check_choice(func, "auc_ci_method", auc_ci_method, ("delong", "hanley_mcneil"))
     level = check_level(func, ci)
-    if prevalence is not None and (isinstance(prevalence, bool) or not isinstance(prevalence, (int, float))
-                                   or not 0 < prevalence < 1):
+    if prevalence is not None and (
+        isinstance(prevalence, bool) or not isinstance(prevalence, (int, float)) or not 0 < prevalence < 1
+    ):
         raise InvalidParameterError(
             f"The 'prevalence' parameter of {func} must be a proportion strictly between 0 and 1 or None. "
             f"Got {prevalence!r} instead."
@@ -258,12 +269,14 @@ def evaluate_cutoffs(
             "Got a different index instead."
         )
     if np.isinf(x).any():
-        raise InvalidParameterError(f"The 'scores' parameter of {func} must be finite or NaN. Got infinite values instead.")
+        raise InvalidParameterError(
+            f"The 'scores' parameter of {func} must be finite or NaN. Got infinite values instead."
+        )
     bad_y = ~np.isnan(y) & (y != 0) & (y != 1)
     if bad_y.any():
         raise InvalidParameterError(
             f"The 'criterion' parameter of {func} must be 0/1 or False/True (NaN for unknown). "
-            f"Got {int(bad_y.sum())} other value(s) instead, e.g. {y[bad_y][0]!r}."
+            f"Got {int(bad_y.sum())} other value(s), e.g. {float(y[bad_y][0])!r}, instead."
         )
     keep = ~np.isnan(x) & ~np.isnan(y)
     n_excluded = int((~keep).sum())
@@ -282,7 +295,9 @@ def evaluate_cutoffs(
     else:
         cuts = np.asarray(_as_float(func, "cutoffs", list(cutoffs)), dtype=np.float64)
         if np.isnan(cuts).any() or len(cuts) == 0:
-            raise InvalidParameterError(f"The 'cutoffs' parameter of {func} must be a non-empty list of numbers. Got {cutoffs!r} instead.")
+            raise InvalidParameterError(
+                f"The 'cutoffs' parameter of {func} must be a non-empty list of numbers. Got {cutoffs!r} instead."
+            )
         cuts = np.unique(cuts)
     sc_cases, sc_ctrl = np.sort(cases), np.sort(controls)
     thr = cuts if positive == "high" else -cuts
@@ -319,13 +334,29 @@ def evaluate_cutoffs(
     tpr = (m - np.searchsorted(sc_cases, levels, side="left")) / m
     fpr = (n - np.searchsorted(sc_ctrl, levels, side="left")) / n
     shown = levels if positive == "high" else -levels
-    roc = pd.DataFrame({"threshold": np.concatenate([[np.inf if positive == "high" else -np.inf], shown]),
-                        "fpr": np.concatenate([[0.0], fpr]), "tpr": np.concatenate([[0.0], tpr])})
+    roc = pd.DataFrame(
+        {
+            "threshold": np.concatenate([[np.inf if positive == "high" else -np.inf], shown]),
+            "fpr": np.concatenate([[0.0], fpr]),
+            "tpr": np.concatenate([[0.0], tpr]),
+        }
+    )
 
     order = np.lexsort((-table["sensitivity"].to_numpy(), -table["youden"].to_numpy()))
     youden = table.iloc[int(order[0])]
     return CutoffEvaluation(
-        table=table, roc=roc, auc=auc, auc_se=se, auc_ci=auc_ci, youden=youden, n_cases=m, n_controls=n,
-        n_excluded=n_excluded, positive=positive, ci=level, ci_method=ci_method, auc_ci_method=auc_ci_method,
+        table=table,
+        roc=roc,
+        auc=auc,
+        auc_se=se,
+        auc_ci=auc_ci,
+        youden=youden,
+        n_cases=m,
+        n_controls=n,
+        n_excluded=n_excluded,
+        positive=positive,
+        ci=level,
+        ci_method=ci_method,
+        auc_ci_method=auc_ci_method,
         prevalence=None if prevalence is None else float(prevalence),
     )

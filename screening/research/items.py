@@ -70,6 +70,12 @@ def item_analysis(
     the item's entry in ``reverse`` is wrong (missing or superfluous); a value
     near zero means the item does not measure what the others do.
 
+    References
+    ----------
+    Revelle W. psych: Procedures for Psychological, Psychometric, and
+    Personality Research (``alpha``: ``r.drop``; ``check.keys``). Nunnally JC,
+    Bernstein IH (1994) Psychometric Theory, 3rd ed., ch. 8 (item analysis).
+
     Examples
     --------
     R equivalent: ``psych::alpha(x, keys = ...)$item.stats`` and
@@ -77,23 +83,36 @@ def item_analysis(
 
     >>> import pandas as pd
     >>> import screening.research as rs
-    >>> x = pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [1, 3, 3, 4, 5], "c": [5, 4, 3, 2, 1]})
+    >>> x = pd.DataFrame({"a": [1, 2, 3, 4, 5, 2], "b": [1, 3, 3, 4, 5, 3],
+    ...                   "c": [2, 2, 3, 5, 4, 1], "d": [5, 4, 3, 2, 1, 4]})
     >>> rs.item_analysis(x)["key_check"].tolist()
-    ['ok', 'ok', 'suspect']
+    ['ok', 'ok', 'ok', 'suspect']
+    >>> rs.item_analysis(x, reverse=["d"])["key_check"].tolist()
+    ['ok', 'ok', 'ok', 'ok']
     """
     func = "item_analysis"
     if isinstance(min_rest_r, bool) or not isinstance(min_rest_r, (int, float)) or not -1 <= min_rest_r <= 1:
         raise InvalidParameterError(
             f"The 'min_rest_r' parameter of {func} must be a number between -1 and 1. Got {min_rest_r!r} instead."
         )
-    blocks = item_blocks(func, data, scale, score, reverse=reverse, columns=columns, prefix=prefix,
-                         response_format=response_format, on_invalid=on_invalid, all_scores=True)
+    blocks = item_blocks(
+        func,
+        data,
+        scale,
+        score,
+        reverse=reverse,
+        columns=columns,
+        prefix=prefix,
+        response_format=response_format,
+        on_invalid=on_invalid,
+        all_scores=True,
+    )
     parts = [_one(b, float(min_rest_r)) for b in blocks]
     return pd.concat(parts) if len(parts) > 1 else parts[0]
 
 
 def _one(block: ItemBlock, min_rest_r: float) -> pd.DataFrame:
-    raw = block.values
+    raw = np.asarray(block.values)  # ItemBlock.values is already a numpy array
     keyed = block.keyed
     n_rows = raw.shape[0]
     answered = ~np.isnan(raw)
@@ -110,7 +129,7 @@ def _one(block: ItemBlock, min_rest_r: float) -> pd.DataFrame:
     r_unkeyed = block.keys * r_rest
     suspect = ~(r_rest >= min_rest_r)
     hints = []
-    for item, key, s, r in zip(block.items, block.keys, suspect, r_rest):
+    for item, key, s, r in zip(block.items, block.keys, suspect, r_rest, strict=True):
         if not s:
             hints.append("")
         elif np.isnan(r):

@@ -27,7 +27,7 @@ from ..specs.scale import NormGroup, NormSet
 from ._inputs import ScaleLike, check_frame
 from ._result import frame_text
 
-__all__ = ["NormsBuild", "SmallNormGroupWarning", "build_norms", "as_text", "percentile_rank"]
+__all__ = ["NormsBuild", "SmallNormGroupWarning", "as_text", "build_norms", "percentile_rank"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -154,9 +154,10 @@ class NormsBuild:
         _check_name(name)
         if scale is None and self._scale is None:
             raise InvalidParameterError(
-                f"The 'scale' parameter of {func} must be given when the norms were not built from a scale. Got None instead."
+                f"The 'scale' parameter of {func} must be given when the norms were not built from a "
+                "scale. Got None instead."
             )
-        sc = self._scale if scale is None else load_scale(scale)  # type: ignore[arg-type]
+        sc = self._scale if scale is None else load_scale(scale)
         if sc is None:  # pragma: no cover - excluded just above
             raise InvalidParameterError(f"The 'scale' parameter of {func} must be a scale. Got None instead.")
         if self.score not in sc.score_ids:
@@ -169,8 +170,8 @@ class NormsBuild:
         sets = dict(norms.get("sets") or {})
         if name in sets and not replace:
             raise InvalidParameterError(
-                f"The 'name' parameter of {func} must be a new norm set name, not one of the existing sets of {sc.id} ({sorted(sets)}) "
-                f"unless replace=True. Got {name!r} instead."
+                f"The 'name' parameter of {func} must be a new norm set name, not one of the existing sets of "
+                f"{sc.id} ({sorted(sets)}) unless replace=True. Got {name!r} instead."
             )
         sets[name] = self.norm_set.model_dump(mode="json", exclude_none=True)
         norms["sets"] = sets
@@ -181,7 +182,8 @@ class NormsBuild:
             load_scale(doc)
         except SpecError as exc:  # would mean a bug here: the norm set was validated already
             raise InvalidParameterError(
-                f"The 'scale' parameter of {func} must be a scale that stays valid once the norms are added. Got errors instead:\n{exc}"
+                f"The 'scale' parameter of {func} must be a scale that stays valid once the norms are "
+                f"added. Got a scale with these problems instead.\n{exc}"
             ) from exc
         return doc
 
@@ -196,7 +198,8 @@ class NormsBuild:
 def _check_name(name: object) -> None:
     if not isinstance(name, str) or not _SNAKE.match(name):
         raise InvalidParameterError(
-            f"The 'name' parameter of NormsBuild must be a lower_snake_case name such as 'local_2025'. Got {name!r} instead."
+            "The 'name' parameter of NormsBuild must be a lower_snake_case name such as 'local_2025'. Got "
+            f"{name!r} instead."
         )
 
 
@@ -312,12 +315,17 @@ def build_norms(
     missing_by = [b for b in by if b not in frame.columns]
     if missing_by:
         raise InvalidParameterError(
-            f"The 'by' parameter of {func} must be a list of columns of data. Got {missing_by} instead, which are not columns."
+            f"The 'by' parameter of {func} must be a list of columns of data. Got {missing_by}, which are "
+            "not columns, instead."
         )
     if isinstance(min_group_n, bool) or not isinstance(min_group_n, int) or min_group_n < 2:
-        raise InvalidParameterError(f"The 'min_group_n' parameter of {func} must be an int ≥ 2. Got {min_group_n!r} instead.")
+        raise InvalidParameterError(
+            f"The 'min_group_n' parameter of {func} must be an int ≥ 2. Got {min_group_n!r} instead."
+        )
     if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 6:
-        raise InvalidParameterError(f"The 'decimals' parameter of {func} must be an int from 0 to 6. Got {decimals!r} instead.")
+        raise InvalidParameterError(
+            f"The 'decimals' parameter of {func} must be an int from 0 to 6. Got {decimals!r} instead."
+        )
 
     sc: Scale | None = None
     if scale is None:
@@ -344,18 +352,26 @@ def build_norms(
         if not _SNAKE.match(score_id):
             raise InvalidParameterError(
                 f"The 'score' parameter of {func} must be a column named like a score id (lower_snake_case, "
-                f"optionally after 'scale.'). Got {score!r} instead; rename the column."
+                f"optionally after 'scale.'; rename the column). Got {score!r} instead."
             )
     else:
-        sc = load_scale(scale)  # type: ignore[arg-type]
+        sc = load_scale(scale)
         if not isinstance(score, str) or score not in sc.score_ids:
             raise InvalidParameterError(
-                f"The 'score' parameter of {func} must be a score id of {sc.id} ({sc.score_ids}). Got {score!r} instead."
+                f"The 'score' parameter of {func} must be a score id of {sc.id} ({sc.score_ids}). Got "
+                f"{score!r} instead."
             )
         check_choice(func, "response_format", response_format, ("value", "index", "label"))
         check_choice(func, "on_invalid", on_invalid, ("raise", "missing"))
-        out = score_responses(frame, sc, columns=columns, prefix=prefix, response_format=response_format,
-                              on_invalid=on_invalid, norms=None)
+        out = score_responses(
+            frame,
+            sc,
+            columns=columns,
+            prefix=prefix,
+            response_format=response_format,
+            on_invalid=on_invalid,
+            norms=None,
+        )
         raw = out[C.score_col(sc.id, score)].to_numpy(dtype=np.float64, na_value=np.nan)
         usable = ~np.isnan(raw) & (out[C.status_col(sc.id)].astype(str).to_numpy() != "invalid")
         score_id = score
@@ -368,7 +384,8 @@ def build_norms(
     labels = [np.array([as_text(v) for v in col.to_numpy()[usable]], dtype=object) for col in keys]
     if len(x) == 0:
         raise InvalidParameterError(
-            f"The 'data' parameter of {func} must be a table with scored rows that have every group value. Got none instead."
+            f"The 'data' parameter of {func} must be a table with scored rows that have every group value. "
+            "Got none instead."
         )
     if labels:
         combo = pd.MultiIndex.from_arrays(labels, names=list(by))
@@ -383,13 +400,14 @@ def build_norms(
     norm_groups: list[NormGroup] = []
     for g, values in enumerate(group_values):  # one vectorised pass per norm group
         xg = x[codes == g]
-        match = dict(zip(by, values))
+        match = dict(zip(by, values, strict=True))
         n = len(xg)
         mean = float(xg.mean())
         sd = float(xg.std(ddof=1)) if n > 1 else np.nan
         small = n < min_group_n
-        group_rows.append({**match, "n": n, "mean": mean, "sd": sd, "min": float(xg.min()),
-                           "max": float(xg.max()), "small": small})
+        group_rows.append(
+            {**match, "n": n, "mean": mean, "sd": sd, "min": float(xg.min()), "max": float(xg.max()), "small": small}
+        )
         if small:
             where = ", ".join(f"{k}={v}" for k, v in match.items()) or "the whole sample"
             warnings.warn(
@@ -398,13 +416,12 @@ def build_norms(
                 SmallNormGroupWarning,
                 stacklevel=2,
             )
-        if method == "linear" or t_score == "linear":
-            if not (sd > 0):
-                where = ", ".join(f"{k}={v}" for k, v in match.items()) or "the whole sample"
-                raise InvalidParameterError(
-                    f"The 'data' parameter of {func} must be a sample in which every norm group has some spread (for linear T-scores). "
-                    f"Got group {where} with SD {sd} instead (n = {n})."
-                )
+        if (method == "linear" or t_score == "linear") and not (sd > 0):
+            where = ", ".join(f"{k}={v}" for k, v in match.items()) or "the whole sample"
+            raise InvalidParameterError(
+                f"The 'data' parameter of {func} must be a sample in which every norm group has some "
+                f"spread (for linear T-scores). Got group {where} (n = {n}) with SD {sd} instead."
+            )
         rows = _raw_points(xg)
         pr = percentile_rank(xg, rows)
         t_norm = 50.0 + 10.0 * stats.norm.ppf(pr / 100.0)
@@ -412,18 +429,30 @@ def build_norms(
             t_lin = 50.0 + 10.0 * (rows - mean) / sd
         t = t_norm if t_score == "normalised" else t_lin
         n_at = np.searchsorted(np.sort(xg), rows, side="right") - np.searchsorted(np.sort(xg), rows, side="left")
-        part = pd.DataFrame({**{k: v for k, v in match.items()}, "raw": rows, "n_at": n_at, "percentile": pr,
-                             "t_normalised": t_norm, "t_linear": t_lin, "t": t})
+        part = pd.DataFrame(
+            {
+                **dict(match.items()),
+                "raw": rows,
+                "n_at": n_at,
+                "percentile": pr,
+                "t_normalised": t_norm,
+                "t_linear": t_lin,
+                "t": t,
+            }
+        )
         table_parts.append(part)
         if method == "linear":
             norm_groups.append(NormGroup(match=match, n=n, mean=round(mean, decimals + 2), sd=round(sd, decimals + 2)))
         else:
             table_rows = tuple(
-                (float(r), round(float(tv), decimals), round(float(p), decimals)) for r, tv, p in zip(rows, t, pr)
+                (float(r), round(float(tv), decimals), round(float(p), decimals))
+                for r, tv, p in zip(rows, t, pr, strict=True)
             )
             norm_groups.append(NormGroup(match=match, n=n, rows=table_rows))
 
-    what = "linear T (mean, SD)" if method == "linear" else f"table of {t_score} T-scores and mid-point percentile ranks"
+    what = (
+        "linear T (mean, SD)" if method == "linear" else f"table of {t_score} T-scores and mid-point percentile ranks"
+    )
     ref = source or (
         f"Local norms built with screening.research.build_norms (screening {__version__}) from {len(x)} reference "
         f"responses: {what}."

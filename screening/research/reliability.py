@@ -17,7 +17,7 @@ from ._result import frame_text
 from ._stats import alpha_stats, cov2cor, pairwise_cor, pairwise_cov, smc
 from .factor import omega_total
 
-__all__ = ["Reliability", "reliability", "keyed_matrix", "check_level"]
+__all__ = ["Reliability", "check_level", "keyed_matrix", "reliability"]
 
 FloatArray = npt.NDArray[np.float64]
 NanPolicy = Literal["pairwise", "listwise"]
@@ -121,13 +121,14 @@ def _check_items(func: str, block: ItemBlock, c: FloatArray) -> None:
     flat = [block.items[k] for k in np.flatnonzero(~(var > 0))]
     if flat:
         raise InvalidParameterError(
-            f"The 'data' parameter of {func} must be a table in which every item of {block.label} varies. "
-            f"Got items {flat} with a single value (or no answers) instead; leave them out."
+            f"The 'data' parameter of {func} must be a table in which every item of {block.label} varies "
+            f"(leave constant items out). Got items {flat} with a single value (or no answers) instead."
         )
     if np.isnan(c).any():
         i, j = np.argwhere(np.isnan(c))[0]
         raise InvalidParameterError(
-            f"The 'data' parameter of {func} must be a table with at least 2 rows answering each pair of items of {block.label}. "
+            f"The 'data' parameter of {func} must be a table with at least 2 rows answering each pair of items "
+            f"of {block.label}. "
             f"Got too few rows answering both {block.items[i]!r} and {block.items[j]!r} instead."
         )
 
@@ -230,23 +231,35 @@ def reliability(
     >>> x = pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [2, 2, 3, 5, 5], "c": [5, 4, 3, 2, 2]})
     >>> res = rs.reliability(x, reverse=["c"], omega_factors=None)
     >>> round(res.alpha, 3)
-    0.969
+    0.979
     """
     func = "reliability"
     check_choice(func, "nan_policy", nan_policy, ("pairwise", "listwise"))
     check_choice(func, "ci_method", ci_method, ("feldt", "duhachek"))
     level = check_level(func, ci)
-    if omega_factors is not None and (isinstance(omega_factors, bool) or not isinstance(omega_factors, int) or omega_factors < 1):
+    if omega_factors is not None and (
+        isinstance(omega_factors, bool) or not isinstance(omega_factors, int) or omega_factors < 1
+    ):
         raise InvalidParameterError(
             f"The 'omega_factors' parameter of {func} must be a positive int or None. Got {omega_factors!r} instead."
         )
-    block = resolve_items(func, data, scale, score, reverse=reverse, columns=columns, prefix=prefix,
-                          response_format=response_format, on_invalid=on_invalid)
+    block = resolve_items(
+        func,
+        data,
+        scale,
+        score,
+        reverse=reverse,
+        columns=columns,
+        prefix=prefix,
+        response_format=response_format,
+        on_invalid=on_invalid,
+    )
     return _reliability(func, block, nan_policy, level, ci_method, omega_factors)
 
 
-def _reliability(func: str, block: ItemBlock, nan_policy: str, level: float, ci_method: str,
-                 omega_factors: int | None) -> Reliability:
+def _reliability(
+    func: str, block: ItemBlock, nan_policy: str, level: float, ci_method: str, omega_factors: int | None
+) -> Reliability:
     x, n_obs, n_complete = keyed_matrix(func, block, nan_policy)
     k = x.shape[1]
     c = pairwise_cov(x)
@@ -310,8 +323,13 @@ def item_rest(c: FloatArray) -> FloatArray:
 
 
 def _item_table(block: ItemBlock, x: FloatArray, c: FloatArray, r: FloatArray, k: int) -> pd.DataFrame:
-    drop: dict[str, list[float]] = {"alpha_if_deleted": [], "alpha_std_if_deleted": [], "lambda6_if_deleted": [],
-                                    "average_r_if_deleted": [], "median_r_if_deleted": []}
+    drop: dict[str, list[float]] = {
+        "alpha_if_deleted": [],
+        "alpha_std_if_deleted": [],
+        "lambda6_if_deleted": [],
+        "average_r_if_deleted": [],
+        "median_r_if_deleted": [],
+    }
     for i in range(k):  # one small k×k matrix per item, not a loop over rows
         if k > 2:
             keep = np.arange(k) != i
@@ -319,7 +337,7 @@ def _item_table(block: ItemBlock, x: FloatArray, c: FloatArray, r: FloatArray, k
             vals = (s.raw_alpha, s.std_alpha, s.lambda6, s.average_r, s.median_r)
         else:  # alpha of one item is undefined
             vals = (np.nan,) * 5
-        for key, v in zip(drop, vals):
+        for key, v in zip(drop, vals, strict=True):
             drop[key].append(float(v))
     answered = ~np.isnan(x)
     with np.errstate(invalid="ignore"):
