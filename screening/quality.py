@@ -258,7 +258,7 @@ def check_quality(
         per_item = d / max(n_items, 1)
         flag = ~np.isnan(per_item) & (per_item < seconds_per_item)
         flags[C.quality_col(None, "too_fast")] = flag
-        text = ("too fast: " + pd.Series(np.round(per_item, 1)).astype(str).to_numpy(dtype=object)
+        text = ("too fast: " + np.round(per_item, 1).astype(str).astype(object)
                 + f" s per item (under {seconds_per_item:g} s)")
         reasons = _add_reason(reasons, flag, text)
     if "duplicate_id" in run:

@@ -213,7 +213,7 @@ def read_csv_grid(path: str | Path, *, encoding: str | None = None, header_row: 
     kw = dict(header=None, dtype=str, na_filter=False, sep=sep, skip_blank_lines=False)
     try:
         raw = pd.read_csv(io.StringIO(text), **kw)  # type: ignore[call-overload]
-    except pd.errors.ParserError:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError):
         # rows wider than the first one (e.g. a title line above the table): size the grid first
         width = max((len(r) for r in csv.reader(io.StringIO(text), delimiter=sep)), default=0)
         raw = pd.read_csv(io.StringIO(text), names=list(range(width)), **kw)  # type: ignore[call-overload]
@@ -240,8 +240,11 @@ def read_excel_grid(path: str | Path, *, sheet: str | int | None = None, header_
             warnings.filterwarnings("ignore", message="The xlrd engine is deprecated")
             raw = pd.read_excel(file, sheet_name=0 if sheet is None else sheet, header=None, dtype=object,
                                 engine=engine)
-    except ValueError as exc:  # unknown sheet name, or not a workbook at all
-        raise ReadError([Issue("unreadable_workbook", f"cannot open the workbook: {exc}", file=file,
+    except ImportError:
+        raise
+    except Exception as exc:  # unknown sheet (ValueError), not a workbook (BadZipFile, XLRDError, …)
+        raise ReadError([Issue("unreadable_workbook", f"cannot open the workbook ({type(exc).__name__}: {exc})",
+                               file=file,
                                hint="check sheet= and that the file really is an Excel workbook")],
                         title=f"cannot read {file}") from None
     if raw.shape[1] == 0:

@@ -102,6 +102,10 @@ def distinct_cells(s: pd.Series, missing_codes: frozenset[str]) -> tuple[npt.NDA
         text = pd.Series(uniques, dtype="string").str.strip().astype(object)
     codes = np.asarray(codes, dtype=np.intp)
     answered = ~(text.eq("") | text.isin(missing_codes)).to_numpy(dtype=bool)
+    numeric_missing = [float(c) for c in missing_codes if pd.notna(pd.to_numeric(c, errors="coerce"))]
+    if numeric_missing and len(text):
+        # a skip code written as a number in another form (-3.0 from a float column)
+        answered &= ~np.isin(_numbers(text.astype(str)), numeric_missing)
     if not answered.all():
         remap = np.where(answered, np.arange(len(text)), -1)
         codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
@@ -134,9 +138,11 @@ def convert_column(
     nu = len(text)
     uval = np.full(nu, np.nan)
     ubad: dict[str, npt.NDArray[np.bool_]] = {}
-    answered = np.ones(nu, dtype=bool)
+    answered = np.zeros(nu, dtype=bool)
     if nu:
-        answered = ~(text.eq("") | text.isin(missing_codes)).to_numpy(dtype=bool)
+        used = np.zeros(nu, dtype=bool)
+        used[codes[codes >= 0]] = True
+        answered = used  # distinct cells that some answered row points to
     if fmt == "label":
         uval = np.array([target.labels.get(option_key(t), np.nan) for t in text], dtype=float) if nu else uval
         ubad["unknown_label"] = answered & np.isnan(uval)
