@@ -1,0 +1,49 @@
+"""Outputs of a screening: student lists, suppressed group summaries, workload, pseudonyms, charts and the HTML report.
+
+Aggregates (summaries, charts, the report) are safe to share within the
+limits of small-cell suppression; lists of students are produced only by an
+explicit call and identify students by row number, pseudonym or — only with
+``identifiable=True`` — by id. Every output says "screening, not diagnosis".
+
+matplotlib and jinja2 (the ``report`` extra) are imported only by the
+functions that draw or render.
+"""
+
+from .export import write_frame
+from .lists import THREE_LISTS, follow_up_list, group_lists, severity, warning_list
+from .privacy import Key, generate_key, load_key, pseudonymise
+from .summary import summarise
+from .workload import STAFFING_NORMS, StaffingNorm, workload
+
+__all__ = [
+    "summarise",
+    "warning_list",
+    "group_lists",
+    "follow_up_list",
+    "severity",
+    "THREE_LISTS",
+    "workload",
+    "StaffingNorm",
+    "STAFFING_NORMS",
+    "Key",
+    "load_key",
+    "generate_key",
+    "pseudonymise",
+    "write_frame",
+    "render_report",
+    "write_report",
+    "tier_bars",
+    "score_histogram",
+]
+
+
+def __getattr__(name: str):  # lazy: the report and the charts need the optional `report` extra
+    if name in ("render_report", "write_report"):
+        from . import report
+
+        return getattr(report, name)
+    if name in ("tier_bars", "score_histogram"):
+        from . import plots
+
+        return getattr(plots, name)
+    raise AttributeError(name)

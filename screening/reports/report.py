@@ -1,0 +1,315 @@
+"""The self-contained HTML report for a class, a school or a district (see docs/reports.md).
+
+Aggregates only, suppressed as :func:`~screening.reports.summary.summarise`
+does; per-student pages only with ``students=True`` and ids or a key, under a
+confidentiality banner. No network: CSS is inline and charts are PNG data URIs.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .. import columns as C
+from .._params import InvalidParameterError
+from ..result import DISCLAIMER
+from ._common import result_lang
+from ._deps import require
+from ._progress import progress_iter
+from ._template import TEMPLATE
+from .i18n import T
+from .lists import follow_up_list, warning_list
+from .plots import figure_png, group_labels, score_histogram, tier_bars
+from .stats import wilson_interval
+from .summary import resolve_by, summarise
+from .suppression import suppress
+from .workload import workload
+
+if TYPE_CHECKING:
+    from ..result import ScreeningResult
+    from .privacy import Key
+
+__all__ = ["render_report", "write_report"]
+
+
+def _pct(x: Any) -> str:
+    return "" if pd.isna(x) else f"{float(x) * 100:.1f}%"
+
+
+def _cell(n: Any, prop: Any, mark: str) -> dict[str, str]:
+    if pd.isna(n):
+        return {"text": mark, "cls": "sup"}
+    return {"text": f"{int(n):,} ({_pct(prop)})", "cls": ""}
+
+
+def _png(fig: Any) -> str:
+    data = base64.b64encode(figure_png(fig)).decode("ascii")
+    fig.clear()
+    return data
+
+
+def _overview(result: ScreeningResult, summ: pd.DataFrame, lang: str, t: dict[str, str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    row = summ.iloc[0]
+    mark = t["suppressed_mark"]
+    rows, cards = [], [{"value": f"{int(row['n']):,}", "label": t["students"], "colour": None}]
+    for tier in reversed(result.rules.spec.tiers):
+        m = f"tier.{tier.id}"
+        hidden = pd.isna(row[f"{m}.n"])
+        rows.append({"label": tier.label.get(lang), "colour": tier.colour, "cls": "sup" if hidden else "",
+                     "n": mark if hidden else f"{int(row[f'{m}.n']):,}", "prop": mark if hidden else _pct(row[f"{m}.prop"]),
+                     "ci": mark if hidden else f"{_pct(row[f'{m}.ci_low'])} – {_pct(row[f'{m}.ci_high'])}"})
+        cards.append({"value": mark if hidden else f"{int(row[f'{m}.n']):,}", "label": tier.label.get(lang), "colour": tier.colour})
+    for m in ("urgent", "rescreen"):
+        hidden = pd.isna(row[f"{m}.n"])
+        rows.append({"label": t[m], "colour": None, "cls": "sup" if hidden else "",
+                     "n": mark if hidden else f"{int(row[f'{m}.n']):,}", "prop": mark if hidden else _pct(row[f"{m}.prop"]),
+                     "ci": mark if hidden else f"{_pct(row[f'{m}.ci_low'])} – {_pct(row[f'{m}.ci_high'])}"})
+        cards.append({"value": mark if hidden else f"{int(row[f'{m}.n']):,}", "label": t[m], "colour": None})
+    return rows, cards
+
+
+def _levels(result: ScreeningResult, summ: pd.DataFrame, by: list[str], lang: str, t: dict[str, str], min_cell: int,
+            max_chart_groups: int, progress: bool | None) -> list[dict[str, Any]]:
+    out = []
+    tiers = list(reversed(result.rules.spec.tiers))
+    mark = t["suppressed_mark"]
+    for level in progress_iter(by, total=len(by), desc="report: groups", progress=progress):
+        rows = summ[(summ["level"] == "all") | (summ["level"] == level)].reset_index(drop=True)
+        n_groups = len(rows) - 1
+        chart, note = None, ""
+        if n_groups <= max_chart_groups:
+            chart = _png(tier_bars(result, by=by, level=level, summary=summ, min_cell=min_cell, lang=lang))
+        else:
+            note = t["too_many"].format(n=n_groups)
+        labels = group_labels(rows, by[: by.index(level) + 1], lang)
+        body = []
+        for i, r in rows.iterrows():
+            p_hidden = pd.isna(r["compare.p_adj"])
+            body.append({
+                "label": labels[i], "n": f"{int(r['n']):,}", "is_all": r["level"] == "all",
+                "cells": [_cell(r[f"tier.{x.id}.n"], r[f"tier.{x.id}.prop"], mark) for x in tiers],
+                "urgent": _cell(r["urgent.n"], r["urgent.prop"], mark),
+                "ratio": {"text": "" if r["level"] == "all" else (mark if pd.isna(r["compare.ratio"]) else f"{float(r['compare.ratio']):.2f}"),
+                          "cls": "sup" if r["level"] != "all" and pd.isna(r["compare.ratio"]) else ""},
+                "p": {"text": "" if r["level"] == "all" else (mark if p_hidden else f"{float(r['compare.p_adj']):.3g}"),
+                      "cls": "sup" if r["level"] != "all" and p_hidden else ""},
+                "flag": "" if pd.isna(r["compare.flag"]) else (t["yes"] if bool(r["compare.flag"]) else t["no"]),
+            })
+        title = level if lang == "en" else {"district": "区县", "school": "学校", "grade": "年级", "class": "班级", "sex": "性别"}.get(level, level)
+        out.append({"title": title, "chart": chart, "chart_note": note, "rows": body})
+    return out
+
+
+def _scores(result: ScreeningResult, summ: pd.DataFrame, lang: str, t: dict[str, str], min_cell: int) -> list[dict[str, Any]]:
+    out = []
+    row = summ.iloc[0]
+    mark = t["suppressed_mark"]
+    for scale in result.scales:
+        spec = scale.spec
+        for sc in spec.scores:
+            col = C.band_col(scale.id, sc.id)
+            if sc.bands is None or col not in result.scores.columns:
+                continue
+            name = f"{spec.abbreviation or spec.title.get(lang)} {sc.label.get(lang)}"
+            bset = sc.bands.sets[sc.bands.default]
+            rows = []
+            for b in bset.bands:
+                m = f"{col}.{b.id}"
+                rows.append(_band_row(row, m, b.label.get(lang), mark))
+            rows.append(_band_row(row, f"{C.score_col(scale.id, sc.id)}.unscored", t["unscored"], mark))
+            chart = _png(score_histogram(result, scale.id, sc.id, min_cell=min_cell, lang=lang))
+            out.append({"title": name, "chart": chart, "rows": rows})
+    return out
+
+
+def _band_row(row: pd.Series, m: str, label: str, mark: str) -> dict[str, str]:
+    hidden = pd.isna(row[f"{m}.n"])
+    return {"label": label, "cls": "sup" if hidden else "", "n": mark if hidden else f"{int(row[f'{m}.n']):,}",
+            "prop": mark if hidden else _pct(row[f"{m}.prop"]),
+            "ci": mark if hidden else f"{_pct(row[f'{m}.ci_low'])} – {_pct(row[f'{m}.ci_high'])}"}
+
+
+def _risk_rows(result: ScreeningResult, lang: str, t: dict[str, str], min_cell: int) -> list[dict[str, Any]]:
+    """Per flag: students flagged and their tiers (each flag's row suppressed as a partition of its students)."""
+    flags = [f for f in result.rules.spec.flags if f.id in result.flags.columns]
+    if not flags:
+        return []
+    tiers = result.rules.tiers
+    codes = np.asarray(result.table["tier"].array.codes)
+    mat = np.zeros((len(flags), len(tiers)), dtype=np.int64)
+    for i, f in enumerate(flags):
+        has = result.flags[f.id].fillna(False).to_numpy(dtype=bool)
+        mat[i] = np.bincount(codes[has], minlength=len(tiers))
+    hidden = suppress([mat], [None], min_cell=min_cell, complete=True)[0]
+    n = mat.sum(axis=1)
+    mark = t["suppressed_mark"]
+    order = list(range(len(tiers)))[::-1]
+    rows = []
+    for i, f in enumerate(flags):
+        n_hidden = 0 < n[i] < min_cell
+        cells = [{"text": mark, "cls": "sup"} if hidden[i, j] else {"text": f"{mat[i, j]:,} ({_pct(mat[i, j] / n[i]) if n[i] else ''})", "cls": ""}
+                 for j in order]
+        rows.append({"label": f.label.get(lang), "n": mark if n_hidden else f"{n[i]:,}", "n_cls": "sup" if n_hidden else "",
+                     "cells": cells})
+    return rows
+
+
+def _workload_table(result: ScreeningResult, lang: str, t: dict[str, str], staff: pd.DataFrame | None,
+                    capacity_hours: Mapping[str, float] | None, norms: Sequence[Any]) -> tuple[list[str], list[list[str]]]:
+    wl = workload(result, staff=staff, capacity_hours=capacity_hours, norms=norms)
+    by = wl.attrs["screening"]["by"]
+    roles = [r for r in result.rules.spec.roles if r.staff]
+    heads = [*(t["group"] for _ in by[:1]), t["role"], t["role_students"], t["role_hours"]]
+    has_staff = any(f"{r.id}.staff" in wl.columns for r in roles)
+    has_short = any(f"{r.id}.shortfall" in wl.columns for r in roles)
+    if has_staff:
+        heads += [t["staff"], t["per_staff"]]
+    if has_short:
+        heads.append(t["shortfall"])
+    norm_ids = [c[len("norm."):-len(".met")] for c in wl.columns if c.startswith("norm.") and c.endswith(".met")]
+    for nid in norm_ids:
+        heads.append(f"{t['norms']}: {nid}")
+    rows = []
+    for _, r in wl.iterrows():  # one row per school (a handful), not per student
+        group = " / ".join(str(r[c]) for c in by) if by else T[lang]["level_all"]
+        for k, role in enumerate(roles):
+            cells = [group if k == 0 else "", role.label.get(lang), f"{int(r[f'{role.id}.students']):,}", f"{float(r[f'{role.id}.hours']):,.1f}"]
+            if has_staff:
+                s = r.get(f"{role.id}.staff", pd.NA)
+                hp = r.get(f"{role.id}.hours_per_staff", pd.NA)
+                cells += ["" if pd.isna(s) else f"{float(s):g}", "" if pd.isna(hp) else f"{float(hp):,.1f}"]
+            if has_short:
+                sf = r.get(f"{role.id}.shortfall", pd.NA)
+                cells.append("" if pd.isna(sf) else f"{float(sf):,.1f}")
+            for nid in norm_ids:
+                if k == 0:
+                    met = r[f"norm.{nid}.met"]
+                    cells.append(f"{int(r[f'norm.{nid}.required'])} — " + ("?" if pd.isna(met) else (t["yes"] if met else t["no"])))
+                else:
+                    cells.append("")
+            rows.append(cells)
+    return heads, rows
+
+
+def _students(result: ScreeningResult, ids: Any, identifiable: bool, key: Key | None, lang: str, t: dict[str, str],
+              screening_date: str | None) -> list[dict[str, Any]]:
+    wl = warning_list(result, ids, identifiable=identifiable, key=key, lang=lang)
+    due = None
+    if screening_date:
+        fu = follow_up_list(result, screening_date, lang=lang)
+        due = dict(zip(fu["row"], fu["due"]))
+    groups = list(result.groups.columns)
+    score_cols = [c for c in wl.columns if c.endswith(".total") or (c.count(".") == 1 and c.split(".")[0] in {s.id for s in result.scales})]
+    out = []
+    for rec in wl.to_dict("records"):  # one page per listed student: the explicit request this section exists for
+        ident = rec.get("student_id") or rec.get("pseudonym") or f"{t['row']} {rec['row']}"
+        fields = [(g, rec[g]) for g in groups if g in rec]
+        fields += [(t["tier"], rec["tier_label"] + (f" · {t['urgent']}" if rec["urgent"] else "")),
+                   (t["scores_of_student"], "; ".join(f"{c} = {rec[c]:g} ({rec.get(c + '.band', '')})" for c in score_cols if not pd.isna(rec[c]))),
+                   (t["reasons"], rec["reasons"]), (t["actions"], rec["actions"]), (t["responsible"], rec["responsible"])]
+        if due is not None and not pd.isna(due.get(rec["row"], pd.NA)):
+            fields.append((t["follow_up"], str(due[rec["row"]])))
+        out.append({"ident": ident, "fields": fields})
+    return out
+
+
+def render_report(
+    result: ScreeningResult,
+    *,
+    by: Sequence[str] | str | None = None,
+    title: str | None = None,
+    lang: str | None = None,
+    min_cell: int = 10,
+    screening_date: dt.date | str | None = None,
+    staff: pd.DataFrame | None = None,
+    capacity_hours: Mapping[str, float] | None = None,
+    norms: Sequence[Any] = (),
+    students: bool = False,
+    ids: Any = None,
+    identifiable: bool = False,
+    key: Key | None = None,
+    max_chart_groups: int = 60,
+    progress: bool | None = None,
+) -> str:
+    """The report as one self-contained HTML string.
+
+    Parameters
+    ----------
+    result : ScreeningResult
+    by : list, optional
+        Group levels compared (default: district, school, grade, class present).
+    title : str, optional
+        Report title (default "学生心理健康筛查报告" / "Student mental-health screening report").
+    lang : {"zh", "en"}, optional
+        Default: the language the result was screened in.
+    min_cell : int, default 10
+        Suppression threshold for every table and chart.
+    screening_date : date or ISO text, optional
+        Shown in the header; gives follow-up dates on student pages.
+    staff, capacity_hours, norms
+        For the workload section (see :func:`~screening.reports.workload.workload`).
+    students : bool, default False
+        Add one confidential page per student on the warning list. Needs
+        ``ids`` with ``identifiable=True``, or ``key`` for pseudonyms, or
+        neither (students are then named by row number).
+    max_chart_groups : int
+        Levels with more groups than this get a table but no chart.
+    progress : bool or None
+        Progress bar (None: only in a terminal or notebook).
+    """
+    jinja2 = require("jinja2")
+    lang = result_lang(result, lang, "render_report")
+    if isinstance(min_cell, bool) or not isinstance(min_cell, int) or min_cell < 1:
+        raise InvalidParameterError(f"The 'min_cell' parameter of render_report must be an integer >= 1. Got {min_cell!r} instead.")
+    if not students and (ids is not None or identifiable or key is not None):
+        raise InvalidParameterError(
+            "The 'students' parameter of render_report must be True when ids, identifiable or key are given "
+            "(student pages are only made on explicit request). Got False instead."
+        )
+    t = T[lang]
+    cols = resolve_by(result, by, "render_report")
+    summ = summarise(result, by=cols, min_cell=min_cell)
+    meta = summ.attrs["screening"]
+    overview, cards = _overview(result, summ, lang, t)
+    levels = _levels(result, summ, cols, lang, t, min_cell, max_chart_groups, progress)
+    scores = _scores(result, summ, lang, t, min_cell)
+    risk = _risk_rows(result, lang, t, min_cell)
+    w_heads, w_rows = _workload_table(result, lang, t, staff, capacity_hours, norms)
+    day = screening_date.isoformat() if isinstance(screening_date, dt.date) else screening_date
+    student_pages = _students(result, ids, identifiable, key, lang, t, day) if students else None
+    spec = result.rules.spec
+    concern = ", ".join(x.label.get(lang) for x in spec.tiers if x.id in meta["concern"])
+    methods = [
+        t["m_suppress"].format(min_cell=min_cell), t["m_ci"],
+        t["m_test"].format(concern=concern, correction=meta["correction"].split(" ")[0], alpha=meta["alpha"]),
+        t["m_hist"].format(min_cell=min_cell),
+    ]
+    prov = result.provenance
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    html = env.from_string(TEMPLATE).render(
+        lang=lang, t=t, title=title or t["report"], version=prov.get("version", ""),
+        generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"), screening_date=day, n_students=f"{len(result):,}",
+        rules_title=spec.title.get(lang), rules_id=spec.id, rules_version=spec.version,
+        rules_hash=result.rules.content_hash,
+        scales_text=", ".join(s.spec.abbreviation or s.id for s in result.scales),
+        disclaimer=DISCLAIMER[lang] + ("" if lang == "en" else " " + DISCLAIMER["en"]),
+        cards=cards, overview=overview, levels=levels, tier_heads=[{"label": x.label.get(lang), "colour": x.colour} for x in reversed(spec.tiers)],
+        score_sections=scores, risk_rows=risk, workload_heads=w_heads, workload_rows=w_rows,
+        students=student_pages, methods=methods,
+        scale_prov=[{"id": s.id, "version": s.spec.version, "hash": s.content_hash} for s in result.scales],
+    )
+    return html
+
+
+def write_report(result: ScreeningResult, path: str | Path, **kwargs: Any) -> Path:
+    """Write :func:`render_report` to ``path`` (UTF-8); returns the path."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(render_report(result, **kwargs), encoding="utf-8")
+    return p
