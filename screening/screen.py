@@ -113,7 +113,11 @@ def _symbol_values(sym: Symbol, scores: pd.DataFrame, flags: pd.DataFrame, quali
     else:
         col = scores[sym.column] if sym.column in scores.columns else None
     if sym.kind == "number":
-        return np.full(n, np.nan) if col is None else col.to_numpy(dtype=float, na_value=np.nan)
+        if col is None:
+            return np.full(n, np.nan)
+        if col.dtype == np.float64:
+            return col.to_numpy()  # a view: no copy of a million floats
+        return col.to_numpy(dtype=float, na_value=np.nan)
     if sym.kind == "bool":
         if col is None:
             return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)

@@ -49,13 +49,28 @@ class Source:
 
 
 def _pattern_codes(masks: Sequence[npt.NDArray[np.bool_]], n: int) -> tuple[npt.NDArray[np.intp], list[tuple[int, ...]]]:
-    """Group students by which sources fired; return codes and, per code, the indices of the sources."""
+    """Group students by which sources fired; return codes and, per code, the indices of the sources.
+
+    Code 0 is the empty pattern. Only the students for whom something fired are
+    grouped (usually a minority), which keeps this cheap for whole populations.
+    """
+    fired = np.zeros(n, dtype=bool)
+    for m in masks:
+        fired |= m
+    rows = np.flatnonzero(fired)
+    sub_codes, sub_patterns = _group_patterns([m[rows] for m in masks], len(rows))
+    codes = np.zeros(n, dtype=np.intp)
+    codes[rows] = sub_codes + 1
+    return codes, [(), *sub_patterns]
+
+
+def _group_patterns(masks: Sequence[npt.NDArray[np.bool_]], n: int) -> tuple[npt.NDArray[np.intp], list[tuple[int, ...]]]:
     codes = np.zeros(n, dtype=np.int64)
     patterns: list[tuple[int, ...]] = [()]
     for start in range(0, len(masks), 62):
         word = np.zeros(n, dtype=np.int64)
         for bit, m in enumerate(masks[start:start + 62]):
-            word |= m.astype(np.int64) << bit
+            np.bitwise_or(word, np.int64(1) << bit, out=word, where=m)
         wcodes, wuniq = pd.factorize(word, sort=False)
         k = max(len(wuniq), 1)
         new_codes, cuniq = pd.factorize(codes * k + wcodes, sort=False)
@@ -107,11 +122,18 @@ def assign_tiers(
     top = len(tiers) - 1
     env = Env(values, n)
 
-    base = np.zeros(n, dtype=np.int8)
-    esc = np.zeros(n, dtype=np.int8)
     urgent = np.zeros(n, dtype=bool)
     rescreen = np.zeros(n, dtype=bool)
     sources: list[Source] = []
+    # per tier / escalation level: the union of everything that sets it (applied in ascending order = maximum)
+    sets_tier: dict[int, npt.NDArray[np.bool_]] = {}
+    sets_esc: dict[int, npt.NDArray[np.bool_]] = {}
+
+    def add(store: dict[int, npt.NDArray[np.bool_]], level: int, m: npt.NDArray[np.bool_]) -> None:
+        if level in store:
+            store[level] |= m
+        else:
+            store[level] = m.copy()
 
     crit = spec.critical_items
     for sid in screened:
@@ -120,7 +142,7 @@ def assign_tiers(
             label = _short_name(screened[sid])
             reason = Text(zh=f"{label.get('zh')}：{crit.reason.get('zh')}", en=f"{label.get('en')}: {crit.reason.get('en')}")
             sources.append(Source(f"{sid}.critical", reason, m))
-            np.maximum(base, np.where(m, tier_pos[crit.tier], 0).astype(np.int8), out=base)
+            add(sets_tier, tier_pos[crit.tier], m)
             if crit.urgent:
                 urgent |= m
     for which, code in (("insufficient", C.STATUS_VALUES.index("insufficient")), ("invalid", C.STATUS_VALUES.index("invalid"))):
@@ -130,24 +152,32 @@ def assign_tiers(
             label = _short_name(screened[sid])
             reason = Text(zh=f"{label.get('zh')}：{pol.reason.get('zh')}", en=f"{label.get('en')}: {pol.reason.get('en')}")
             sources.append(Source(f"{sid}.{which}", reason, m))
-            np.maximum(base, np.where(m, tier_pos[pol.tier], 0).astype(np.int8), out=base)
+            add(sets_tier, tier_pos[pol.tier], m)
             if pol.rescreen:
                 rescreen |= m
     for rule, cond in zip(spec.rules, rules.conditions):
         m = cond.evaluate(env)
         sources.append(Source(rule.id, rule.reason, m))
         if rule.tier is not None:
-            np.maximum(base, np.where(m, tier_pos[rule.tier], 0).astype(np.int8), out=base)
+            add(sets_tier, tier_pos[rule.tier], m)
         if rule.escalate is not None:
-            np.maximum(esc, np.where(m, rule.escalate, 0).astype(np.int8), out=esc)
+            add(sets_esc, rule.escalate, m)
         if rule.urgent:
             urgent |= m
 
-    tier = np.minimum(base.astype(np.int16) + esc, top).astype(np.int8)
+    tier = np.zeros(n, dtype=np.int8)
+    for level in sorted(sets_tier):
+        np.copyto(tier, np.int8(level), where=sets_tier[level])
+    esc = np.zeros(n, dtype=np.int8)
+    for level in sorted(sets_esc):
+        np.copyto(esc, np.int8(level), where=sets_esc[level])
+    tier += esc
+    np.minimum(tier, top, out=tier)
     tier[urgent] = top
 
     # reasons: one text per distinct pattern of fired sources
-    codes, patterns = _pattern_codes([s.mask for s in sources], n)
+    sources = [src for src in sources if src.mask.any()]  # only what fired for someone can be in a pattern
+    codes, patterns = _pattern_codes([src.mask for src in sources], n)
     reason_text = {
         lang_: [("; ".join(sources[i].reason.get(lang_) for i in pat)) for pat in patterns] for lang_ in ("zh", "en")
     }
