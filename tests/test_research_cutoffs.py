@@ -80,8 +80,8 @@ def test_wilson_and_clopper_pearson_match_base_r(demo):
     np.testing.assert_allclose(w["specificity_low"], REF["spec_wilson_lower"], rtol=0, atol=TOL)
     np.testing.assert_allclose(w["specificity_high"], REF["spec_wilson_upper"], rtol=0, atol=TOL)
     cp = rs.evaluate_cutoffs(scores, crit, ci_method="clopper_pearson").table
-    np.testing.assert_allclose(cp["sensitivity_low"], REF["sens_exact_lower"], rtol=0, atol=1e-9)
-    np.testing.assert_allclose(cp["sensitivity_high"], REF["sens_exact_upper"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(cp["sensitivity_low"], REF["sens_exact_lower"], rtol=0, atol=TOL)
+    np.testing.assert_allclose(cp["sensitivity_high"], REF["sens_exact_upper"], rtol=0, atol=TOL)
 
 
 def test_youden_optimum(demo):

@@ -87,7 +87,8 @@ def test_notebook_is_valid_nbformat_4_and_matches_the_script():
         if cell["cell_type"] == "code":
             assert cell["outputs"] == []
             assert "execution_count" in cell
-    assert nb == notebook_of(SCRIPT.read_text(encoding="utf-8")), "regenerate: python tests/test_research_walkthrough.py"
+    expected = notebook_of(SCRIPT.read_text(encoding="utf-8"))
+    assert nb == expected, "regenerate: python tests/test_research_walkthrough.py"
 
 
 if __name__ == "__main__":
