@@ -111,7 +111,7 @@ def tier_bars(
             width = np.where(shown, k.fillna(0).to_numpy(dtype=float) / np.maximum(n, 1), 0.0)
             ax.barh(y, width, left=left, color=t.colour, edgecolor="white", linewidth=0.5, label=t.label.get(lang))
             for yi, li, wi, ki in zip(y, left, width, k.fillna(0).to_numpy()):
-                if wi >= 0.07:
+                if wi >= 0.045:
                     ax.text(li + wi / 2, yi, f"{wi:.0%}", ha="center", va="center", color="white", fontsize=8)
             left += width
         rest = np.clip(1.0 - left, 0.0, 1.0)

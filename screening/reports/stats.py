@@ -48,7 +48,7 @@ def wilson_interval(k: npt.ArrayLike, n: npt.ArrayLike, confidence: float = 0.95
         lo = np.where(n > 0, np.clip(centre - half, 0.0, 1.0), np.nan)
         hi = np.where(n > 0, np.clip(centre + half, 0.0, 1.0), np.nan)
     # exact ends: the interval of 0/n starts at 0 and of n/n ends at 1 (rounding can miss by 1e-17)
-    lo = np.where(k == 0, 0.0, lo)
+    lo = np.where((k == 0) & (n > 0), 0.0, lo)
     hi = np.where((k == n) & (n > 0), 1.0, hi)
     return lo, hi
 
