@@ -43,8 +43,15 @@ from .catalog import Scale, load_scale
 from .errors import Issue, ResponseError
 from .intake import meta as M
 
-__all__ = ["check_quality", "deduplicate", "DedupReport", "QUALITY_REASONS", "CHECKS",
-           "DEFAULT_SECONDS_PER_ITEM", "longstring_lengths"]
+__all__ = [
+    "CHECKS",
+    "DEFAULT_SECONDS_PER_ITEM",
+    "QUALITY_REASONS",
+    "DedupReport",
+    "check_quality",
+    "deduplicate",
+    "longstring_lengths",
+]
 
 #: Name of the text column holding each student's reasons. It does not start with
 #: ``quality.`` so that ``score(quality=flags)`` takes the frame as it is.

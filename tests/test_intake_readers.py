@@ -7,6 +7,8 @@ reader's output with values that did not pass through any reader.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import openpyxl
 import pandas as pd
@@ -14,12 +16,11 @@ import pytest
 
 import screening as sc
 from screening.errors import ResponseError
-from screening.intake import ReadError, meta as M, read_responses
+from screening.intake import ReadError, read_responses
+from screening.intake import meta as M
 from screening.intake.encoding import decode_bytes
 from screening.intake.mapping import parse_questions
 from screening.intake.options import option_key
-
-from pathlib import Path
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "intake"
 ITEMS = [f"phq9_{k}" for k in range(1, 10)]
@@ -141,19 +142,15 @@ def test_wjx_index_beyond_the_options_is_an_option_count_error(tmp_path):
     assert e.value.issues[0].column == "4、q" and e.value.issues[0].rows == (1,)
 
 
-def test_wjx_extra_labels():
-    path = FIX / "wjx_phq9_text.xlsx"
-    frame = pd.read_excel(path, dtype=object)
-    frame = frame.replace({"完全不会": "从来没有"})
-    out = path.parent / "__tmp_never_committed.csv"
-    try:
-        frame.to_csv(out, index=False)
-        with pytest.raises(ReadError):
-            read_responses(out, scales="phq9", start=3)
-        t = read_responses(out, scales="phq9", start=3, labels={"phq9": {"从来没有": 0}})
-        assert t["phq9_1"].notna().sum() == 12
-    finally:
-        out.unlink(missing_ok=True)
+def test_wjx_extra_labels(tmp_path):
+    frame = pd.read_excel(FIX / "wjx_phq9_text.xlsx", dtype=object).replace({"完全不会": "从来没有"})
+    out = tmp_path / "renamed_option.csv"
+    frame.to_csv(out, index=False)
+    with pytest.raises(ReadError) as e:
+        read_responses(out, scales="phq9", start=3)
+    assert set(e.value.codes) == {"unknown_label"}
+    t = read_responses(out, scales="phq9", start=3, labels={"phq9": {"从来没有": 0}})
+    assert t["phq9_1"].notna().sum() == 12
 
 
 # ---------------------------------------------------------------- Qualtrics, REDCap, SPSS, Parquet

@@ -10,4 +10,4 @@ from .errors import ReadError
 from .options import option_key
 from .read import read_responses
 
-__all__ = ["read_responses", "ReadError", "meta", "decode_bytes", "read_text", "option_key"]
+__all__ = ["ReadError", "decode_bytes", "meta", "option_key", "read_responses", "read_text"]

@@ -17,7 +17,7 @@ import pandas as pd
 from ..errors import Issue
 from .grid import MAX_EXACT_FLOAT, blank_mask
 
-__all__ = ["id_text", "parse_duration", "parse_datetime", "parse_complete", "rows_issue"]
+__all__ = ["id_text", "parse_complete", "parse_datetime", "parse_duration", "rows_issue"]
 
 MAX_ROWS = 10
 
@@ -130,11 +130,13 @@ def parse_datetime(s: pd.Series, *, file: str, column: str) -> tuple[pd.Series, 
     bad = out.isna().to_numpy() & ~blank
     issues = []
     if bad.any():
-        issues.append(rows_issue("unparseable_time", "cells that are not a date and time", bad, file=file, column=column))
+        issues.append(rows_issue("unparseable_time", "cells that are not a date and time", bad,
+                                 file=file, column=column))
     return out, issues
 
 
-def parse_complete(s: pd.Series, true_values: frozenset[str], *, file: str, column: str) -> tuple[pd.Series, list[Issue]]:
+def parse_complete(s: pd.Series, true_values: frozenset[str], *, file: str,
+                   column: str) -> tuple[pd.Series, list[Issue]]:
     """A finished/complete flag as a nullable boolean (NA when empty)."""
     blank = blank_mask(s)
     t = s.astype("string").str.strip().str.casefold()

@@ -24,8 +24,17 @@ from ..errors import Issue
 from .encoding import read_text
 from .errors import ReadError
 
-__all__ = ["Grid", "read_csv_grid", "read_excel_grid", "promote_header", "cells_to_text", "blank_mask",
-           "infer_passthrough", "require", "MAX_EXACT_FLOAT"]
+__all__ = [
+    "MAX_EXACT_FLOAT",
+    "Grid",
+    "blank_mask",
+    "cells_to_text",
+    "infer_passthrough",
+    "promote_header",
+    "read_csv_grid",
+    "read_excel_grid",
+    "require",
+]
 
 #: Integers above 2**53 cannot all be held exactly by a float: an ID stored as a number beyond it is corrupt.
 MAX_EXACT_FLOAT = 2.0**53
@@ -53,7 +62,8 @@ def require(module: str, what: str) -> None:
     """Raise ImportError with an install hint when an optional dependency is missing."""
     if importlib.util.find_spec(module) is None:
         raise ImportError(
-            f"reading {what} needs the optional package {module!r}: pip install 'screening[io]' (or pip install {module})"
+            f"reading {what} needs the optional package {module!r}: "
+            f"pip install 'screening[io]' (or pip install {module})"
         )
 
 
@@ -210,7 +220,7 @@ def read_csv_grid(path: str | Path, *, encoding: str | None = None, header_row: 
     if not text.strip():
         raise ReadError([Issue("empty_file", "the file is empty", file=file)], title=f"cannot read {file}")
     sep = delimiter or _sniff_delimiter(text.split("\n", 1)[0], file)
-    kw = dict(header=None, dtype=str, na_filter=False, sep=sep, skip_blank_lines=False)
+    kw = {"header": None, "dtype": str, "na_filter": False, "sep": sep, "skip_blank_lines": False}
     try:
         raw = pd.read_csv(io.StringIO(text), **kw)  # type: ignore[call-overload]
     except (pd.errors.ParserError, pd.errors.EmptyDataError):
@@ -262,7 +272,7 @@ def read_excel_grid(path: str | Path, *, sheet: str | int | None = None, header_
     n = len(grid.frame)
     # carry the imprecision marks over to the named columns of the data rows
     header = text_frame.iloc[grid.header_row].str.strip()
-    by_name = dict(zip(header.index, header))
+    by_name = dict(zip(header.index, header, strict=True))
     for c, mask in imprecise.items():
         name = by_name.get(c, "")
         if name in grid.frame.columns:

@@ -18,6 +18,7 @@ a scale onto them:
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -27,9 +28,9 @@ from typing import Any, Union
 from ..catalog import Scale
 from ..errors import Issue, did_you_mean
 
-__all__ = ["Question", "parse_questions", "resolve_items", "ColumnSpec"]
+__all__ = ["ColumnSpec", "Question", "parse_questions", "resolve_items"]
 
-ColumnSpec = Union[str, int, tuple[int, int]]
+ColumnSpec = Union[str, int, tuple[int, int]]  # noqa: UP007 - a runtime alias must work on Python 3.10
 
 _MATRIX = (
     re.compile(r"^第\s*(\d+)\s*题\s*[(（].*[)）]$", re.S),  # 问卷星: 第3题(做事时提不起劲或没有兴趣)
@@ -99,7 +100,7 @@ def _by_start_number(scale: Scale, start: int, order: Sequence[str], questions: 
                             f"question {start}", file=file, column=taken[-1] if taken else "",
                             hint="check start= and that the whole scale is in the file"))
         return None, issues
-    for prev, cur in zip(taken, taken[1:]):
+    for prev, cur in itertools.pairwise(taken):
         p, c = questions[prev], questions[cur]
         if not ((c.number == p.number and c.matrix and p.matrix) or c.number == p.number + 1):
             issues.append(Issue(
@@ -133,13 +134,15 @@ def _lookup(spec: Any, order: Sequence[str], questions: Mapping[str, Question], 
         if len(hits) == 1:
             return hits[0].column, None
         if not hits:
-            return None, Issue("no_question", f"{scale.id} item {item}: no question numbered {spec} in the file", file=file)
+            return None, Issue("no_question", f"{scale.id} item {item}: no question numbered {spec} in the file",
+                               file=file)
         return None, Issue("matrix_question", f"{scale.id} item {item}: question {spec} has {len(hits)} columns "
                            f"(a matrix); name the row as ({spec}, row)", file=file, column=hits[0].column)
     if isinstance(spec, tuple) and len(spec) == 2 and all(isinstance(x, int) for x in spec):
         hit = next((q for q in questions.values() if q.number == spec[0] and q.row == spec[1]), None)
         if hit is None:
-            return None, Issue("no_question", f"{scale.id} item {item}: no row {spec[1]} of question {spec[0]}", file=file)
+            return None, Issue("no_question", f"{scale.id} item {item}: no row {spec[1]} of question {spec[0]}",
+                               file=file)
         return hit.column, None
     return None, Issue("bad_mapping", f"{scale.id} item {item}: a column is named by a header (str), a question "
                        f"number (int) or a matrix row ((question, row)); got {type(spec).__name__}", file=file)
@@ -183,7 +186,7 @@ def resolve_items(
                                 f"item → column; got {type(columns).__name__}", file=file)]
         out: list[str] = []
         issues: list[Issue] = []
-        for item, spec in zip(items, specs):
+        for item, spec in zip(items, specs, strict=True):
             col, issue = _lookup(spec, order, questions, aliases, scale, item, file)
             if issue is not None:
                 issues.append(issue)

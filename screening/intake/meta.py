@@ -22,16 +22,16 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "COMPLETE",
+    "DURATION_S",
+    "META_COLUMNS",
     "RESPONDENT_ID",
+    "SOURCE",
+    "SOURCES",
     "STARTED_AT",
     "SUBMITTED_AT",
-    "DURATION_S",
-    "SOURCE",
-    "COMPLETE",
-    "META_COLUMNS",
-    "SOURCES",
-    "unreadable_col",
     "is_private_column",
+    "unreadable_col",
 ]
 
 RESPONDENT_ID = "respondent_id"

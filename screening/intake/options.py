@@ -20,8 +20,16 @@ import pandas as pd
 
 from ..catalog import Scale
 
-__all__ = ["option_key", "ItemTarget", "targets_for", "Converted", "convert_column", "distinct_cells",
-           "FORMATS", "BAD_CODES"]
+__all__ = [
+    "BAD_CODES",
+    "FORMATS",
+    "Converted",
+    "ItemTarget",
+    "convert_column",
+    "distinct_cells",
+    "option_key",
+    "targets_for",
+]
 
 FORMATS = ("value", "index", "label", "codes")
 
@@ -30,7 +38,8 @@ BAD_CODES = {
     "not_a_number": "text where a number was expected",
     "invalid_value": "numbers that are not an option value of the item",
     "invalid_index": "option positions that are not whole numbers from 1",
-    "option_count": "option positions beyond the item's number of options (does the question have more options than the scale?)",
+    "option_count": "option positions beyond the item's number of options "
+                    "(does the question have more options than the scale?)",
     "unknown_label": "answers that match no option label of the item",
     "unlabelled_code": "codes that have no value label in the file",
 }

@@ -21,7 +21,7 @@ from .errors import ReadError
 from .grid import Grid
 from .source import Extract, from_grid
 
-__all__ = ["looks_like_qualtrics", "extract", "N_HEADER_ROWS"]
+__all__ = ["N_HEADER_ROWS", "extract", "looks_like_qualtrics"]
 
 N_HEADER_ROWS = 3
 _META = {

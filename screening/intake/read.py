@@ -163,7 +163,8 @@ def _code_map(ex: Extract, col: str, target: ItemTarget) -> tuple[dict[float, fl
     return cmap, []
 
 
-def _convert(ex: Extract, col: str, target: ItemTarget, fmt: str) -> tuple[np.ndarray, dict[str, np.ndarray], list[Issue]]:
+def _convert(ex: Extract, col: str, target: ItemTarget,
+             fmt: str) -> tuple[np.ndarray, dict[str, np.ndarray], list[Issue]]:
     s = ex.frame[col]
     if fmt == "codes":
         cmap, issues = _code_map(ex, col, target)
@@ -335,7 +336,8 @@ def read_responses(
     check_choice(fname, "response_format", response_format, (None, "auto", "value", "index", "label"))
     check_choice(fname, "on_invalid", on_invalid, ("raise", "missing"))
     if not isinstance(path, (str, Path)):
-        raise InvalidParameterError(f"The 'path' parameter of {fname} must be a str or Path. Got {type(path).__name__} instead.")
+        raise InvalidParameterError(f"The 'path' parameter of {fname} must be a str or Path. "
+                                    f"Got {type(path).__name__} instead.")
     sc_list = _scales(scales)
     ids = [s.id for s in sc_list]
     col_specs = _per_scale("columns", columns, ids, single_ok=True)
@@ -354,14 +356,14 @@ def read_responses(
     if id_column is not None:
         if isinstance(id_column, int) and not isinstance(id_column, bool):
             hits = [q.column for q in parse_questions(list(frame.columns)).values() if q.number == id_column]
-            target = hits[0] if len(hits) == 1 else None
+            id_col = hits[0] if len(hits) == 1 else None
         else:
-            target = str(id_column) if str(id_column) in frame.columns else ex.aliases.get(str(id_column))
-        if target is None:
+            id_col = str(id_column) if str(id_column) in frame.columns else ex.aliases.get(str(id_column))
+        if id_col is None:
             issues.append(Issue("missing_column", "id_column names a column the file does not have", file=file,
                                 column=str(id_column)))
         else:
-            ex.meta_cols[M.RESPONDENT_ID] = target
+            ex.meta_cols[M.RESPONDENT_ID] = id_col
     for name, col in (meta or {}).items():
         if name not in M.META_COLUMNS:
             raise InvalidParameterError(f"The 'meta' parameter of {fname} must be keyed by {list(M.META_COLUMNS)}. "
@@ -407,7 +409,7 @@ def read_responses(
         if found:
             continue
         unreadable = np.zeros(n, dtype=np.int64)
-        for item, col, target in zip(sc.items, cols, targets):
+        for item, col, target in zip(sc.items, cols, targets, strict=True):
             values, bad, found = _convert(ex, col, target, fmt)
             issues += found
             any_bad = np.zeros(n, dtype=bool)

@@ -24,7 +24,7 @@ from .grid import Grid, read_csv_grid
 from .options import option_key
 from .source import Extract, from_grid
 
-__all__ = ["read_dictionary", "parse_choices", "extract", "looks_like_redcap"]
+__all__ = ["extract", "looks_like_redcap", "parse_choices", "read_dictionary"]
 
 _DICT_COLS = {
     "variable / field name": "field_name",
@@ -94,7 +94,7 @@ def extract(grid: Grid, dictionary: str | Path | pd.DataFrame | None, encoding: 
         types = dd["field_type"].str.strip().str.casefold().tolist()
         flabels = dd["field_label"].tolist()
         choices = dd["choices"].tolist()
-        for name, ftype, flabel, ch in zip(names, types, flabels, choices):  # one pass over fields, not rows
+        for name, ftype, flabel, ch in zip(names, types, flabels, choices, strict=True):  # one pass over fields, not rows
             col = name if name in cols else labels_norm.get(option_key(flabel)) if flabel else None
             if col is None:
                 continue

@@ -17,7 +17,7 @@ from ..errors import Issue
 from . import meta as M
 from .grid import Grid
 
-__all__ = ["Extract", "from_grid", "drop_private", "ID_NAMES"]
+__all__ = ["ID_NAMES", "Extract", "drop_private", "from_grid"]
 
 #: Column names taken as the respondent id by the generic readers when ``id_column`` is not given.
 ID_NAMES: tuple[str, ...] = (M.RESPONDENT_ID, "student_id", "学籍号", "学号", "考号")

@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Issue
+from . import meta as M
 from .errors import ReadError
 from .grid import require
 from .source import ID_NAMES, Extract, drop_private
-from . import meta as M
 
-__all__ = ["extract_sav", "extract_parquet"]
+__all__ = ["extract_parquet", "extract_sav"]
 
 
 def _typed_extract(frame: pd.DataFrame, file: str, source: str) -> Extract:
@@ -49,7 +49,8 @@ def extract_sav(path: str | Path, encoding: str | None = None) -> Extract:
         frame, meta = pyreadstat.read_sav(file, apply_value_formats=False, user_missing=True, encoding=encoding)
     except Exception as exc:  # pyreadstat raises its own ReadstatError / PyreadstatError
         raise ReadError([Issue("unreadable_sav", f"pyreadstat cannot read the file ({type(exc).__name__}: {exc})",
-                               file=file, hint="is it an SPSS .sav file? old Chinese files may need encoding='gb18030'")],
+                               file=file,
+                               hint="is it an SPSS .sav file? old Chinese files may need encoding='gb18030'")],
                         title=f"cannot read {file}") from None
     ranges = {str(c): [(float(r["lo"]), float(r["hi"])) for r in rs] for c, rs in (meta.missing_ranges or {}).items()}
     for col, rs in ranges.items():

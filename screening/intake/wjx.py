@@ -19,7 +19,7 @@ from . import meta as M
 from .grid import Grid
 from .source import Extract, from_grid
 
-__all__ = ["looks_like_wjx", "extract", "SKIP_CODES"]
+__all__ = ["SKIP_CODES", "extract", "looks_like_wjx"]
 
 SKIP_CODES = frozenset({"-2", "-3", "(跳过)", "（跳过）", "跳过", "(空)", "（空）"})
 _TOTALS = frozenset({"总分", "总得分"})
