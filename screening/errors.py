@@ -36,9 +36,13 @@ def format_path(loc: Sequence[str | int]) -> str:
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
-    """A hint naming the closest candidate to a misspelt ``word``, if any is close."""
-    matches = difflib.get_close_matches(str(word), [str(c) for c in candidates], n=1, cutoff=0.6)
-    return f"did you mean {matches[0]!r}?" if matches else None
+    """A hint naming the closest candidates (up to three) to a misspelt ``word``, if any is close."""
+    matches = difflib.get_close_matches(str(word), [str(c) for c in candidates], n=3, cutoff=0.6)
+    if not matches:
+        return None
+    if len(matches) == 1:
+        return f"did you mean {matches[0]!r}?"
+    return "did you mean " + ", ".join(repr(m) for m in matches[:-1]) + f" or {matches[-1]!r}?"
 
 
 @dataclass(frozen=True)
