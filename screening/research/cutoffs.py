@@ -37,7 +37,10 @@ def wilson_interval(x: npt.ArrayLike, n: npt.ArrayLike, level: float) -> tuple[F
         denom = 1.0 + z * z / n
         centre = (p + z * z / (2 * n)) / denom
         half = z / denom * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+    # as prop.test: exactly 0 / 1 at the boundaries (the formula can miss them by rounding)
+    lo = np.where(p <= 0, 0.0, np.clip(centre - half, 0.0, 1.0))
+    hi = np.where(p >= 1, 1.0, np.clip(centre + half, 0.0, 1.0))
+    return lo, hi
 
 
 def clopper_pearson_interval(x: npt.ArrayLike, n: npt.ArrayLike, level: float) -> tuple[FloatArray, FloatArray]:

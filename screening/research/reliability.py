@@ -273,7 +273,11 @@ def _reliability(
         df1, df2 = n_obs - 1, (n_obs - 1) * (k - 1)
         lo = 1.0 - (1.0 - total.raw_alpha) * stats.f.ppf(1.0 - p / 2, df1, df2)
         hi = 1.0 - (1.0 - total.raw_alpha) * stats.f.ppf(p / 2, df1, df2)
-    se = float(np.sqrt(total.q / n_obs))
+    # Q can be negative when a pairwise covariance matrix is not positive semi-definite
+    se = float(np.sqrt(total.q / n_obs)) if total.q >= 0 else np.nan
+    if np.isnan(se):
+        notes.append("the asymptotic SE of alpha is undefined here (Q < 0: the pairwise covariance matrix is not "
+                     "positive semi-definite)")
     if ci_method == "duhachek":
         z = stats.norm.ppf(1.0 - p / 2)
         lo, hi = total.raw_alpha - z * se, total.raw_alpha + z * se
@@ -348,6 +352,10 @@ def _item_table(block: ItemBlock, x: FloatArray, c: FloatArray, r: FloatArray, k
     n = answered.sum(axis=0)
     mean = np.where(answered, x, 0.0).sum(axis=0) / n
     sd = np.sqrt(np.diag(c))
+    with np.errstate(invalid="ignore", divide="ignore"):  # NaN where a sum of correlations is not positive
+        r_std = r.sum(axis=0) / np.sqrt(r.sum())
+        r_cor = rc.sum(axis=0) / np.sqrt(rc.sum())
+        r_rest = item_rest(c)
     return pd.DataFrame(
         {
             "key": block.keys.astype(int),
@@ -355,9 +363,9 @@ def _item_table(block: ItemBlock, x: FloatArray, c: FloatArray, r: FloatArray, k
             "mean": mean,
             "sd": sd,
             "r_total": r_total,
-            "r_std": r.sum(axis=0) / np.sqrt(r.sum()),
-            "r_cor": rc.sum(axis=0) / np.sqrt(rc.sum()),
-            "r_rest": item_rest(c),
+            "r_std": r_std,
+            "r_cor": r_cor,
+            "r_rest": r_rest,
             **drop,
         },
         index=pd.Index(list(block.items), name="item"),
