@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import tempfile
+
 import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import screening as sc
 from screening.errors import ResponseError
@@ -405,3 +409,36 @@ def test_error_is_a_response_error_and_lists_every_problem(tmp_path):
     assert all(i.file == str(path) for i in e.value.issues)
     frame_out = e.value.to_frame()
     assert set(frame_out["code"]) == {"invalid_value", "not_a_number"}
+
+
+def test_qualtrics_utf16_tsv(tmp_path, truth):
+    raw = pd.read_csv(FIX / "qualtrics_phq9.csv", header=None, dtype=str, keep_default_na=False)
+    path = tmp_path / "export.tsv"
+    path.write_bytes(raw.to_csv(sep="\t", header=False, index=False).encode("utf-16"))  # BOM + UTF-16 LE
+    t = read_responses(path, scales="phq9", start="Q2_1", id_column="Q1")
+    _same_answers(t, truth)
+    assert t["source"].eq("qualtrics").all()
+
+
+LABELS = ["完全不会", "好几天", "一半以上的天数", "几乎每天"]
+
+
+@settings(max_examples=25)  # each example writes and reads a file
+@given(st.lists(st.lists(st.sampled_from([0, 1, 2, 3, None]), min_size=9, max_size=9), min_size=1, max_size=15),
+       st.sampled_from(["text", "index"]))
+def test_any_answers_round_trip_through_a_wjx_download(rows, form):
+    values = np.array([[np.nan if v is None else float(v) for v in r] for r in rows])
+    cols: dict[str, list[object]] = {"序号": list(range(1, len(rows) + 1)),
+                                      "提交答卷时间": ["2024/3/5 9:00:00"] * len(rows), "所用时间": ["1分"] * len(rows)}
+    for k in range(9):
+        v = values[:, k]
+        if form == "text":
+            cols[f"{k + 1}、q"] = [LABELS[int(x)] if not np.isnan(x) else "(跳过)" for x in v]
+        else:
+            cols[f"{k + 1}、q"] = [int(x) + 1 if not np.isnan(x) else -2 for x in v]
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "wjx.csv"
+        pd.DataFrame(cols).to_csv(path, index=False)
+        t = read_responses(path, scales="phq9", start=1)
+    np.testing.assert_array_equal(t[ITEMS].to_numpy(dtype=float), values)
+    assert len(t) == len(rows)
