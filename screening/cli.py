@@ -62,8 +62,12 @@ def read_table(path: str, *, id_columns: Sequence[str] = ()) -> pd.DataFrame:
         raise ScreeningError([Issue("file_not_found", "no such file", file=str(p))], title="cannot read the input")
     suffix = p.suffix.lower()
     if suffix in (".csv", ".txt"):
+        head = ""
         with open(p, "rb") as fh:
-            head = fh.readline().decode("utf-8-sig", errors="replace")
+            for raw in fh:
+                head = raw.decode("utf-8-sig", errors="replace")
+                if not head.startswith("#"):
+                    break
         names = [c.strip() for c in head.split(",")]
         wanted = [c for c in (*id_columns, *ID_CANDIDATES) if c in names]
         dtype = {c: "string" for c in wanted}
