@@ -58,7 +58,9 @@ __all__ = [
 QUALITY_REASONS = "quality_reasons"
 
 #: Every check, in the order reasons are written.
-CHECKS: tuple[str, ...] = ("empty", "too_fast", "duplicate_id", "incomplete", "longstring", "inconsistent", "unreadable")
+CHECKS: tuple[str, ...] = (
+    "empty", "too_fast", "duplicate_id", "incomplete", "longstring", "inconsistent", "unreadable",
+)
 
 #: Huang JL, Curran PG, Keeney J, Poposki EM, DeShon RP. Detecting and deterring insufficient effort
 #: responding to surveys. J Bus Psychol. 2012;27(1):99-114. doi:10.1007/s10869-011-9231-8 — fewer than
@@ -90,7 +92,9 @@ def _items(table: pd.DataFrame, sc: Scale) -> npt.NDArray[np.float64]:
         raise ResponseError([Issue("not_numeric", "item columns must hold option values (numbers); read the file "
                                    "with read_responses() first", column=c) for c in bad],
                             title=f"cannot check the quality of {sc.id}")
-    return np.column_stack([table[c].to_numpy(dtype=float, na_value=np.nan) for c in cols]) if cols else np.empty((len(table), 0))
+    if not cols:
+        return np.empty((len(table), 0))
+    return np.column_stack([table[c].to_numpy(dtype=float, na_value=np.nan) for c in cols])
 
 
 def longstring_lengths(X: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
@@ -209,10 +213,12 @@ def check_quality(
     if not isinstance(seconds_per_item, (int, float)) or isinstance(seconds_per_item, bool) or not seconds_per_item > 0:
         raise InvalidParameterError(f"The 'seconds_per_item' parameter of {fname} must be a positive number. "
                                     f"Got {seconds_per_item!r} instead.")
-    if n_questions is not None and (not isinstance(n_questions, int) or isinstance(n_questions, bool) or n_questions < 1):
+    if n_questions is not None and (not isinstance(n_questions, int) or isinstance(n_questions, bool)
+                                    or n_questions < 1):
         raise InvalidParameterError(f"The 'n_questions' parameter of {fname} must be a positive int or None. "
                                     f"Got {n_questions!r} instead.")
-    if not isinstance(max_inconsistent_pairs, int) or isinstance(max_inconsistent_pairs, bool) or max_inconsistent_pairs < 0:
+    if (not isinstance(max_inconsistent_pairs, int) or isinstance(max_inconsistent_pairs, bool)
+            or max_inconsistent_pairs < 0):
         raise InvalidParameterError(f"The 'max_inconsistent_pairs' parameter of {fname} must be an int >= 0. "
                                     f"Got {max_inconsistent_pairs!r} instead.")
     if checks is not None:
@@ -283,7 +289,8 @@ def check_quality(
             ls = longstring_lengths(x)
             flag = ls >= thresholds[s.id]
             flags[C.quality_col(s.id, "longstring")] = flag
-            reasons = _add_reason(reasons, flag, f"{s.id}: " + ls.astype(str).astype(object) + " identical answers in a row")
+            reasons = _add_reason(reasons, flag,
+                                  f"{s.id}: " + ls.astype(str).astype(object) + " identical answers in a row")
         if "inconsistent" in run and s.spec.pairs:
             cs = s.compiled
             keyed = x * cs.sign + cs.offset

@@ -219,14 +219,18 @@ def read_csv_grid(path: str | Path, *, encoding: str | None = None, header_row: 
     text, enc = read_text(path, encoding)
     if not text.strip():
         raise ReadError([Issue("empty_file", "the file is empty", file=file)], title=f"cannot read {file}")
-    sep = delimiter or _sniff_delimiter(text.split("\n", 1)[0], file)
+    end = text.find("\n")
+    sep = delimiter or _sniff_delimiter(text[: end if end >= 0 else len(text)], file)
     kw = {"header": None, "dtype": str, "na_filter": False, "sep": sep, "skip_blank_lines": False}
+    # the C parser works on UTF-8 bytes: hand it the (already strictly decoded) text as UTF-8
+    data = text.encode("utf-8")
     try:
-        raw = pd.read_csv(io.StringIO(text), **kw)  # type: ignore[call-overload]
+        raw = pd.read_csv(io.BytesIO(data), encoding="utf-8", **kw)  # type: ignore[call-overload]
     except (pd.errors.ParserError, pd.errors.EmptyDataError):
         # rows wider than the first one (e.g. a title line above the table): size the grid first
         width = max((len(r) for r in csv.reader(io.StringIO(text), delimiter=sep)), default=0)
-        raw = pd.read_csv(io.StringIO(text), names=list(range(width)), **kw)  # type: ignore[call-overload]
+        raw = pd.read_csv(io.BytesIO(data), encoding="utf-8", names=list(range(width)),
+                          **kw)  # type: ignore[call-overload]
     raw.columns = pd.RangeIndex(raw.shape[1])
     grid = promote_header(raw, file, header_row, n_header_rows)
     grid.frame = grid.frame.fillna("").astype(str)
