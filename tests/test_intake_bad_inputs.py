@@ -17,7 +17,8 @@ import pytest
 
 import screening as sc
 from screening.errors import ResponseError
-from screening.intake import ReadError, meta as M, read_responses
+from screening.intake import ReadError, read_responses
+from screening.intake import meta as M
 from screening.quality import check_quality
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "intake"
@@ -48,7 +49,7 @@ def _no_secret(err: BaseException) -> None:
 @pytest.mark.parametrize("source", ["auto", "csv", "wjx", "qualtrics", "redcap"])
 def test_wrong_encoding_every_text_reader(tmp_path, source):
     path = tmp_path / "latin.csv"
-    path.write_bytes("序号,提交答卷时间,所用时间,1、q\n1,2024/3/5 9:00:00,10秒,Café €\n".encode("utf-8")[:0]
+    path.write_bytes("序号,提交答卷时间,所用时间,1、q\n1,2024/3/5 9:00:00,10秒,Café €\n".encode()[:0]
                      + "id,phq9_1\n1,Café €\n".encode("cp1252"))
     with pytest.raises(ReadError) as e:
         read_responses(path, source=source, scales="phq9")

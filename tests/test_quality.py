@@ -14,7 +14,8 @@ from hypothesis.extra.numpy import arrays
 import screening as sc
 from screening import columns as C
 from screening.errors import ResponseError
-from screening.intake import meta as M, read_responses
+from screening.intake import meta as M
+from screening.intake import read_responses
 from screening.quality import (
     CHECKS,
     DEFAULT_SECONDS_PER_ITEM,
