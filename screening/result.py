@@ -74,16 +74,43 @@ class ScreeningResult:
                 f"rules {self.rules.id}; scales {', '.join(s.id for s in self.scales)}>")
 
     def _repr_html_(self) -> str:
+        """Notebook view: tier counts with Wilson intervals, urgent/re-screen and band prevalence — aggregates
+        only, small counts suppressed as in :meth:`summary` (never a row, never an id)."""
         from html import escape
 
-        counts = self.tier_counts()
-        colours = {t.id: t.colour for t in self.rules.spec.tiers}
-        labels = {t.id: t.label for t in self.rules.spec.tiers}
-        cells = "".join(
-            f"<td style='background:{colours[t]};color:#fff;padding:2px 8px'>{escape(labels[t].get('zh'))} "
-            f"{escape(labels[t].get('en'))}: {n}</td>" for t, n in counts.items()
+        from .reports.summary import summarise
+
+        summ = summarise(self, by=[], compare=False).iloc[0]
+        lang = str(self.provenance.get("options", {}).get("lang", "zh"))
+
+        def cells(m: str) -> str:
+            if summ.isna()[f"{m}.n"]:
+                return "<td>—</td><td>—</td><td>—</td>"
+            return (f"<td style='text-align:right'>{int(summ[f'{m}.n']):,}</td>"
+                    f"<td style='text-align:right'>{float(summ[f'{m}.prop']):.1%}</td>"
+                    f"<td style='text-align:right'>{float(summ[f'{m}.ci_low']):.1%} – {float(summ[f'{m}.ci_high']):.1%}</td>")
+
+        rows = "".join(
+            f"<tr><td><span style='display:inline-block;width:10px;height:10px;background:{t.colour};margin-right:4px'></span>"
+            f"{escape(t.label.get(lang))} <small>{escape(t.id)}</small></td>{cells('tier.' + t.id)}</tr>"
+            for t in reversed(self.rules.spec.tiers)
         )
-        return (f"<div><b>Screening result</b> — {len(self)} students, urgent: {int(self.table['urgent'].sum())}, "
-                f"re-screen: {int(self.table['rescreen'].sum())}<table><tr>{cells}</tr></table>"
-                f"<small>{escape(DISCLAIMER['zh'])} {escape(DISCLAIMER['en'])}<br>rules {escape(self.rules.id)} "
-                f"v{escape(self.rules.spec.version)}; scales {escape(', '.join(s.id for s in self.scales))}</small></div>")
+        rows += "".join(f"<tr><td>{name}</td>{cells(m)}</tr>" for m, name in (("urgent", "urgent 危机"), ("rescreen", "re-screen 重测")))
+        bands = []
+        for sc in self.scales:
+            for score in sc.spec.scores:
+                col = f"{sc.id}.{score.id}.band"
+                if score.bands is None or f"{col}" not in self.scores.columns:
+                    continue
+                parts = []
+                for b in score.bands.sets[score.bands.default].bands:
+                    n = summ[f"{col}.{b.id}.n"]
+                    parts.append(f"{escape(b.label.get(lang))} {'—' if n is None or summ.isna()[f'{col}.{b.id}.n'] else f'{int(n):,}'}")
+                bands.append(f"<tr><td>{escape(sc.id)}.{escape(score.id)}</td><td colspan='3'>{' · '.join(parts)}</td></tr>")
+        return (
+            f"<div><b>ScreeningResult</b> — {len(self):,} students · rules <code>{escape(self.rules.id)}</code> "
+            f"v{escape(self.rules.spec.version)} · scales {escape(', '.join(s.id for s in self.scales))}"
+            "<table><thead><tr><th></th><th>n</th><th>%</th><th>95% CI (Wilson)</th></tr></thead>"
+            f"<tbody>{rows}{''.join(bands)}</tbody></table>"
+            f"<small>— suppressed (fewer than 10, or would reveal one). {escape(DISCLAIMER['zh'])} {escape(DISCLAIMER['en'])}</small></div>"
+        )

@@ -29,6 +29,7 @@ th, td { border-bottom: 1px solid var(--line); padding: 4px 10px; text-align: ri
 th { background: #fafafa; font-weight: 600; }
 th:first-child, td:first-child { text-align: left; }
 td.sup { color: #9e9e9e; }
+td.l { text-align: left; }
 tr.flagged td { background: #fff8e1; }
 tr.lvl-all td { font-weight: 600; }
 .wrap { overflow-x: auto; }
@@ -120,8 +121,9 @@ code { font-size: 12px; word-break: break-all; }
 <p class="note">{{ t.workload_note }}</p>
 <div class="wrap"><table>
 <thead><tr>{% for h in workload_heads %}<th>{{ h }}</th>{% endfor %}</tr></thead>
-<tbody>{% for r in workload_rows %}<tr>{% for c in r %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}</tbody>
+<tbody>{% for r in workload_rows %}<tr>{% for c in r %}<td{% if loop.index <= 2 %} class="l"{% endif %}>{{ c }}</td>{% endfor %}</tr>{% endfor %}</tbody>
 </table></div>
+{% for n in norm_notes %}<p class="note">{{ n }}</p>{% endfor %}
 </section>
 {% endif %}
 

@@ -173,8 +173,8 @@ def _workload_table(result: ScreeningResult, lang: str, t: dict[str, str], staff
     if has_short:
         heads.append(t["shortfall"])
     norm_ids = [c[len("norm."):-len(".met")] for c in wl.columns if c.startswith("norm.") and c.endswith(".met")]
-    for nid in norm_ids:
-        heads.append(f"{t['norms']}: {nid}")
+    for i, _ in enumerate(norm_ids, 1):
+        heads.append(f"{t['norms']} {i}")
     rows = []
     for _, r in wl.iterrows():  # one row per school (a handful), not per student
         group = " / ".join(str(r[c]) for c in by) if by else T[lang]["level_all"]
@@ -195,6 +195,14 @@ def _workload_table(result: ScreeningResult, lang: str, t: dict[str, str], staff
                     cells.append("")
             rows.append(cells)
     return heads, rows
+
+
+def _norm_notes(norms: Sequence[Any], lang: str, t: dict[str, str]) -> list[str]:
+    from .workload import STAFFING_NORMS, StaffingNorm
+
+    objs = [n if isinstance(n, StaffingNorm) else STAFFING_NORMS[n] for n in norms]
+    return [f"{t['norms']} {i}: {n.label_zh if lang == 'zh' else n.label_en} ({n.source}) — "
+            f"{t['norm_required']} / {t['norm_met']}" for i, n in enumerate(objs, 1)]
 
 
 def _students(result: ScreeningResult, ids: Any, identifiable: bool, key: Key | None, lang: str, t: dict[str, str],
@@ -301,6 +309,7 @@ def render_report(
         disclaimer=DISCLAIMER[lang] + ("" if lang == "en" else " " + DISCLAIMER["en"]),
         cards=cards, overview=overview, levels=levels, tier_heads=[{"label": x.label.get(lang), "colour": x.colour} for x in reversed(spec.tiers)],
         score_sections=scores, risk_rows=risk, workload_heads=w_heads, workload_rows=w_rows,
+        norm_notes=_norm_notes(norms, lang, t),
         students=student_pages, methods=methods,
         scale_prov=[{"id": s.id, "version": s.spec.version, "hash": s.content_hash} for s in result.scales],
     )
