@@ -18,9 +18,9 @@ from pathlib import Path
 
 from .catalog import Scale, list_scales, load_scale
 from .specs.common import Source, Text
-from .specs.scale import Band, Missing, Score, ScaleSpec
+from .specs.scale import Band, Missing, ScaleSpec, Score
 
-__all__ = ["render", "write", "main"]
+__all__ = ["main", "render", "write"]
 
 DEFAULT_OUT = Path("docs") / "scales"
 
@@ -87,7 +87,7 @@ def _missing(score: Score) -> str:
 
 
 def _method(score: Score) -> str:
-    m = score.method
+    m: str = score.method
     if m == "count" and score.count_if is not None:
         m = f"count of items {score.count_if.op} {_num(score.count_if.value)}"
     elif m == "weighted_sum" and score.weights:
@@ -171,7 +171,7 @@ def _page(scale: Scale) -> str:
         add("Missing-data rules:")
         add("")
         seen: set[str] = set()
-        for sc, src in sources:
+        for _score, src in sources:
             key = src.model_dump_json()
             if key in seen:
                 continue
@@ -213,7 +213,8 @@ def _page(scale: Scale) -> str:
         add("| flag | item | fires when | meaning | source |")
         add("|---|---|---|---|---|")
         for c in s.critical:
-            add(f"| `{c.id}` | {c.item} | answer {c.op} {_num(c.value)} | {_cell(_text(c.label))} | {_source(c.source)} |")
+            when = f"answer {c.op} {_num(c.value)}"
+            add(f"| `{c.id}` | {c.item} | {when} | {_cell(_text(c.label))} | {_source(c.source)} |")
     else:
         add("None.")
     add("")

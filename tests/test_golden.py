@@ -166,9 +166,9 @@ def test_sdq_youthinmind_four_from_three_items_is_seven():
     rows = []
     for score_id in ("emotional", "conduct", "hyperactivity", "peer", "prosocial"):
         items = spec.score(score_id).items or ()
-        row = {i: 0.0 for i in scale.items}
+        row = dict.fromkeys(scale.items, 0.0)
         answered = list(items[:3])
-        for item, keyed in zip(answered, (2, 2, 0)):
+        for item, keyed in zip(answered, (2, 2, 0), strict=False):
             # reverse-keyed items (0 <-> 2) take the raw answer that keys to the wanted value
             row[item] = float(2 - keyed) if item in spec.reverse else float(keyed)
         for item in items[3:]:

@@ -65,15 +65,20 @@ def _probe_scale(scale_id: str) -> tuple[sc.Scale, list[tuple[str, str, str, str
                 extra.append({"id": probe, "label": {"en": f"item {r} keyed"}, "items": [r], "method": "sum"})
                 opts = spec.option_sets[next(i.options for i in spec.items if i.id == r)]
                 expected[probe] = max(o.value for o in opts)
-            extra.append({"id": rest, "label": {"en": "rest"}, "items": [i for i in s.items if i != r], "method": "sum"})
+            rest_items = [i for i in s.items if i != r]
+            extra.append({"id": rest, "label": {"en": "rest"}, "items": rest_items, "method": "sum"})
             probes.append((r, s.id, probe, rest))
     lowest = {}
     for it in spec.items:
         lowest[it.id] = min(o.value for o in spec.option_sets[it.options])
     data = dict(data)
     data["scores"] = list(data["scores"]) + extra
-    data["examples"] = [{"id": "keying_probe", "source": "all answers at the lowest option: reversed items score the highest",
-                         "responses": lowest, "expected": expected}]
+    data["examples"] = [{
+        "id": "keying_probe",
+        "source": "all answers at the lowest option: reversed items score the highest",
+        "responses": lowest,
+        "expected": expected,
+    }]
     return sc.load_scale(data), probes
 
 

@@ -24,7 +24,6 @@ from screening.catalog import content_hash
 from screening.engine.compile import CompiledScale
 from screening.loading import read_yaml
 from screening.specs.derive import score_range
-
 from tests.strategies import response_frames
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,7 +43,7 @@ def test_library_is_exactly_the_eighteen_scales():
     assert SCALE_IDS == EXPECTED_IDS
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _raw(path: str) -> dict:
     """The file as plain data (read once: the safe YAML loader is slow on the 90-item files)."""
     data, issues = read_yaml(path)
@@ -81,8 +80,10 @@ def test_no_item_text_ships_for_key_only_or_do_not_ship_scales(scale):
     data = _raw(scale.source)
     raw_texts = [it for it in data["items"] if "text" in it]
     if scale.id in SHIP_TEXT:
-        assert lic.verdict == "ship_text" and lic.text_redistributable
-        assert all(it.text is not None and it.text.get("en") for it in scale.spec.items), "ship_text scales carry their wording"
+        assert lic.verdict == "ship_text"
+        assert lic.text_redistributable
+        shipped = [it.text is not None and it.text.get("en") for it in scale.spec.items]
+        assert all(shipped), "ship_text scales carry their wording"
     else:
         assert lic.verdict in ("key_only", "do_not_ship")
         assert not lic.text_redistributable
@@ -92,12 +93,16 @@ def test_no_item_text_ships_for_key_only_or_do_not_ship_scales(scale):
 
 def test_titles_references_licence_and_form(scale):
     s = scale.spec
-    assert s.title.zh and s.title.en
+    assert s.title.zh
+    assert s.title.en
     assert any("\u4e00" <= ch <= "\u9fff" for ch in s.title.zh), "the zh title is Chinese"
-    assert s.references and all(len(r.ref) > 10 for r in s.references)
+    assert s.references
+    assert all(len(r.ref) > 10 for r in s.references)
     assert len(s.license.attribution) > 10
     assert len(s.form) > 40, "form names the exact version and item order"
-    assert s.description is not None and s.description.zh and s.description.en
+    assert s.description is not None
+    assert s.description.zh
+    assert s.description.en
 
 
 def test_every_missing_rule_and_band_set_says_where_it_comes_from(scale):
@@ -121,7 +126,8 @@ def test_band_ids_are_lower_snake_english(scale):
             continue
         for bset in score.bands.sets.values():
             for b in bset.bands:
-                assert b.id.isascii() and b.id == b.id.lower()
+                assert b.id.isascii()
+                assert b.id == b.id.lower()
 
 
 def _example_frame(scale: sc.Scale) -> pd.DataFrame:
@@ -146,10 +152,12 @@ def test_examples_reach_every_band_critical_item_and_validity_check(scale):
         assert set(ids) <= seen, f"{spec.id}: no worked example reaches bands {sorted(set(ids) - seen)}"
     for c in spec.critical:
         flags = out[f"{spec.id}.critical.{c.id}"]
-        assert (flags == True).any() and (flags == False).any(), f"{spec.id}: critical {c.id} not shown both ways"  # noqa: E712
+        assert flags.eq(True).any(), f"{spec.id}: critical {c.id} never fires in an example"
+        assert flags.eq(False).any(), f"{spec.id}: critical {c.id} never stays quiet in an example"
     for v in spec.validity:
         flags = out[f"{spec.id}.validity.{v.id}"]
-        assert (flags == True).any() and (flags == False).any(), f"{spec.id}: validity {v.id} not shown both ways"  # noqa: E712
+        assert flags.eq(True).any(), f"{spec.id}: validity {v.id} never fires in an example"
+        assert flags.eq(False).any(), f"{spec.id}: validity {v.id} never passes in an example"
     statuses = set(out[f"{spec.id}.status"].astype(str))
     assert "insufficient" in statuses or "invalid" in statuses, f"{spec.id}: no example of the missing-data rule"
     if any(s.missing.impute != "none" for s in spec.scores if s.id != "answered"):
@@ -169,7 +177,8 @@ def test_random_valid_answers_stay_inside_the_declared_ranges(scale_id, data):
         vals = out[f"{spec.id}.{score.id}"].to_numpy(dtype=float)
         ok = ~np.isnan(vals)
         lo, hi = score_range(spec, score)
-        assert np.all(vals[ok] >= lo - 1e-9) and np.all(vals[ok] <= hi + 1e-9), score.id
+        assert np.all(vals[ok] >= lo - 1e-9), score.id
+        assert np.all(vals[ok] <= hi + 1e-9), score.id
         if score.bands is None:
             continue
         for name, bset in score.bands.sets.items():
@@ -177,9 +186,11 @@ def test_random_valid_answers_stay_inside_the_declared_ranges(scale_id, data):
             highs = [b.upper[0] for b in bset.bands if b.upper is not None]
             band_lo = min(lows) if len(lows) == len(bset.bands) else -math.inf
             band_hi = max(highs) if len(highs) == len(bset.bands) else math.inf
-            assert np.all(vals[ok] >= band_lo - 1e-9) and np.all(vals[ok] <= band_hi + 1e-9), (score.id, name)
+            assert np.all(vals[ok] >= band_lo - 1e-9), (score.id, name)
+            assert np.all(vals[ok] <= band_hi + 1e-9), (score.id, name)
             # every scored value falls in a band of every named set (the codes the kernel writes)
             codes = scale.compiled.bands[score.id][name].codes(vals)
-            assert np.all(codes[ok] >= 0) and np.all(codes[~ok] == -1), (score.id, name)
+            assert np.all(codes[ok] >= 0), (score.id, name)
+            assert np.all(codes[~ok] == -1), (score.id, name)
         band_col = out[f"{spec.id}.{score.id}.band"]
         assert band_col.notna().to_numpy().tolist() == ok.tolist(), score.id
