@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -13,8 +14,6 @@ from screening.reports import render_report, score_histogram, tier_bars
 from screening.reports.fonts import CJK_FONTS, cjk_font
 from screening.reports.plots import figure_png
 from screening.result import DISCLAIMER
-
-from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -92,3 +91,24 @@ def test_histogram_hides_small_bins(sample):
     assert all(p.get_height() == 0 or p.get_height() >= 10 for p in solid)
     with pytest.raises(ValueError, match="The 'scale' parameter of score_histogram"):
         score_histogram(res, "cesd")
+
+
+def test_example_script_runs_from_answers_to_report(tmp_path):
+    import runpy
+
+    mod = runpy.run_path(str(ROOT / "examples" / "school_report.py"), run_name="example")
+    mod["main"](tmp_path)
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "配备标准核对 1" in html and "每月缺口" in html
+    wl = pd.read_csv(tmp_path / "warning_list.csv", comment="#")
+    assert wl["pseudonym"].str.startswith("k1-").all() and "student_id" not in wl.columns
+
+
+def test_progress_only_when_interactive(monkeypatch):
+    from screening.reports._progress import progress_iter, want_progress
+
+    assert want_progress(False) is False
+    monkeypatch.setattr("sys.stderr.isatty", lambda: False, raising=False)
+    assert want_progress(None) is False  # pytest's stderr is not a terminal, no notebook here
+    assert want_progress(True) is True  # tqdm is installed in the test environment
+    assert list(progress_iter(range(3), progress=False)) == [0, 1, 2]

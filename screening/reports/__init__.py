@@ -16,24 +16,24 @@ from .summary import summarise
 from .workload import STAFFING_NORMS, StaffingNorm, workload
 
 __all__ = [
-    "summarise",
-    "warning_list",
-    "group_lists",
-    "follow_up_list",
-    "severity",
-    "THREE_LISTS",
-    "workload",
-    "StaffingNorm",
     "STAFFING_NORMS",
+    "THREE_LISTS",
     "Key",
-    "load_key",
+    "StaffingNorm",
+    "follow_up_list",
     "generate_key",
+    "group_lists",
+    "load_key",
     "pseudonymise",
-    "write_frame",
     "render_report",
-    "write_report",
-    "tier_bars",
     "score_histogram",
+    "severity",
+    "summarise",
+    "tier_bars",
+    "warning_list",
+    "workload",
+    "write_frame",
+    "write_report",
 ]
 
 

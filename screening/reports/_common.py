@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from ..specs.rules import Action
     from .privacy import Key
 
-__all__ = ["result_lang", "tier_codes", "action_combo", "combo_actions", "identify", "ROW"]
+__all__ = ["ROW", "action_combo", "combo_actions", "identify", "result_lang", "tier_codes"]
 
 #: Name of the column holding each student's 0-based row position in the screened table.
 ROW = "row"

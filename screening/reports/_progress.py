@@ -17,7 +17,7 @@ def _in_notebook() -> bool:
         return False
     try:
         ip = shell.get_ipython()  # type: ignore[attr-defined]
-    except Exception:  # noqa: BLE001 - any failure means "not a notebook"
+    except Exception:
         return False
     return ip is not None and "IPKernelApp" in getattr(ip, "config", {})
 

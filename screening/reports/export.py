@@ -20,7 +20,7 @@ import pandas as pd
 from ..errors import Issue, ScreeningError
 from ..result import DISCLAIMER
 
-__all__ = ["write_frame", "FORMATS", "meta_of"]
+__all__ = ["FORMATS", "meta_of", "write_frame"]
 
 FORMATS = (".csv", ".xlsx", ".parquet", ".json", ".html")
 

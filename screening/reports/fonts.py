@@ -6,7 +6,7 @@ import functools
 import warnings
 from typing import Any
 
-__all__ = ["CJK_FONTS", "cjk_font", "font_rc", "INSTALL_HINT"]
+__all__ = ["CJK_FONTS", "INSTALL_HINT", "cjk_font", "font_rc"]
 
 #: Families tried in order (Linux, macOS, Windows); the first installed one is used.
 CJK_FONTS = (

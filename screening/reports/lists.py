@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from ..result import ScreeningResult
     from .privacy import Key
 
-__all__ = ["warning_list", "group_lists", "follow_up_list", "severity", "THREE_LISTS"]
+__all__ = ["THREE_LISTS", "follow_up_list", "group_lists", "severity", "warning_list"]
 
 #: The policies' "三个清单" (许昌 2023 §四(四)): left-behind, single-parent, known disorder.
 THREE_LISTS = ("left_behind", "single_parent", "known_disorder")

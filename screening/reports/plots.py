@@ -20,15 +20,15 @@ from ..specs.derive import score_range
 from ._common import result_lang
 from ._deps import require
 from .fonts import font_rc
-from .suppression import suppress
 from .summary import summarise
+from .suppression import suppress
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from ..result import ScreeningResult
 
-__all__ = ["tier_bars", "score_histogram", "figure_png", "group_labels", "HIDDEN_COLOUR", "TEXT"]
+__all__ = ["HIDDEN_COLOUR", "TEXT", "figure_png", "group_labels", "score_histogram", "tier_bars"]
 
 HIDDEN_COLOUR = "#9e9e9e"
 
@@ -110,7 +110,7 @@ def tier_bars(
             shown = ~k.isna().to_numpy()
             width = np.where(shown, k.fillna(0).to_numpy(dtype=float) / np.maximum(n, 1), 0.0)
             ax.barh(y, width, left=left, color=t.colour, edgecolor="white", linewidth=0.5, label=t.label.get(lang))
-            for yi, li, wi, ki in zip(y, left, width, k.fillna(0).to_numpy()):
+            for yi, li, wi in zip(y, left, width):
                 if wi >= 0.045:
                     ax.text(li + wi / 2, yi, f"{wi:.0%}", ha="center", va="center", color="white", fontsize=8)
             left += width

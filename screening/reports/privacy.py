@@ -24,7 +24,7 @@ import pandas as pd
 from .._params import InvalidParameterError
 from ..errors import Issue, ScreeningError
 
-__all__ = ["Key", "load_key", "generate_key", "pseudonymise", "normalise_id", "MIN_KEY_BYTES"]
+__all__ = ["MIN_KEY_BYTES", "Key", "generate_key", "load_key", "normalise_id", "pseudonymise"]
 
 #: Shortest key accepted (128 bits).
 MIN_KEY_BYTES = 16

@@ -26,7 +26,6 @@ from ._template import TEMPLATE
 from .i18n import T
 from .lists import follow_up_list, warning_list
 from .plots import figure_png, group_labels, score_histogram, tier_bars
-from .stats import wilson_interval
 from .summary import resolve_by, summarise
 from .suppression import suppress
 from .workload import workload

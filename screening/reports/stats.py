@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-__all__ = ["wilson_interval", "exact_greater_p", "adjust_p"]
+__all__ = ["adjust_p", "exact_greater_p", "wilson_interval"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -89,7 +89,7 @@ def adjust_p(p: npt.ArrayLike, method: str = "holm") -> FloatArray:
     if method == "holm":
         adj = np.maximum.accumulate((m - np.arange(m)) * ranked)
     elif method == "bh":
-        adj = np.minimum.accumulate((m / np.arange(m, 0, -1) * ranked[::-1]))[::-1]
+        adj = np.minimum.accumulate(m / np.arange(m, 0, -1) * ranked[::-1])[::-1]
     else:
         raise ValueError(f"unknown correction {method!r}")
     res = np.empty(m)

@@ -20,7 +20,7 @@ from .suppression import suppress
 if TYPE_CHECKING:
     from ..result import ScreeningResult
 
-__all__ = ["summarise", "HIERARCHY", "Block", "count_blocks"]
+__all__ = ["HIERARCHY", "Block", "count_blocks", "summarise"]
 
 #: Grouping columns used by default, in hierarchy order (those present in ``result.groups``).
 HIERARCHY = ("district", "school", "grade", "class")

@@ -26,7 +26,7 @@ from .summary import resolve_by
 if TYPE_CHECKING:
     from ..result import ScreeningResult
 
-__all__ = ["workload", "StaffingNorm", "STAFFING_NORMS"]
+__all__ = ["STAFFING_NORMS", "StaffingNorm", "workload"]
 
 
 @dataclass(frozen=True)
