@@ -9,6 +9,8 @@ from . import columns
 from ._version import __version__
 from .catalog import Scale, list_scales, load_scale
 from .errors import Issue, ResponseError, RuleError, ScreeningError, SpecError
+from .intake import ReadError, read_responses
+from .quality import DedupReport, check_quality, deduplicate
 from .result import ScreeningResult
 from .scoring import empty_output, output_schema, score
 from .screen import screen
@@ -28,9 +30,24 @@ __all__ = [
     "RuleSet",
     "load_rules",
     "list_rules",
+    "read_responses",
+    "ReadError",
+    "check_quality",
+    "deduplicate",
+    "DedupReport",
+    "research",
     "Issue",
     "ScreeningError",
     "SpecError",
     "ResponseError",
     "RuleError",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # `sc.research` imports scipy.stats/optimize; load it on first use, not with every `import screening`
+    if name == "research":
+        import importlib
+
+        return importlib.import_module(".research", __name__)
+    raise AttributeError(f"module 'screening' has no attribute {name!r}")
