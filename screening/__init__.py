@@ -36,6 +36,17 @@ __all__ = [
     "deduplicate",
     "DedupReport",
     "research",
+    "reports",
+    "warning_list",
+    "group_lists",
+    "follow_up_list",
+    "workload",
+    "pseudonymise",
+    "load_key",
+    "generate_key",
+    "write_frame",
+    "render_report",
+    "write_report",
     "Issue",
     "ScreeningError",
     "SpecError",
@@ -44,10 +55,28 @@ __all__ = [
 ]
 
 
+# Loaded on first use (they import scipy.stats, and the report matplotlib/jinja2), not with every `import screening`.
+_LAZY = {
+    "research": ("screening.research", None),
+    "reports": ("screening.reports", None),
+    "warning_list": ("screening.reports", "warning_list"),
+    "group_lists": ("screening.reports", "group_lists"),
+    "follow_up_list": ("screening.reports", "follow_up_list"),
+    "workload": ("screening.reports", "workload"),
+    "pseudonymise": ("screening.reports", "pseudonymise"),
+    "load_key": ("screening.reports", "load_key"),
+    "generate_key": ("screening.reports", "generate_key"),
+    "write_frame": ("screening.reports", "write_frame"),
+    "render_report": ("screening.reports.report", "render_report"),
+    "write_report": ("screening.reports.report", "write_report"),
+}
+
+
 def __getattr__(name: str) -> object:
-    # `sc.research` imports scipy.stats/optimize; load it on first use, not with every `import screening`
-    if name == "research":
+    if name in _LAZY:
         import importlib
 
-        return importlib.import_module(".research", __name__)
+        module, attr = _LAZY[name]
+        mod = importlib.import_module(module)
+        return mod if attr is None else getattr(mod, attr)
     raise AttributeError(f"module 'screening' has no attribute {name!r}")
