@@ -83,6 +83,7 @@ class CompiledScale:
     default_bands: dict[str, str]
     critical: tuple[tuple[str, int, str, float], ...]  # (id, item index, op, value)
     validity: tuple[tuple[str, int, str, float], ...]  # (id, score index, op, value)
+    void: tuple[bool, ...]  # per validity check: a fired check leaves the other scores unscored
 
     @property
     def n_items(self) -> int:
@@ -206,5 +207,6 @@ def compile_scale(spec: ScaleSpec) -> CompiledScale:
         default_bands=default_bands,
         critical=tuple((c.id, index[c.item], c.op, c.value) for c in spec.critical),
         validity=tuple((v.id, pos[v.score], v.op, v.value) for v in spec.validity),
+        void=tuple(v.void_scores for v in spec.validity),
     )
 

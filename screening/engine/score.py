@@ -175,23 +175,31 @@ def _chunk(plan: Plan, cols: list[ParsedColumn], a: int, b: int, out: Outputs) -
             sufficient[:, i] = suff
             imputed[:, i] = suff & (got < n)
 
-    out.scores[:, a:b] = vals.T
-    for j, score_id in enumerate(plan.band_sets):
-        bset = cs.bands[score_id][plan.band_sets[score_id]]
-        out.bands[j, a:b] = bset.codes(vals[:, cs.score_index(score_id)])
-
     status = np.where(imputed.any(axis=1), 1, 0).astype(np.int8)
     status[~sufficient.all(axis=1)] = 2
     invalid = np.zeros(m, dtype=bool)
+    void_rows = np.zeros(m, dtype=bool)
+    keep_cols = np.zeros(n_scores, dtype=bool)
     for j, (_, si, op, value) in enumerate(cs.validity):
         v = vals[:, si]
         fired = OPS[op](v, value)
         invalid |= fired
+        if cs.void[j]:
+            void_rows |= fired
+            keep_cols[si] = True
         f8 = fired.astype(np.int8)
         f8[np.isnan(v)] = -1
         out.validity[j, a:b] = f8
     status[invalid] = 3
     out.status[a:b] = status
+    if void_rows.any():
+        # the manual says such a questionnaire is not scored at all: only the validity scores remain
+        vals[np.ix_(void_rows, ~keep_cols)] = np.nan
+
+    out.scores[:, a:b] = vals.T
+    for j, score_id in enumerate(plan.band_sets):
+        bset = cs.bands[score_id][plan.band_sets[score_id]]
+        out.bands[j, a:b] = bset.codes(vals[:, cs.score_index(score_id)])
     return found
 
 

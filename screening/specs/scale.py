@@ -242,7 +242,12 @@ class CriticalItem(StrictModel):
 
 
 class ValidityCheck(StrictModel):
-    """A check that makes the whole scale ``invalid`` when it fires (e.g. a lie score ≥ 7)."""
+    """A check that makes the whole scale ``invalid`` when it fires (e.g. a lie score ≥ 7).
+
+    With ``void_scores: true`` every other score of the scale is also left
+    unscored (NaN) where the check fires — for manuals that say the whole
+    questionnaire is then not to be scored (PSC-17: four or more blanks).
+    """
 
     id: SnakeId
     score: SnakeId
@@ -250,6 +255,7 @@ class ValidityCheck(StrictModel):
     value: float
     label: Text
     source: Source
+    void_scores: bool = False
 
 
 class NormGroup(StrictModel):
