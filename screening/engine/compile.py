@@ -1,8 +1,9 @@
 """Compile a validated :class:`~screening.specs.scale.ScaleSpec` into numpy arrays.
 
 The compiled form is what the scoring loop uses: per-item bounds and keying
-vectors, and one weight matrix so that every item-based score of a chunk is a
-single matrix product.
+vectors, and a *block layout*: items that enter exactly the same scores with
+the same weight and keying form a block, blocks are contiguous rows of the
+chunk buffer, and each block of a chunk is summed once along its rows.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy.typing as npt
 
 from ..specs.scale import Band, ScaleSpec
 
-__all__ = ["CompiledScale", "CompiledScore", "CompiledBands", "compile_scale", "normalise_label"]
+__all__ = ["CompiledScale", "CompiledScore", "CompiledBands", "Layout", "compile_scale", "normalise_label"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -63,6 +64,66 @@ class CompiledScore:
 
 
 @dataclass(frozen=True)
+class Layout:
+    """Chunk-buffer layout: row ``r`` of the buffer holds item ``order[r]``.
+
+    Blocks are runs of rows ``starts[b] .. starts[b+1]`` whose items enter the
+    same item-based sum/mean/weighted scores with the same weights, and share
+    keying: forward, or reverse with the same ``lo + hi``. A reverse block's
+    blanks are filled with ``lo + hi`` so that the keyed sum over answered
+    cells is ``size * (lo + hi) - (block sum)`` without touching a cell.
+    """
+
+    order: npt.NDArray[np.intp]
+    row_of: npt.NDArray[np.intp]
+    starts: npt.NDArray[np.intp]
+    bounds: tuple[tuple[int, int], ...]  # (first row, end row) of each block
+    sizes: npt.NDArray[np.float64]
+    reverse_c: npt.NDArray[np.float64]  # per block: lo + hi for reverse blocks, NaN for forward ones
+    fill: npt.NDArray[np.float64]  # (n_items, 1) per buffer row: what a blank becomes
+    terms: tuple[tuple[tuple[int, float], ...], ...]  # per item-based score column: (block, weight)
+    lo: npt.NDArray[np.float64]  # per buffer row
+    hi: npt.NDArray[np.float64]
+    integral: npt.NDArray[np.bool_]  # per buffer row: options are exactly lo..hi
+
+
+def _layout(n: int, lo: FloatArray, hi: FloatArray, reverse: npt.NDArray[np.bool_], weights: FloatArray,
+            members: FloatArray, contiguous: npt.NDArray[np.bool_]) -> Layout:
+    """Group items into blocks by (scores they enter with their weights, keying); see :class:`Layout`."""
+    signature: dict[tuple[object, ...], list[int]] = {}
+    for k in range(n):
+        # weight 0 = the item only counts as answered for the score (count scores)
+        member = tuple((int(c), float(weights[k, c])) for c in np.flatnonzero(members[k] > 0))
+        key = (member, bool(reverse[k]), float(lo[k] + hi[k]) if reverse[k] else 0.0)
+        signature.setdefault(key, []).append(k)
+    keys = sorted(signature, key=lambda key: signature[key][0])  # keep form order as far as possible
+    order: list[int] = []
+    starts: list[int] = []
+    reverse_c: list[float] = []
+    terms: dict[int, list[tuple[int, float]]] = {}
+    for b, key in enumerate(keys):
+        starts.append(len(order))
+        order.extend(signature[key])
+        member, rev, c = key
+        reverse_c.append(c if rev else np.nan)
+        for col, w in member:  # type: ignore[misc]
+            terms.setdefault(col, []).append((b, w))
+    order_a = np.array(order, dtype=np.intp)
+    row_of = np.empty_like(order_a)
+    row_of[order_a] = np.arange(n)
+    starts_a = np.array(starts, dtype=np.intp)
+    sizes = np.diff(np.append(starts_a, n)).astype(float)
+    fill = np.where(reverse[order_a], (lo + hi)[order_a], 0.0)[:, None]
+    n_cols = weights.shape[1]
+    return Layout(
+        order=order_a, row_of=row_of, starts=starts_a,
+        bounds=tuple((int(a), int(b)) for a, b in zip(starts_a, np.append(starts_a[1:], n))), sizes=sizes, reverse_c=np.array(reverse_c), fill=fill,
+        terms=tuple(tuple(terms.get(c, ())) for c in range(n_cols)),
+        lo=lo[order_a][:, None], hi=hi[order_a][:, None], integral=contiguous[order_a],
+    )
+
+
+@dataclass(frozen=True)
 class CompiledScale:
     """Arrays for scoring one scale (built once, reused for every table)."""
 
@@ -76,8 +137,9 @@ class CompiledScale:
     label_maps: tuple[dict[str, float], ...]
     sign: FloatArray
     offset: FloatArray
-    weights: FloatArray  # (n_items, n_item_scores): keyed-value weights
+    weights: FloatArray  # (n_items, n_item_scores): keyed-value weights (1 for sum/mean; 0 for count scores)
     members: FloatArray  # (n_items, n_item_scores + 1): 1 where the item counts; last column all ones
+    layout: Layout
     scores: tuple[CompiledScore, ...]
     bands: dict[str, dict[str, CompiledBands]]  # score id -> set name -> bands
     default_bands: dict[str, str]
@@ -143,6 +205,7 @@ def compile_scale(spec: ScaleSpec) -> CompiledScale:
     offset = np.where(reverse, lo + hi, 0.0)
 
     item_scores = [s for s in spec.scores if s.items is not None]
+    # weights of keyed values in sums (0 for count scores, which count raw values separately)
     weights = np.zeros((n, len(item_scores)))
     members = np.zeros((n, len(item_scores) + 1))
     members[:, -1] = 1.0
@@ -202,6 +265,7 @@ def compile_scale(spec: ScaleSpec) -> CompiledScale:
         offset=offset,
         weights=weights,
         members=members,
+        layout=_layout(n, lo, hi, reverse, weights, members[:, :-1], contiguous),
         scores=tuple(compiled),
         bands=bands,
         default_bands=default_bands,

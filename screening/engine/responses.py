@@ -31,6 +31,7 @@ class ParsedColumn:
     values: npt.NDArray[np.float64]
     bad: npt.NDArray[np.bool_] | None
     checked: bool  # True when values are already known to be valid option values
+    whole: bool = False  # True when every value is known to be a whole number (integer or bool input)
 
 
 def _is_blank(s: pd.Series) -> npt.NDArray[np.bool_]:
@@ -44,11 +45,13 @@ def _numeric(s: pd.Series) -> ParsedColumn:
     """A column as floats; text that is not a number is marked bad (never coerced to a value)."""
     dtype = s.dtype
     if pd.api.types.is_bool_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
-        return ParsedColumn(s.to_numpy(dtype=np.float64, na_value=np.nan), None, False)
+        return ParsedColumn(s.to_numpy(dtype=np.float64, na_value=np.nan), None, False, whole=True)
     if pd.api.types.is_numeric_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
+        if dtype == np.float64:
+            # a view of the column: no pass over the data here (inf fails the range check later)
+            return ParsedColumn(s.to_numpy(), None, False)
         arr = s.to_numpy(dtype=np.float64, na_value=np.nan)
-        inf = np.isinf(arr)
-        return ParsedColumn(arr, inf if inf.any() else None, False)
+        return ParsedColumn(arr, None, False, whole=pd.api.types.is_integer_dtype(dtype))
     blank = _is_blank(s)
     num = pd.to_numeric(s.astype("string").str.strip(), errors="coerce")
     arr = num.to_numpy(dtype=np.float64, na_value=np.nan)

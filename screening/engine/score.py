@@ -1,11 +1,16 @@
 """The vectorised scoring kernel.
 
-A table is scored in row chunks. Each chunk is copied into one float matrix
-(rows × items) that stays in cache; validation, reverse keying and missing
-counts are whole-matrix operations, and every item-based score of the chunk
-is one matrix product (keyed values × weights). No Python code runs per
-student. Chunks are independent, so results do not depend on chunk size or
-row order, and chunks may run on threads (numpy releases the GIL).
+A table is scored in row chunks. Each chunk is copied into one items-major
+float buffer (item × student, each item row contiguous) that stays in cache.
+Answers are validated with per-item reductions (NaN-ignoring min and max, and
+one whole-number test), without building a per-cell mask unless a chunk holds
+a bad answer. Items that enter the same scores in the same way form blocks of
+adjacent rows (see :class:`~screening.engine.compile.Layout`); each block is
+summed once along its rows, reverse keying is applied to block sums,
+and each score is a short sum of block sums. No Python code runs per student,
+and no BLAS call is made (its own threads fight the workers for the cores).
+Chunks are independent, so results do not depend on chunk size or row order,
+and runs of chunks may go to threads (numpy releases the GIL).
 """
 
 from __future__ import annotations
@@ -82,111 +87,167 @@ def _round(x: npt.NDArray[np.float64], method: str, digits: int) -> npt.NDArray[
     return y / scale
 
 
-def _chunk(plan: Plan, cols: list[ParsedColumn], a: int, b: int, out: Outputs) -> list[tuple[int, int, list[int]]]:
-    """Score rows a..b into ``out``; return the bad cells found as (item, count, first rows)."""
-    cs = plan.cs
-    m = b - a
-    X = np.empty((m, cs.n_items))
-    for k, col in enumerate(cols):
-        X[:, k] = col.values[a:b]
+class _Buffers:
+    """Scratch arrays of one worker thread (items-major: buffer row r holds item ``layout.order[r]``).
 
-    N = np.isnan(X)
-    # cells that are answered but are not an option value
-    bad = (X < cs.lo) | (X > cs.hi)
-    frac = np.floor(X)
-    np.not_equal(frac, X, out=frac)  # reuse buffer: 1.0 where not a whole number (NaN counts, masked next)
-    cont = cs.contiguous
-    if cont.all():
-        bad |= (frac != 0) & ~N
+    ``view(m)`` gives C-contiguous (n_items, m) arrays for a chunk of m rows, also for a short last
+    chunk: numpy 2.4's ``np.isnan(x, out=b)`` writes wrong values when ``b`` is a strided bool view
+    such as ``buf[:, :m]`` (seen here: 10 of 66 NaNs marked), so no strided ``out=`` is ever used.
+    """
+
+    def __init__(self, n_items: int, chunk: int):
+        self.n_items = n_items
+        self._F = np.empty(n_items * chunk)
+        self._G = np.empty(n_items * chunk)
+        self._N = np.empty(n_items * chunk, dtype=bool)
+
+    def view(self, m: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+        size = self.n_items * m
+        shape = (self.n_items, m)
+        return self._F[:size].reshape(shape), self._G[:size].reshape(shape), self._N[:size].reshape(shape)
+
+
+def _bad_cells(plan: Plan, cols: list[ParsedColumn], F: npt.NDArray[np.float64], N: npt.NDArray[np.bool_],
+               a: int, b: int) -> npt.NDArray[np.bool_]:
+    """Per-cell mask of answered values that are not options (the slow path, only for chunks that fail)."""
+    L = plan.cs.layout
+    bad = ((F < L.lo) | (F > L.hi)) & ~N
+    with np.errstate(invalid="ignore"):
+        bad |= (np.trunc(F) != F) & ~N & L.integral[:, None]
+    for r in np.flatnonzero(~L.integral):
+        k = L.order[r]
+        if not cols[k].checked:
+            bad[r] = ~np.isin(F[r], plan.cs.allowed[k]) & ~N[r]
+    return bad
+
+
+def _chunk(plan: Plan, cols: list[ParsedColumn], a: int, b: int, out: Outputs, w: _Buffers,
+           whole_rows: npt.NDArray[np.bool_]) -> list[tuple[int, int, list[int]]]:
+    """Score rows a..b into ``out``; return the bad cells found as (item, count, first rows).
+
+    ``whole_rows``: buffer rows whose answers still need the whole-number test.
+    """
+    cs = plan.cs
+    L = cs.layout
+    m = b - a
+    F, G, N = w.view(m)
+    for r, k in enumerate(L.order):
+        F[r] = cols[k].values[a:b]
+    np.isnan(F, out=N)
+
+    # validity of answers without a per-cell mask: NaN-ignoring extremes per item ...
+    with np.errstate(invalid="ignore"):
+        suspect = (np.fmin.reduce(F, axis=1, keepdims=True) < L.lo) | (np.fmax.reduce(F, axis=1, keepdims=True) > L.hi)
+    suspect = suspect.ravel()
+    if not L.integral.all() or any(col.bad is not None for col in cols):
+        suspect |= ~L.integral
+        suspect |= np.array([cols[k].bad is not None and bool(cols[k].bad[a:b].any()) for k in L.order])
+    # ... then blanks become 0 (forward) or lo + hi (reverse: its keyed value c - x is then 0), which are
+    # whole numbers, so one trunc-and-compare over the buffer checks that every answer is a whole number
+    np.copyto(F, L.fill, where=N)
+    if whole_rows.any():
+        np.trunc(F, out=G)
+        whole_ok = bool(np.array_equal(G, F)) if whole_rows.all() else bool(np.array_equal(G[whole_rows], F[whole_rows]))
     else:
-        bad[:, cont] |= (frac[:, cont] != 0) & ~N[:, cont]
-        for k in np.flatnonzero(~cont):
-            if not cols[k].checked:
-                bad[:, k] = ~np.isin(X[:, k], cs.allowed[k]) & ~N[:, k]
-    for k, col in enumerate(cols):
-        if col.bad is not None:
-            bad[:, k] |= col.bad[a:b]
+        whole_ok = True
     found: list[tuple[int, int, list[int]]] = []
-    if bad.any():
-        per_col = bad.sum(axis=0)
-        for k in np.flatnonzero(per_col):
-            rows = np.flatnonzero(bad[:, k])[:MAX_ROWS_REPORTED] + a
-            found.append((int(k), int(per_col[k]), rows.tolist()))
+    if suspect.any() or not whole_ok:
+        np.copyto(F, np.nan, where=N)
+        bad = _bad_cells(plan, cols, F, N, a, b)
+        for k, col in enumerate(cols):
+            if col.bad is not None:
+                bad[L.row_of[k]] |= col.bad[a:b]
+        per_row = bad.sum(axis=1)
+        for r in np.flatnonzero(per_row):
+            rows_ = np.flatnonzero(bad[r])[:MAX_ROWS_REPORTED] + a
+            found.append((int(L.order[r]), int(per_row[r]), rows_.tolist()))
         if plan.on_invalid == "missing":
-            X[bad] = np.nan
             N |= bad
-            out.n_invalid[a:b] = bad.sum(axis=1)
+            out.n_invalid[a:b] = bad.sum(axis=0)
+        np.copyto(F, L.fill, where=N)
 
     if out.items is not None:
-        out.items[:, a:b] = X.T
-
-    # critical items and count-scores look at raw (unkeyed) values
+        out.items[L.order, a:b] = np.where(N, np.nan, F)
+    # critical items and count scores look at raw (unkeyed) answers; blanks never fire
     for j, (_, k, op, value) in enumerate(cs.critical):
-        v = X[:, k]
-        fired = OPS[op](v, value).astype(np.int8)
-        fired[N[:, k]] = -1
+        r = L.row_of[k]
+        fired = OPS[op](F[r], value).astype(np.int8)
+        fired[N[r]] = -1
         out.critical[j, a:b] = fired
     counts: dict[int, npt.NDArray[np.float64]] = {}
     for i, s in enumerate(cs.scores):
         if s.method == "count" and s.count_items is not None:
-            sub = X[:, s.count_items]
-            counts[i] = (OPS[s.count_op or ">="](sub, s.count_value) & ~N[:, s.count_items]).sum(axis=1, dtype=np.float64)
+            rows_ = L.row_of[s.count_items]
+            counts[i] = (OPS[s.count_op or ">="](F[rows_], s.count_value) & ~N[rows_]).sum(axis=0, dtype=np.float64)
 
-    # keyed values, unanswered as 0, then every item score in one product
-    K = X
-    np.multiply(K, cs.sign, out=K)
-    K += cs.offset
-    K[N] = 0.0
-    answered = (~N).astype(np.float64)
-    sums = K @ cs.weights
-    cnt = answered @ cs.members
-    out.n_missing[a:b] = cs.n_items - cnt[:, -1].astype(np.int16)
+    # one sum per block; reverse blocks: keyed sum = size * (lo + hi) - raw sum (blanks were filled with lo + hi)
+    n_blocks = len(L.starts)
+    block_sum = np.empty((n_blocks, m))
+    block_miss = np.empty((n_blocks, m), dtype=np.int16)
+    Nu = N.view(np.uint8)
+    for blk, (s0, s1) in enumerate(L.bounds):
+        # row sums of a contiguous run (np.add.reduceat along axis 0 is several times slower)
+        np.add.reduce(F[s0:s1], axis=0, out=block_sum[blk])
+        np.add.reduce(Nu[s0:s1], axis=0, dtype=np.int16, out=block_miss[blk])
+    rev = ~np.isnan(L.reverse_c)
+    if rev.any():
+        block_sum[rev] = (L.sizes[rev] * L.reverse_c[rev])[:, None] - block_sum[rev]
+    out.n_missing[a:b] = block_miss.sum(axis=0, dtype=np.int16)
+    block_got = L.sizes[:, None] - block_miss
 
     n_scores = len(cs.scores)
-    vals = np.empty((m, n_scores))
-    sufficient = np.ones((m, n_scores), dtype=bool)
-    imputed = np.zeros((m, n_scores), dtype=bool)
+    vals = np.empty((n_scores, m))
+    sufficient = np.ones((n_scores, m), dtype=bool)
+    imputed = np.zeros((n_scores, m), dtype=bool)
     with np.errstate(divide="ignore", invalid="ignore"):
         for i, s in enumerate(cs.scores):
+            n = float(s.n_parts)
             if s.kind == "items":
-                got = cnt[:, s.column]
-                total = counts[i] if s.method == "count" else sums[:, s.column]
-                n = float(s.n_parts)
+                terms = L.terms[s.column]
+                got = block_got[terms[0][0]].astype(np.float64)
+                for blk, _ in terms[1:]:
+                    got = got + block_got[blk]
+                if s.method == "count":
+                    total = counts[i]
+                else:
+                    blk, wt = terms[0]
+                    total = block_sum[blk] * wt if wt != 1.0 else block_sum[blk].copy()
+                    for blk, wt in terms[1:]:
+                        total += block_sum[blk] * wt if wt != 1.0 else block_sum[blk]
             else:
-                parts = vals[:, list(s.parts)]
+                parts = vals[list(s.parts)]
                 ok = ~np.isnan(parts)
-                got = ok.sum(axis=1).astype(np.float64)
-                total = np.where(ok, parts, 0.0).sum(axis=1)
-                n = float(s.n_parts)
+                got = ok.sum(axis=0).astype(np.float64)
+                total = np.where(ok, parts, 0.0).sum(axis=0)
             if s.method == "mean":
                 v = total / (n if s.impute == "zero" else got)
             elif s.impute == "prorate":
                 v = total * n / got
             else:
-                v = total.copy()
+                v = total
             suff = got >= s.min_answered
             if s.impute == "none":
                 suff &= got == n
             v[~suff] = np.nan
             if s.multiply != 1.0 or s.add != 0.0:
                 v = v * s.multiply + s.add
-            v = _round(v, s.rounding, s.digits)
-            vals[:, i] = v
-            sufficient[:, i] = suff
-            imputed[:, i] = suff & (got < n)
+            vals[i] = _round(v, s.rounding, s.digits)
+            sufficient[i] = suff
+            imputed[i] = suff & (got < n)
 
-    status = np.where(imputed.any(axis=1), 1, 0).astype(np.int8)
-    status[~sufficient.all(axis=1)] = 2
+    status = imputed.any(axis=0).astype(np.int8)
+    status[~sufficient.all(axis=0)] = 2
     invalid = np.zeros(m, dtype=bool)
     void_rows = np.zeros(m, dtype=bool)
-    keep_cols = np.zeros(n_scores, dtype=bool)
+    keep = np.zeros(n_scores, dtype=bool)
     for j, (_, si, op, value) in enumerate(cs.validity):
-        v = vals[:, si]
-        fired = OPS[op](v, value)
+        v = vals[si]
+        with np.errstate(invalid="ignore"):
+            fired = OPS[op](v, value)
         invalid |= fired
         if cs.void[j]:
             void_rows |= fired
-            keep_cols[si] = True
+            keep[si] = True
         f8 = fired.astype(np.int8)
         f8[np.isnan(v)] = -1
         out.validity[j, a:b] = f8
@@ -194,19 +255,18 @@ def _chunk(plan: Plan, cols: list[ParsedColumn], a: int, b: int, out: Outputs) -
     out.status[a:b] = status
     if void_rows.any():
         # the manual says such a questionnaire is not scored at all: only the validity scores remain
-        vals[np.ix_(void_rows, ~keep_cols)] = np.nan
-
-    out.scores[:, a:b] = vals.T
+        vals[np.ix_(~keep, void_rows)] = np.nan
+    out.scores[:, a:b] = vals
     for j, score_id in enumerate(plan.band_sets):
         bset = cs.bands[score_id][plan.band_sets[score_id]]
-        out.bands[j, a:b] = bset.codes(vals[:, cs.score_index(score_id)])
+        out.bands[j, a:b] = bset.codes(vals[cs.score_index(score_id)])
     return found
 
 
 def run_kernel(
     plan: Plan, cols: list[ParsedColumn], n_rows: int, *, chunk_size: int, n_jobs: int
 ) -> Outputs:
-    """Score all rows, chunk by chunk (optionally on ``n_jobs`` threads)."""
+    """Score all rows, chunk by chunk; with ``n_jobs > 1`` each thread takes a contiguous run of chunks."""
     cs = plan.cs
     out = Outputs(
         scores=np.empty((len(cs.scores), n_rows)),
@@ -221,11 +281,22 @@ def run_kernel(
         bad_rows=[[] for _ in range(cs.n_items)],
     )
     bounds = [(a, min(a + chunk_size, n_rows)) for a in range(0, n_rows, chunk_size)]
+    size = min(chunk_size, max(n_rows, 1))
+    L = cs.layout
+    whole_rows = np.array([bool(L.integral[r]) and not (cols[k].checked or cols[k].whole) for r, k in enumerate(L.order)],
+                          dtype=bool)
+
+    def run(part: list[tuple[int, int]]) -> list[list[tuple[int, int, list[int]]]]:
+        w = _Buffers(cs.n_items, size)
+        return [_chunk(plan, cols, a, b, out, w, whole_rows) for a, b in part]
+
     if n_jobs > 1 and len(bounds) > 1:
-        with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-            found = list(pool.map(lambda ab: _chunk(plan, cols, ab[0], ab[1], out), bounds))
+        k = min(n_jobs, len(bounds))
+        parts = [bounds[i * len(bounds) // k:(i + 1) * len(bounds) // k] for i in range(k)]
+        with ThreadPoolExecutor(max_workers=k) as pool:
+            found = [f for chunk_found in pool.map(run, parts) for f in chunk_found]
     else:
-        found = [_chunk(plan, cols, a, b, out) for a, b in bounds]
+        found = run(bounds)
     # merged in chunk order, so the report is the same however the chunks ran
     for chunk_found in found:
         for k, count, rows in chunk_found:
