@@ -354,14 +354,15 @@ def numpy_floor(X: np.ndarray, fp: FloorPlan, chunk: int = 8192) -> Result:
     status = np.empty(n, dtype=np.int8)
     critical = np.zeros(n, dtype=bool)
     XT = X.T
-    F = np.empty((n_items, chunk))
-    G = np.empty((n_items, chunk))
-    N = np.empty((n_items, chunk), dtype=bool)
-    B_ = np.empty((n_items, chunk), dtype=bool)
+    F = np.empty(n_items * chunk)
+    G = np.empty(n_items * chunk)
+    N = np.empty(n_items * chunk, dtype=bool)
+    B_ = np.empty(n_items * chunk, dtype=bool)
     for a in range(0, n, chunk):
         b = min(a + chunk, n)
         m = b - a
-        f, g, nn, bb = F[:, :m], G[:, :m], N[:, :m], B_[:, :m]
+        # contiguous (n_items, m) views: numpy 2.4.6's isnan(out=) is wrong for a strided bool out (see README)
+        f, g, nn, bb = (buf[: n_items * m].reshape(n_items, m) for buf in (F, G, N, B_))
         for r, k in enumerate(fp.order):  # one contiguous copy per item (np.take(..., out=) is no faster)
             f[r] = XT[k, a:b]
         np.isnan(f, out=nn)

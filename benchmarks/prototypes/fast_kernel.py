@@ -14,11 +14,13 @@ current ``_chunk``:
    ~20% of the kernel. (``np.take(block, rows, axis=0, out=buf)`` on the
    frame's 2-D block is no faster, and with the default ``mode='raise'`` it is
    ~15× slower because ``out`` is then buffered.)
-2. **Items ordered by score, reverse-keyed items of each score after its
-   forward items.** Reverse keying is ``c - x`` in place on each score's
-   reverse rows (``where=`` answered, after blanks became 0); each score's sum is ``buf[s:e].sum(axis=0)`` over contiguous
-   rows. No matrix product, so no BLAS: OpenBLAS's own threads compete with
-   the 2 cores here and made the engine's run time jump 2-3× between runs.
+2. **Rows ordered by score**: the forward-keyed items of score 1, of score
+   2, ..., then items in no score, then the reverse-keyed items of score 1,
+   score 2, ... Each score's sum is then a sum over contiguous rows, and when
+   the scores have equally many forward (or reverse) items all of them are
+   one ``buf.reshape(k, size, m).sum(axis=1)``. No matrix product, so no
+   BLAS: OpenBLAS's own threads compete for the 2 cores here and made the
+   engine's run time vary 2-3× from run to run.
 3. **Validity by reductions**: ``np.fmin.reduce``/``np.fmax.reduce`` along
    each item row give its smallest and largest answer ignoring NaN;
    ``trunc`` and one ``!=`` check whole numbers (on raw values: after
@@ -26,14 +28,21 @@ current ``_chunk``:
    boolean mask is built unless a chunk fails, and then only to report rows:
    that path is the engine's current code and is not repeated here (the
    prototype raises).
-4. **Blanks to 0 with ``np.copyto(buf, 0.0, where=N)``** (4× faster than
-   ``np.fmax(buf, 0.0)`` and faster than ``buf[N] = 0``), after the range check.
-5. **Answered counts as uint8 sums of the blank mask** per score block (and
-   ``n_missing`` from the per-score counts plus unscored items), instead of
+4. **Reverse keys on the sums, not the cells**: a blank becomes 0 in a
+   forward row and ``c = lo + hi`` in a reverse row (one
+   ``np.copyto(buf, fill, where=N)``, 4× faster than ``np.fmax(buf, 0)`` and
+   faster than ``buf[N] = 0``), so the keyed sum of a score's reverse items
+   is ``n_rev * c - (sum of its reverse rows)``: no per-cell ``x * sign +
+   offset`` pass.
+5. **Answered counts as uint8 sums of the blank mask** per score (and
+   ``n_missing`` from them plus the items in no score), instead of
    ``(~N).astype(float64) @ members``.
 6. **The per-score tail vectorised across scores** (``sums / got`` for all
-   scores at once, ``got >= min_answered`` as one comparison with a column
-   vector, band codes for all banded scores with the same edge count at once).
+   scores at once, written straight into the output rows; ``got >=
+   min_answered`` as one comparison with a column vector; band codes for all
+   banded scores with the same number of edges at once).
+7. **float64 columns are used as they are** (a view); ``parse_column``'s
+   ``isinf`` pass is not needed because ``inf`` fails the range check.
 
 Chunks are scored on ``n_jobs`` threads, each thread taking a contiguous run
 of chunks with its own buffers.
@@ -158,19 +167,31 @@ def _group_sum(A: np.ndarray, sizes: tuple[int, ...], out: np.ndarray) -> None:
 
 
 class _Buffers:
-    """Per-thread scratch arrays."""
+    """Per-thread scratch arrays, handed out as C-contiguous ``(n_items, m)`` views.
+
+    Never ``buf[:, :m]``: numpy 2.4.6's ``np.isnan(x, out=b)`` writes wrong
+    values into a non-contiguous bool ``b`` (e.g. the short last chunk of
+    one row: ``b = np.zeros(180, bool)[::2]; np.isnan(x, out=b)`` with 90
+    values marks 27 of them wrongly).
+    """
 
     def __init__(self, n_items: int, chunk: int):
-        self.F = np.empty((n_items, chunk))
-        self.G = np.empty((n_items, chunk))
-        self.N = np.empty((n_items, chunk), dtype=bool)
-        self.B = np.empty((n_items, chunk), dtype=bool)
+        self.n_items = n_items
+        self._F = np.empty(n_items * chunk)
+        self._G = np.empty(n_items * chunk)
+        self._N = np.empty(n_items * chunk, dtype=bool)
+        self._B = np.empty(n_items * chunk, dtype=bool)
+
+    def view(self, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        size, shape = self.n_items * m, (self.n_items, m)
+        return (self._F[:size].reshape(shape), self._G[:size].reshape(shape),
+                self._N[:size].reshape(shape), self._B[:size].reshape(shape))
 
 
 def _score_chunk(fp: FastPlan, src: list[np.ndarray], a: int, b: int, w: _Buffers, out: Outputs) -> None:
     cs = fp.cs
     m = b - a
-    F, G, N, B = w.F[:, :m], w.G[:, :m], w.N[:, :m], w.B[:, :m]
+    F, G, N, B = w.view(m)
     for r, col in enumerate(src):
         F[r] = col[a:b]
     np.isnan(F, out=N)
