@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from ..specs.scale import Band, ScaleSpec
 
-__all__ = ["CompiledScale", "CompiledScore", "CompiledBands", "Layout", "compile_scale", "normalise_label"]
+__all__ = ["CompiledScale", "CompiledScore", "CompiledBands", "ItemTail", "Layout", "compile_scale", "normalise_label"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -78,10 +78,13 @@ class Layout:
     row_of: npt.NDArray[np.intp]
     starts: npt.NDArray[np.intp]
     bounds: tuple[tuple[int, int], ...]  # (first row, end row) of each block
+    runs: tuple[tuple[int, int, int, int], ...]  # (first block, number of blocks, block size, first row): equal-sized neighbours
     sizes: npt.NDArray[np.float64]
     reverse_c: npt.NDArray[np.float64]  # per block: lo + hi for reverse blocks, NaN for forward ones
     fill: npt.NDArray[np.float64]  # (n_items, 1) per buffer row: what a blank becomes
     terms: tuple[tuple[tuple[int, float], ...], ...]  # per item-based score column: (block, weight)
+    signed: tuple[tuple[tuple[int, float], ...], ...]  # per column: (block, weight on the block's raw sum)
+    const: npt.NDArray[np.float64]  # per column: what reverse blocks add (weight * size * (lo + hi))
     lo: npt.NDArray[np.float64]  # per buffer row
     hi: npt.NDArray[np.float64]
     integral: npt.NDArray[np.bool_]  # per buffer row: options are exactly lo..hi
@@ -115,12 +118,53 @@ def _layout(n: int, lo: FloatArray, hi: FloatArray, reverse: npt.NDArray[np.bool
     sizes = np.diff(np.append(starts_a, n)).astype(float)
     fill = np.where(reverse[order_a], (lo + hi)[order_a], 0.0)[:, None]
     n_cols = weights.shape[1]
+    # a reverse block's keyed sum is size * c - raw sum (blanks hold c), so its raw sum enters with -weight
+    # and weight * size * c is a per-score constant
+    signed = []
+    const = np.zeros(n_cols)
+    for c in range(n_cols):
+        pairs = []
+        for blk, wt in terms.get(c, ()):
+            if np.isnan(reverse_c[blk]):
+                pairs.append((blk, wt))
+            else:
+                pairs.append((blk, -wt))
+                const[c] += wt * float(sizes[blk]) * reverse_c[blk]
+        signed.append(tuple(pairs))
+    runs: list[tuple[int, int, int, int]] = []
+    for blk, size in enumerate(sizes.astype(int)):
+        if runs and runs[-1][2] == size:
+            b0, k, sz, r0 = runs[-1]
+            runs[-1] = (b0, k + 1, sz, r0)
+        else:
+            runs.append((blk, 1, int(size), int(starts_a[blk])))
     return Layout(
         order=order_a, row_of=row_of, starts=starts_a,
-        bounds=tuple((int(a), int(b)) for a, b in zip(starts_a, np.append(starts_a[1:], n))), sizes=sizes, reverse_c=np.array(reverse_c), fill=fill,
+        bounds=tuple((int(a), int(b)) for a, b in zip(starts_a, np.append(starts_a[1:], n))), runs=tuple(runs),
+        sizes=sizes, reverse_c=np.array(reverse_c), fill=fill,
         terms=tuple(tuple(terms.get(c, ())) for c in range(n_cols)),
+        signed=tuple(signed), const=const,
         lo=lo[order_a][:, None], hi=hi[order_a][:, None], integral=contiguous[order_a],
     )
+
+
+@dataclass(frozen=True)
+class ItemTail:
+    """Per item-based score (rows in score order), the constants of its missing-data arithmetic.
+
+    ``value = total * mul / den`` where ``den`` is the number answered (``use_got``) or ``den_const``;
+    it is sufficient where answered >= ``min_answered`` (== n when nothing may be missing).
+    """
+
+    index: npt.NDArray[np.intp]  # score positions of the item-based scores
+    leading: bool  # they are the first scores of the file (their rows can be written in place)
+    any_mul: bool
+    all_use_got: bool
+    n: npt.NDArray[np.float64]
+    mul: npt.NDArray[np.float64]
+    use_got: npt.NDArray[np.bool_]
+    den_const: npt.NDArray[np.float64]
+    min_answered: npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -137,6 +181,7 @@ class CompiledScale:
     label_maps: tuple[dict[str, float], ...]
     sign: FloatArray
     offset: FloatArray
+    item_tail: ItemTail
     weights: FloatArray  # (n_items, n_item_scores): keyed-value weights (1 for sum/mean; 0 for count scores)
     members: FloatArray  # (n_items, n_item_scores + 1): 1 where the item counts; last column all ones
     layout: Layout
@@ -245,6 +290,27 @@ def compile_scale(spec: ScaleSpec) -> CompiledScale:
             )
         )
 
+    items_idx = [i for i, c in enumerate(compiled) if c.kind == "items"]
+    tail_n = np.array([compiled[i].n_parts for i in items_idx], dtype=float)
+    is_mean = np.array([compiled[i].method == "mean" for i in items_idx], dtype=bool)
+    impute = [compiled[i].impute for i in items_idx]
+    prorate = np.array([x == "prorate" for x in impute], dtype=bool)
+    zero = np.array([x == "zero" for x in impute], dtype=bool)
+    use_got = (is_mean & ~zero) | (~is_mean & prorate)
+    mul = np.where(~is_mean & prorate, tail_n, 1.0)
+    item_tail = ItemTail(
+        index=np.array(items_idx, dtype=np.intp),
+        leading=items_idx == list(range(len(items_idx))),
+        any_mul=bool((mul != 1.0).any()),
+        all_use_got=bool(use_got.all()),
+        n=tail_n,
+        mul=mul,
+        use_got=use_got,
+        den_const=np.where(is_mean & zero, tail_n, 1.0),
+        min_answered=np.array([compiled[i].n_parts if compiled[i].impute == "none" else compiled[i].min_answered
+                               for i in items_idx], dtype=float),
+    )
+
     bands: dict[str, dict[str, CompiledBands]] = {}
     default_bands: dict[str, str] = {}
     for s in spec.scores:
@@ -265,6 +331,7 @@ def compile_scale(spec: ScaleSpec) -> CompiledScale:
         offset=offset,
         weights=weights,
         members=members,
+        item_tail=item_tail,
         layout=_layout(n, lo, hi, reverse, weights, members[:, :-1], contiguous),
         scores=tuple(compiled),
         bands=bands,

@@ -88,23 +88,24 @@ def _round(x: npt.NDArray[np.float64], method: str, digits: int) -> npt.NDArray[
 
 
 class _Buffers:
-    """Scratch arrays of one worker thread (items-major: buffer row r holds item ``layout.order[r]``).
+    """Scratch arrays of one worker thread, reused from chunk to chunk.
 
-    ``view(m)`` gives C-contiguous (n_items, m) arrays for a chunk of m rows, also for a short last
-    chunk: numpy 2.4's ``np.isnan(x, out=b)`` writes wrong values when ``b`` is a strided bool view
-    such as ``buf[:, :m]`` (seen here: 10 of 66 NaNs marked), so no strided ``out=`` is ever used.
+    Reuse matters: a fresh array of a megabyte is fresh memory from the operating
+    system, and touching it the first time costs more than the arithmetic on it.
+    Every array handed out is C-contiguous (n_rows, m), also for a short last
+    chunk: numpy 2.4's ``np.isnan(x, out=b)`` writes wrong values when ``b`` is a
+    strided bool view such as ``buf[:, :m]`` (seen here: 10 of 66 NaNs marked).
     """
 
-    def __init__(self, n_items: int, chunk: int):
-        self.n_items = n_items
-        self._F = np.empty(n_items * chunk)
-        self._G = np.empty(n_items * chunk)
-        self._N = np.empty(n_items * chunk, dtype=bool)
+    def __init__(self, chunk: int):
+        self.chunk = chunk
+        self._flat: dict[str, npt.NDArray[Any]] = {}
 
-    def view(self, m: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
-        size = self.n_items * m
-        shape = (self.n_items, m)
-        return self._F[:size].reshape(shape), self._G[:size].reshape(shape), self._N[:size].reshape(shape)
+    def get(self, name: str, rows: int, m: int, dtype: Any = np.float64) -> npt.NDArray[Any]:
+        flat = self._flat.get(name)
+        if flat is None:
+            flat = self._flat[name] = np.empty(rows * self.chunk, dtype=dtype)
+        return flat[: rows * m].reshape(rows, m)
 
 
 def _bad_cells(plan: Plan, cols: list[ParsedColumn], F: npt.NDArray[np.float64], N: npt.NDArray[np.bool_],
@@ -121,18 +122,21 @@ def _bad_cells(plan: Plan, cols: list[ParsedColumn], F: npt.NDArray[np.float64],
     return bad
 
 
-def _chunk(plan: Plan, cols: list[ParsedColumn], a: int, b: int, out: Outputs, w: _Buffers,
-           whole_rows: npt.NDArray[np.bool_]) -> list[tuple[int, int, list[int]]]:
+def _chunk(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float64]], a: int, b: int, out: Outputs,
+           w: _Buffers, whole_rows: npt.NDArray[np.bool_]) -> list[tuple[int, int, list[int]]]:
     """Score rows a..b into ``out``; return the bad cells found as (item, count, first rows).
 
-    ``whole_rows``: buffer rows whose answers still need the whole-number test.
+    ``src``: the value arrays in buffer-row order; ``whole_rows``: buffer rows whose answers still
+    need the whole-number test.
     """
     cs = plan.cs
     L = cs.layout
     m = b - a
-    F, G, N = w.view(m)
-    for r, k in enumerate(L.order):
-        F[r] = cols[k].values[a:b]
+    n_items = cs.n_items
+    F, G = w.get("F", n_items, m), w.get("G", n_items, m)
+    N, B = w.get("N", n_items, m, bool), w.get("B", n_items, m, bool)
+    for r, values in enumerate(src):
+        F[r] = values[a:b]
     np.isnan(F, out=N)
 
     # validity of answers without a per-cell mask: NaN-ignoring extremes per item ...
@@ -145,9 +149,11 @@ def _chunk(plan: Plan, cols: list[ParsedColumn], a: int, b: int, out: Outputs, w
     # ... then blanks become 0 (forward) or lo + hi (reverse: its keyed value c - x is then 0), which are
     # whole numbers, so one trunc-and-compare over the buffer checks that every answer is a whole number
     np.copyto(F, L.fill, where=N)
-    if whole_rows.any():
+    if whole_rows.all():
         np.trunc(F, out=G)
-        whole_ok = bool(np.array_equal(G, F)) if whole_rows.all() else bool(np.array_equal(G[whole_rows], F[whole_rows]))
+        whole_ok = not np.not_equal(G, F, out=B).any()
+    elif whole_rows.any():
+        whole_ok = bool(np.array_equal(np.trunc(F[whole_rows]), F[whole_rows]))
     else:
         whole_ok = True
     found: list[tuple[int, int, list[int]]] = []
@@ -182,58 +188,96 @@ def _chunk(plan: Plan, cols: list[ParsedColumn], a: int, b: int, out: Outputs, w
 
     # one sum per block; reverse blocks: keyed sum = size * (lo + hi) - raw sum (blanks were filled with lo + hi)
     n_blocks = len(L.starts)
-    block_sum = np.empty((n_blocks, m))
-    block_miss = np.empty((n_blocks, m), dtype=np.int16)
+    block_sum = w.get("block_sum", n_blocks, m)
+    block_miss = w.get("block_miss", n_blocks, m, np.int16)
     Nu = N.view(np.uint8)
-    for blk, (s0, s1) in enumerate(L.bounds):
-        # row sums of a contiguous run (np.add.reduceat along axis 0 is several times slower)
-        np.add.reduce(F[s0:s1], axis=0, out=block_sum[blk])
-        np.add.reduce(Nu[s0:s1], axis=0, dtype=np.int16, out=block_miss[blk])
-    rev = ~np.isnan(L.reverse_c)
-    if rev.any():
-        block_sum[rev] = (L.sizes[rev] * L.reverse_c[rev])[:, None] - block_sum[rev]
+    for b0, k, size, r0 in L.runs:
+        # row sums of equal-sized neighbouring blocks in one call (np.add.reduceat along axis 0 is much slower)
+        rows = slice(r0, r0 + k * size)
+        F[rows].reshape(k, size, m).sum(axis=1, out=block_sum[b0:b0 + k])
+        Nu[rows].reshape(k, size, m).sum(axis=1, dtype=np.int16, out=block_miss[b0:b0 + k])
     out.n_missing[a:b] = block_miss.sum(axis=0, dtype=np.int16)
-    block_got = L.sizes[:, None] - block_miss
+    block_got = w.get("block_got", n_blocks, m)
+    np.subtract(L.sizes[:, None], block_miss, out=block_got)
 
     n_scores = len(cs.scores)
-    vals = np.empty((n_scores, m))
-    sufficient = np.ones((n_scores, m), dtype=bool)
-    imputed = np.zeros((n_scores, m), dtype=bool)
+    vals = out.scores[:, a:b]  # written in place: each row is a contiguous run of the output
+    sufficient = w.get("sufficient", n_scores, m, bool)
+    sufficient.fill(True)
+    imputed = w.get("imputed", n_scores, m, bool)
+    imputed.fill(False)
+    T = cs.item_tail
+    if len(T.index):
+        n_items_scores = len(T.index)
+        # every item-based score at once: answered counts and keyed totals from block sums ...
+        got = w.get("got", n_items_scores, m)
+        v = vals[:n_items_scores] if T.leading else w.get("v", n_items_scores, m)
+        for row, i in enumerate(T.index):
+            s = cs.scores[i]
+            terms = L.terms[s.column]
+            g = got[row]
+            np.copyto(g, block_got[terms[0][0]])
+            for blk, _ in terms[1:]:
+                g += block_got[blk]
+            t = v[row]
+            if s.method == "count":
+                np.copyto(t, counts[i])
+                continue
+            (blk, wt), *rest = L.signed[s.column]
+            if wt == 1.0:
+                np.copyto(t, block_sum[blk])
+            else:
+                np.multiply(block_sum[blk], wt, out=t)
+            for blk, wt in rest:
+                if wt == 1.0:
+                    t += block_sum[blk]
+                elif wt == -1.0:
+                    t -= block_sum[blk]
+                else:
+                    t += block_sum[blk] * wt
+            if L.const[s.column]:
+                t += L.const[s.column]
+        # ... then the missing-data arithmetic of docs/scale-format.md, vectorised across scores
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if T.any_mul:
+                v *= T.mul[:, None]
+            if T.all_use_got:
+                v /= got
+            else:
+                v /= np.where(T.use_got[:, None], got, T.den_const[:, None])
+        suff = got >= T.min_answered[:, None]
+        np.copyto(v, np.nan, where=~suff)
+        if not T.leading:
+            vals[T.index] = v
+        sufficient[T.index] = suff
+        imputed[T.index] = suff & (got < T.n[:, None])
     with np.errstate(divide="ignore", invalid="ignore"):
         for i, s in enumerate(cs.scores):
-            n = float(s.n_parts)
             if s.kind == "items":
-                terms = L.terms[s.column]
-                got = block_got[terms[0][0]].astype(np.float64)
-                for blk, _ in terms[1:]:
-                    got = got + block_got[blk]
-                if s.method == "count":
-                    total = counts[i]
-                else:
-                    blk, wt = terms[0]
-                    total = block_sum[blk] * wt if wt != 1.0 else block_sum[blk].copy()
-                    for blk, wt in terms[1:]:
-                        total += block_sum[blk] * wt if wt != 1.0 else block_sum[blk]
-            else:
-                parts = vals[list(s.parts)]
-                ok = ~np.isnan(parts)
-                got = ok.sum(axis=0).astype(np.float64)
-                total = np.where(ok, parts, 0.0).sum(axis=0)
+                if s.multiply != 1.0 or s.add != 0.0 or s.rounding != "none":
+                    v_i = vals[i] * s.multiply + s.add if (s.multiply != 1.0 or s.add != 0.0) else vals[i]
+                    vals[i] = _round(v_i, s.rounding, s.digits)
+                continue
+            n = float(s.n_parts)
+            parts = vals[list(s.parts)]
+            ok = ~np.isnan(parts)
+            got_i = ok.sum(axis=0).astype(np.float64)
+            total_i = np.where(ok, parts, 0.0).sum(axis=0)
             if s.method == "mean":
-                v = total / (n if s.impute == "zero" else got)
+                v_i = total_i / (n if s.impute == "zero" else got_i)
             elif s.impute == "prorate":
-                v = total * n / got
+                v_i = total_i * n / got_i
             else:
-                v = total
-            suff = got >= s.min_answered
+                v_i = total_i
+            suff_i = got_i >= s.min_answered
             if s.impute == "none":
-                suff &= got == n
-            v[~suff] = np.nan
+                suff_i &= got_i == n
+            v_i[~suff_i] = np.nan
             if s.multiply != 1.0 or s.add != 0.0:
-                v = v * s.multiply + s.add
-            vals[i] = _round(v, s.rounding, s.digits)
-            sufficient[i] = suff
-            imputed[i] = suff & (got < n)
+                v_i = v_i * s.multiply + s.add
+            vals[i] = _round(v_i, s.rounding, s.digits)
+            sufficient[i] = suff_i
+            imputed[i] = suff_i & (got_i < n)
 
     status = imputed.any(axis=0).astype(np.int8)
     status[~sufficient.all(axis=0)] = 2
@@ -256,7 +300,6 @@ def _chunk(plan: Plan, cols: list[ParsedColumn], a: int, b: int, out: Outputs, w
     if void_rows.any():
         # the manual says such a questionnaire is not scored at all: only the validity scores remain
         vals[np.ix_(~keep, void_rows)] = np.nan
-    out.scores[:, a:b] = vals
     for j, score_id in enumerate(plan.band_sets):
         bset = cs.bands[score_id][plan.band_sets[score_id]]
         out.bands[j, a:b] = bset.codes(vals[cs.score_index(score_id)])
@@ -286,9 +329,11 @@ def run_kernel(
     whole_rows = np.array([bool(L.integral[r]) and not (cols[k].checked or cols[k].whole) for r, k in enumerate(L.order)],
                           dtype=bool)
 
+    src = [cols[k].values for k in L.order]
+
     def run(part: list[tuple[int, int]]) -> list[list[tuple[int, int, list[int]]]]:
-        w = _Buffers(cs.n_items, size)
-        return [_chunk(plan, cols, a, b, out, w, whole_rows) for a, b in part]
+        w = _Buffers(size)
+        return [_chunk(plan, cols, src, a, b, out, w, whole_rows) for a, b in part]
 
     if n_jobs > 1 and len(bounds) > 1:
         k = min(n_jobs, len(bounds))
