@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 import screening as sc
-from screening.reports import group_lists, load_key, generate_key, warning_list, workload, write_frame, write_report
+from screening.reports import generate_key, group_lists, load_key, warning_list, workload, write_frame, write_report
 
 HERE = Path(__file__).parent
 

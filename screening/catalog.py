@@ -182,7 +182,8 @@ def load_scale(scale: str | Path | Mapping[str, Any] | Scale) -> Scale:
     known = list_scales()
     if text not in known:
         raise SpecError(
-            [Issue("unknown_scale", f"no built-in scale {text!r}", hint=did_you_mean(text, known) or f"built-in scales: {', '.join(known)}")],
+            [Issue("unknown_scale", f"no built-in scale {text!r}",
+                   hint=did_you_mean(text, known) or f"built-in scales: {', '.join(known)}")],
             title="cannot load scale",
         )
     path = builtin_dir("scales") / f"{text}.yaml"

@@ -21,7 +21,7 @@ from .errors import Issue, ScreeningError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["main", "build_parser", "read_table", "write_table"]
+__all__ = ["build_parser", "main", "read_table", "write_table"]
 
 EPILOG = """\
 Examples / 示例 (screening, not diagnosis / 筛查结果，不是诊断):
@@ -70,7 +70,7 @@ def read_table(path: str, *, id_columns: Sequence[str] = ()) -> pd.DataFrame:
                     break
         names = [c.strip() for c in head.split(",")]
         wanted = [c for c in (*id_columns, *ID_CANDIDATES) if c in names]
-        dtype = {c: "string" for c in wanted}
+        dtype = dict.fromkeys(wanted, "string")
         for enc in ("utf-8-sig", "gb18030"):
             try:
                 skip = _comment_lines(p, enc)
@@ -79,7 +79,7 @@ def read_table(path: str, *, id_columns: Sequence[str] = ()) -> pd.DataFrame:
                 continue
         raise ScreeningError(title=f"cannot read {p.name}: the file is neither UTF-8 nor GB18030 text")
     if suffix in (".xlsx", ".xls", ".xlsm"):
-        dtype = {c: "string" for c in (*id_columns, *ID_CANDIDATES)}
+        dtype = dict.fromkeys((*id_columns, *ID_CANDIDATES), "string")
         return pd.read_excel(p, dtype=dtype)
     if suffix == ".parquet":
         return pd.read_parquet(p)

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from .catalog import Scale
     from .tiering.ruleset import RuleSet
 
-__all__ = ["ScreeningResult", "DISCLAIMER"]
+__all__ = ["DISCLAIMER", "ScreeningResult"]
 
 DISCLAIMER = {
     "zh": "筛查结果，不是诊断。任何结果都只是提示由受过培训的老师或专业人员进一步了解学生情况。",

@@ -18,7 +18,7 @@ from .errors import Issue, ResponseError
 from .result import ScreeningResult
 from .scoring import score
 from .tiering.assign import assign_tiers
-from .tiering.condition import Symbol
+from .tiering.condition import UNKNOWN, Symbol
 from .tiering.ruleset import RuleSet, load_rules
 
 __all__ = ["screen", "DEFAULT_GROUP_COLUMNS", "parse_flags"]
@@ -30,15 +30,18 @@ _TRUE = {"1", "true", "t", "yes", "y", "是", "有", "√", "✓"}
 _FALSE = {"0", "false", "f", "no", "n", "否", "无", "没有", "×", "✗"}
 
 
-def parse_flags(frame: pd.DataFrame, columns: Mapping[str, str]) -> pd.DataFrame:
+def parse_flags(frame: pd.DataFrame, columns: Mapping[str, str]) -> dict[str, Any]:
     """Risk-group flags as nullable booleans (NA = unknown). Text such as 是/否, yes/no, 1/0 is read;
     anything else is an error naming the column and row positions (never the cell contents)."""
     out: dict[str, Any] = {}
     issues: list[Issue] = []
     for flag, col in columns.items():
         s = frame[col]
+        if s.dtype == bool:
+            out[flag] = pd.arrays.BooleanArray(s.to_numpy(), np.zeros(len(s), dtype=bool))
+            continue
         if pd.api.types.is_bool_dtype(s.dtype):
-            out[flag] = s.astype("boolean")
+            out[flag] = s.astype("boolean").array
             continue
         if pd.api.types.is_numeric_dtype(s.dtype):
             arr = s.to_numpy(dtype=float, na_value=np.nan)
@@ -63,7 +66,7 @@ def parse_flags(frame: pd.DataFrame, columns: Mapping[str, str]) -> pd.DataFrame
         out[flag] = pd.arrays.BooleanArray(vals & known, ~known)
     if issues:
         raise ResponseError(issues, title="invalid risk-group flags")
-    return pd.DataFrame(out, index=frame.index)
+    return out
 
 
 def _flag_columns(responses: pd.DataFrame, rules: RuleSet, flags: Any) -> tuple[pd.DataFrame, list[str]]:
@@ -99,35 +102,36 @@ def _flag_columns(responses: pd.DataFrame, rules: RuleSet, flags: Any) -> tuple[
                             title="cannot read risk-group flags")
     parsed = parse_flags(source, mapping)
     not_given = [f for f in wanted if f not in mapping]
+    n = len(source)
     for f in not_given:
-        parsed[f] = pd.array([pd.NA] * len(source), dtype="boolean")
-    return parsed[wanted] if wanted else parsed, not_given
+        parsed[f] = pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
+    order = wanted or list(parsed)
+    return pd.DataFrame({f: parsed[f] for f in order}, index=responses.index, copy=False), not_given
 
 
 def _symbol_values(sym: Symbol, scores: pd.DataFrame, flags: pd.DataFrame, quality: pd.DataFrame | None, n: int) -> Any:
-    """The arrays a condition reads for one symbol; a missing source gives 'unknown' everywhere."""
+    """The arrays a condition reads for one symbol (views where possible); UNKNOWN when its source is absent."""
     if sym.source == "flags":
         col = flags[sym.name] if sym.name in flags.columns else None
     elif sym.source == "quality":
         col = quality[sym.column] if quality is not None and sym.column in quality.columns else None
     else:
         col = scores[sym.column] if sym.column in scores.columns else None
+    if col is None:
+        return UNKNOWN
     if sym.kind == "number":
-        if col is None:
-            return np.full(n, np.nan)
         if col.dtype == np.float64:
             return col.to_numpy()  # a view: no copy of a million floats
         return col.to_numpy(dtype=float, na_value=np.nan)
     if sym.kind == "bool":
-        if col is None:
-            return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-        known = ~col.isna().to_numpy()
-        return col.fillna(False).to_numpy(dtype=bool), known
-    # band or status: categorical codes
-    if col is None:
-        return np.full(n, -1, dtype=np.int64), sym.levels
+        arr = col.array
+        if isinstance(arr, pd.arrays.BooleanArray):
+            data, mask = arr._data, arr._mask  # noqa: SLF001 - the values and mask of a nullable boolean, no copy
+            return UNKNOWN if mask.all() else (data, ~mask)
+        return col.to_numpy(dtype=bool), np.True_
+    # band or status: categorical codes (int8, -1 missing), no copy
     cat = col.array
-    return np.asarray(cat.codes, dtype=np.int64), tuple(str(c) for c in cat.categories)
+    return np.asarray(cat.codes), tuple(str(c) for c in cat.categories)
 
 
 def screen(

@@ -319,7 +319,7 @@ def test_redcap_dictionary_without_field_columns(tmp_path):
     assert e.value.codes == ["bad_dictionary"]
 
 
-@pytest.mark.parametrize("kwargs,name", [
+@pytest.mark.parametrize(("kwargs", "name"), [
     (dict(source="xml"), "source"),
     (dict(response_format="text"), "response_format"),
     (dict(on_invalid="drop"), "on_invalid"),

@@ -7,9 +7,8 @@ reader's output with values that did not pass through any reader.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import tempfile
+from pathlib import Path
 
 import numpy as np
 import openpyxl
@@ -230,7 +229,7 @@ def test_spss_value_labels_map_codes_and_user_missing(truth):
 
 
 def test_spss_label_mismatch_names_the_column(tmp_path):
-    pyreadstat = pytest.importorskip("pyreadstat")  # installed with the io extra; never skipped in CI
+    import pyreadstat  # the io extra; a missing install fails the test rather than skipping it
     frame = pd.DataFrame({f"phq9_{k}": [1.0, 2.0] for k in range(1, 10)})
     labels = {f"phq9_{k}": {1.0: "完全不会", 2.0: "好几天", 3.0: "一半以上的天数", 4.0: "几乎每天"} for k in range(1, 10)}
     labels["phq9_6"] = {1.0: "从不", 2.0: "有时", 3.0: "经常", 4.0: "总是"}  # another scale's options
@@ -242,7 +241,7 @@ def test_spss_label_mismatch_names_the_column(tmp_path):
 
 
 def test_spss_partial_labels_shift_consistently(tmp_path):
-    pyreadstat = pytest.importorskip("pyreadstat")
+    import pyreadstat
     frame = pd.DataFrame({f"phq9_{k}": [1.0, 2.0, 3.0, 4.0] for k in range(1, 10)})
     labels = {f"phq9_{k}": {1.0: "完全不会", 4.0: "几乎每天"} for k in range(1, 10)}  # only the ends labelled
     path = tmp_path / "ends.sav"
@@ -323,7 +322,7 @@ def test_gb18030_csv_with_chinese_headers_reads_without_mojibake(tmp_path):
     assert t["phq9_1"].tolist() == [0.0, 3.0]
 
 
-@pytest.mark.parametrize("encoding,bom", [("utf-8", b""), ("utf-8", b"\xef\xbb\xbf"), ("utf-16", b"")])
+@pytest.mark.parametrize(("encoding", "bom"), [("utf-8", b""), ("utf-8", b"\xef\xbb\xbf"), ("utf-16", b"")])
 def test_utf8_with_and_without_bom_and_utf16_with_bom(tmp_path, encoding, bom):
     text = "学籍号," + ",".join(ITEMS) + "\n1," + ",".join(["2"] * 9) + "\n"
     path = tmp_path / "enc.csv"

@@ -67,7 +67,7 @@ def test_key_sources_and_secrecy(tmp_path, monkeypatch):
 
 
 def test_nothing_identifying_in_reprs_or_summaries(recwarn):
-    ids = ["G4401012000010199%02d" % i for i in range(12)]
+    ids = [f"G4401012000010199{i:02d}" for i in range(12)]
     df = pd.DataFrame({"student_id": ids, "school": ["第一中学"] * 12,
                        **{f"phq9_{k}": [3] * 12 for k in range(1, 10)}, **{f"gad7_{k}": [0] * 12 for k in range(1, 8)}})
     df = df.set_index("student_id", drop=False)

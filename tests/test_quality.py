@@ -182,7 +182,7 @@ def test_input_not_modified_and_errors():
     assert e.value.codes == ["not_numeric"]
 
 
-@pytest.mark.parametrize("kwargs,name", [
+@pytest.mark.parametrize(("kwargs", "name"), [
     (dict(checks=["speed"]), "checks"),
     (dict(checks=["incomplete"]), "checks"),  # no 'complete' column in the table
     (dict(seconds_per_item=0), "seconds_per_item"),

@@ -31,7 +31,7 @@ def test_phq9_published_examples_and_critical():
 
 
 def test_index_and_order_preserved_and_input_untouched(fx):
-    df = _frame(fx, [{i: 0 for i in fx.items}, {i: 1 for i in fx.items}])
+    df = _frame(fx, [dict.fromkeys(fx.items, 0), dict.fromkeys(fx.items, 1)])
     df.index = pd.Index(["s-b", "s-a"], name="key")
     before = df.copy(deep=True)
     out = sc.score(df, fx)
@@ -41,7 +41,7 @@ def test_index_and_order_preserved_and_input_untouched(fx):
 
 def test_reverse_keys(fx):
     # a2 is reverse keyed on 0..3: raw 0 scores 3
-    row = {i: 0 for i in fx.items}
+    row = dict.fromkeys(fx.items, 0)
     out = sc.score(_frame(fx, [row]), fx)
     assert out["fixture_full.a"].iloc[0] == 3
     # b3 is reverse keyed on 0..2: mean of 0, 0, 2, 0 = 0.5
@@ -88,7 +88,7 @@ def test_insufficient_is_nan_not_zero():
 
 
 def test_validity_makes_status_invalid(fx):
-    row = {i: 0 for i in fx.items} | {"l1": 1, "l2": 1}
+    row = dict.fromkeys(fx.items, 0) | {"l1": 1, "l2": 1}
     out = sc.score(_frame(fx, [row]), fx).iloc[0]
     assert out["fixture_full.status"] == "invalid"
     assert out["fixture_full.validity.lie"] is True or out["fixture_full.validity.lie"] == True  # noqa: E712
@@ -141,7 +141,8 @@ def test_index_format_maps_one_based_positions():
 
 
 def test_label_format_zh_en_alias_fullwidth():
-    labels = ["完全不会", "Several days", "一半以上的天数", "Ｎｅａｒｌｙ ｅｖｅｒｙ ｄａｙ", " 好几天 ", "没有", "几乎每天", "several days", None]
+    labels = ["完全不会", "Several days", "一半以上的天数", "Ｎｅａｒｌｙ ｅｖｅｒｙ ｄａｙ", " 好几天 ", "没有", "几乎每天",
+              "several days", None]
     df = pd.DataFrame({f"phq9_{k}": [labels[k - 1]] for k in range(1, 10)})
     out = sc.score(df, "phq9", response_format="label").iloc[0]
     assert out["phq9.total"] == pytest.approx((0 + 1 + 2 + 3 + 1 + 0 + 3 + 1) * 9 / 8)
@@ -153,7 +154,7 @@ def test_label_format_zh_en_alias_fullwidth():
 
 
 def test_label_alias_with_letter_prefix(fx):
-    df = _frame(fx, [{i: 0 for i in fx.items}]).astype(object)
+    df = _frame(fx, [dict.fromkeys(fx.items, 0)]).astype(object)
     for c in df.columns:
         df[c] = "从不"
     df["fixture_full_a1"] = "A. 总是"
@@ -198,7 +199,7 @@ def test_band_set_choice():
 
 
 def test_norms_linear_and_table(fx):
-    rows = [{i: 0 for i in fx.items} | {"a1": 3, "a3": 2} for _ in range(3)]  # a = 3 + 3 + 2 = 8
+    rows = [dict.fromkeys(fx.items, 0) | {"a1": 3, "a3": 2} for _ in range(3)]  # a = 3 + 3 + 2 = 8
     df = _frame(fx, rows)
     df["sex"] = ["F", "M", None]
     with pytest.warns(UserWarning, match="1 scored row"):
@@ -218,7 +219,7 @@ def test_norms_linear_and_table(fx):
 
 
 def test_output_schema_matches_output(fx):
-    df = _frame(fx, [{i: 1 for i in fx.items}])
+    df = _frame(fx, [dict.fromkeys(fx.items, 1)])
     out = sc.score(df, fx, keep_items=True)
     schema = sc.output_schema(fx, keep_items=True)
     assert list(schema) == list(out.columns)

@@ -7,7 +7,7 @@ import pytest
 
 import screening as sc
 from screening.tiering.condition import ConditionError, Env, Resolver, compile_condition
-from screening.tiering.expr import And, Compare, ExprSyntaxError, InList, Name, Not, Or, parse
+from screening.tiering.expr import And, Compare, ExprSyntaxError, InList, Not, Or, parse
 
 
 @pytest.fixture(scope="module")

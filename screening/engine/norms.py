@@ -57,7 +57,9 @@ def group_key(
     return out
 
 
-def apply_norms(norm: NormSet, x: npt.NDArray[np.float64], gid: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+def apply_norms(
+    norm: NormSet, x: npt.NDArray[np.float64], gid: npt.NDArray[np.intp]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """T-score and percentile for scores ``x`` in groups ``gid`` (NaN where no norm applies).
 
     ``linear``: T = 50 + 10·(x − mean)/sd, percentile NaN (a linear T does not

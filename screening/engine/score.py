@@ -112,7 +112,7 @@ def _bad_cells(plan: Plan, cols: list[ParsedColumn], F: npt.NDArray[np.float64],
                a: int, b: int) -> npt.NDArray[np.bool_]:
     """Per-cell mask of answered values that are not options (the slow path, only for chunks that fail)."""
     L = plan.cs.layout
-    bad = ((F < L.lo) | (F > L.hi)) & ~N
+    bad = ((L.lo > F) | (L.hi < F)) & ~N
     with np.errstate(invalid="ignore"):
         bad |= (np.trunc(F) != F) & ~N & L.integral[:, None]
     for r in np.flatnonzero(~L.integral):
@@ -356,7 +356,7 @@ def bad_value_issues(plan: Plan, out: Outputs, input_columns: list[str], respons
     cs = plan.cs
     issues = []
     for k in np.flatnonzero(out.bad_count):
-        lo, hi = cs.lo[k], cs.hi[k]
+        lo = cs.lo[k]
         if response_format == "index":
             expect = f"option positions 1..{len(cs.option_values[k])}"
         elif response_format == "label":

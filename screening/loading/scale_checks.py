@@ -8,6 +8,7 @@ all three.
 from __future__ import annotations
 
 from collections import Counter
+from itertools import pairwise
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -21,8 +22,8 @@ from ..specs.scale import (
     ItemPair,
     Norms,
     Option,
-    Score,
     ScaleSpec,
+    Score,
     ValidityCheck,
 )
 from .pydantic_issues import validation_issues
@@ -144,7 +145,7 @@ def _check_bands(spec_like: Any, score: Score, i: int, file: str) -> list[Issue]
                     file=file,
                 )
             )
-        for a, b in zip(ordered, ordered[1:]):
+        for a, b in pairwise(ordered):
             au, bl = a.upper, b.lower
             if au is None or bl is None:
                 issues.append(

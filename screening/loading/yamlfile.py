@@ -49,7 +49,11 @@ def read_yaml(source: str | Path, *, text: str | None = None) -> tuple[Any, list
                 Issue("bad_encoding", f"the file is not UTF-8 (byte {exc.start})", file=name, hint="save it as UTF-8")
             ]
     try:
-        data = yaml.load(text, Loader=_StrictSafeLoader)  # noqa: S506 - a SafeLoader subclass
+        loader = _StrictSafeLoader(text)  # what yaml.load does, with our SafeLoader subclass
+        try:
+            data = loader.get_single_data()
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

@@ -49,7 +49,7 @@ def group_labels(summary: pd.DataFrame, by: Sequence[str], lang: str) -> list[st
     """Readable labels of summary rows: the group keys that differ between rows, joined by ' / '."""
     if not len(summary):
         return []
-    shown = [c for c in by if summary[c].astype("string").nunique(dropna=False) > 1] or list(by)[-1:]
+    shown = [c for c in by if len(summary[c].astype("string").unique()) > 1] or list(by)[-1:]
     labels = []
     for lvl, *vals in zip(summary["level"], *[summary[c] for c in shown]):
         if lvl == "all":

@@ -88,7 +88,7 @@ def _levels(result: ScreeningResult, summ: pd.DataFrame, by: list[str], lang: st
             note = t["too_many"].format(n=n_groups)
         labels = group_labels(rows, by[: by.index(level) + 1], lang)
         body = []
-        for i, r in rows.iterrows():
+        for i, r in rows.iterrows():  # one row per group of the summary table being rendered, not per student
             p_hidden = pd.isna(r["compare.p_adj"])
             body.append({
                 "label": labels[i], "n": f"{int(r['n']):,}", "is_all": r["level"] == "all",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
-from .scale import Rounding, Score, ScaleSpec
+from .scale import Rounding, ScaleSpec, Score
 
 __all__ = ["item_range", "score_range", "round_value"]
 

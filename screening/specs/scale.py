@@ -139,9 +139,8 @@ class Band(StrictModel):
             raise ValueError("give at most one upper bound (le or lt)")
         lo = self.lower
         hi = self.upper
-        if lo is not None and hi is not None:
-            if lo[0] > hi[0] or (lo[0] == hi[0] and not (lo[1] and hi[1])):
-                raise ValueError(f"band {self.id!r} is empty: lower bound above upper bound")
+        if lo is not None and hi is not None and (lo[0] > hi[0] or (lo[0] == hi[0] and not (lo[1] and hi[1]))):
+            raise ValueError(f"band {self.id!r} is empty: lower bound above upper bound")
         return self
 
     @property

@@ -83,6 +83,8 @@ def _group_patterns(masks: Sequence[npt.NDArray[np.bool_]], n: int) -> tuple[npt
 
 
 def _categorical(codes: npt.NDArray[np.intp], texts: list[str]) -> pd.Categorical:
+    if len(set(texts)) == len(texts):  # the usual case: one text per pattern, so the codes can be used as they are
+        return pd.Categorical.from_codes(codes, categories=texts, validate=False)
     cats, inverse = np.unique(np.array(texts, dtype=object), return_inverse=True)
     return pd.Categorical.from_codes(inverse.ravel()[codes], categories=list(cats), validate=False)
 
@@ -93,6 +95,12 @@ def _actions_text(acts: Sequence[Action], roles: Mapping[str, Text], lang: str) 
         who = "、".join(roles[r].get(lang) for r in a.roles) if lang == "zh" else ", ".join(roles[r].get(lang) for r in a.roles)
         parts.append(f"{a.text.get(lang)}" + (f" [{who}]" if who else ""))
     return "; ".join(parts)
+
+
+def _follow_up(per_combo: npt.NDArray[np.float64], combo: npt.NDArray[np.int16]) -> pd.arrays.FloatingArray:
+    """Days to follow-up per student as a nullable float (NA where no action sets one)."""
+    missing = np.isnan(per_combo)
+    return pd.arrays.FloatingArray(np.where(missing, 0.0, per_combo)[combo], missing[combo])
 
 
 def _short_name(scale: Scale) -> Text:
@@ -185,7 +193,9 @@ def assign_tiers(
 
     # actions: one text per (tier, urgent, rescreen)
     roles = {r.id: r.label for r in spec.roles}
-    combo = tier.astype(np.intp) * 4 + urgent.astype(np.intp) * 2 + rescreen.astype(np.intp)
+    combo = tier.astype(np.int16) * 4  # small ints: a take with int16 indices is as fast and 4x lighter
+    combo += urgent.view(np.int8) * np.int16(2)
+    combo += rescreen.view(np.int8)
     action_text: dict[str, list[str]] = {"zh": [], "en": []}
     follow: list[float] = []
     for t in range(len(tiers)):
@@ -208,7 +218,7 @@ def assign_tiers(
             "tier": pd.Categorical.from_codes(tier, categories=tiers, ordered=True, validate=False),
             "urgent": urgent,
             "rescreen": rescreen,
-            "follow_up_days": pd.array(np.asarray(follow)[combo], dtype="Float64"),
+            "follow_up_days": _follow_up(np.asarray(follow), combo),
             "reasons": reasons[lang],
             "actions": actions[lang],
             "reasons_zh": reasons["zh"],

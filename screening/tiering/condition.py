@@ -25,7 +25,7 @@ from ..errors import did_you_mean
 from ..specs.derive import item_range, score_range
 from .expr import And, Compare, InList, Literal, Name, Node, Not, Or, parse
 
-__all__ = ["Symbol", "Resolver", "Compiled", "compile_condition", "ConditionError", "Env"]
+__all__ = ["Symbol", "Resolver", "Compiled", "compile_condition", "ConditionError", "Env", "UNKNOWN"]
 
 BoolPair = tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]  # (definitely true, definitely false)
 
@@ -210,21 +210,63 @@ def operand_name(node: Node) -> str:
 # evaluation
 
 
+#: Marks a symbol whose source is absent (a scale not screened, a flag not supplied): unknown everywhere.
+UNKNOWN = object()
+
+
 class Env:
-    """Arrays a condition reads, by symbol. Subclasses (or the screen pipeline) fill ``values``.
+    """Arrays a condition reads, by symbol name.
 
     ``values[name]`` holds: number → float array (NaN missing); bool → (values,
-    known) pair; band/status → (codes, categories) with code −1 for missing.
+    known) pair; band/status → (codes, categories) with code −1 for missing; or
+    :data:`UNKNOWN`. The known-mask of each number or category symbol is
+    computed once and shared by every comparison that reads it.
     """
 
     def __init__(self, values: Mapping[str, Any], n: int):
         self.values = values
         self.n = n
+        self._known: dict[str, npt.NDArray[np.bool_]] = {}
+
+    def known(self, name: str, compute: Any) -> npt.NDArray[np.bool_]:
+        k = self._known.get(name)
+        if k is None:
+            k = self._known[name] = compute()
+        return k
 
 
-def _eval(node: Node, env: Env) -> BoolPair:
+_NO = np.False_  # a scalar "nowhere": broadcasts against any array
+
+
+def _negation_free(node: Node) -> bool:
+    if isinstance(node, Not) or (isinstance(node, InList) and node.negated):
+        return False
+    if isinstance(node, (And, Or)):
+        return all(_negation_free(it) for it in node.items)
+    return True
+
+
+def _eval_true(node: Node, env: Env) -> Any:
+    """Where a condition without `not` is definitely true (its 'false' side is never needed)."""
+    if isinstance(node, And):
+        t = _eval_true(node.items[0], env)
+        for it in node.items[1:]:
+            t = t & _eval_true(it, env)
+        return t
+    if isinstance(node, Or):
+        t = _eval_true(node.items[0], env)
+        for it in node.items[1:]:
+            t = t | _eval_true(it, env)
+        return t
+    return _eval(node, env)[0]
+
+
+def _eval(node: Node, env: Env) -> tuple[Any, Any]:
     if isinstance(node, Name):
-        vals, known = env.values[node.dotted]
+        raw = env.values[node.dotted]
+        if raw is UNKNOWN:
+            return _NO, _NO
+        vals, known = raw
         return vals & known, ~vals & known
     if isinstance(node, And):
         t, f = _eval(node.items[0], env)
@@ -242,12 +284,12 @@ def _eval(node: Node, env: Env) -> BoolPair:
         t, f = _eval(node.item, env)
         return f, t
     if isinstance(node, InList):
-        t = np.zeros(env.n, dtype=bool)
-        known = np.ones(env.n, dtype=bool)
+        t: Any = _NO
+        known: Any = np.True_
         for lit in node.values:
             lt, lf = _compare("==", node.operand, lit, env)
-            t |= lt
-            known &= lt | lf
+            t = t | lt
+            known = known & (lt | lf)
         f = known & ~t
         return (f, t) if node.negated else (t, f)
     if isinstance(node, Compare):
@@ -255,23 +297,28 @@ def _eval(node: Node, env: Env) -> BoolPair:
     raise TypeError(type(node))  # pragma: no cover
 
 
-def _operand(node: Node, env: Env) -> tuple[Any, npt.NDArray[np.bool_] | None, tuple[str, ...] | None]:
-    """(values, known mask or None for constants, categories for band/status)."""
+def _operand(node: Node, env: Env) -> tuple[Any, Any, tuple[str, ...] | None]:
+    """(values, known mask or None for constants, categories for band/status); UNKNOWN for absent sources."""
     if isinstance(node, Literal):
         return node.value, None, None
-    raw = env.values[node.dotted]  # type: ignore[union-attr]
+    name = node.dotted  # type: ignore[union-attr]
+    raw = env.values[name]
+    if raw is UNKNOWN:
+        return UNKNOWN, None, None
     if isinstance(raw, tuple) and len(raw) == 2 and isinstance(raw[1], tuple):
         codes, cats = raw
-        return codes, codes >= 0, cats
+        return codes, env.known(name, lambda: codes >= 0), cats
     if isinstance(raw, tuple):  # bool pair
         vals, known = raw
         return vals, known, None
-    return raw, ~np.isnan(raw), None
+    return raw, env.known(name, lambda: ~np.isnan(raw)), None
 
 
-def _compare(op: str, left: Node, right: Node, env: Env) -> BoolPair:
+def _compare(op: str, left: Node, right: Node, env: Env) -> tuple[Any, Any]:
     lv, lk, lcats = _operand(left, env)
     rv, rk, rcats = _operand(right, env)
+    if lv is UNKNOWN or rv is UNKNOWN:
+        return _NO, _NO
     cats = lcats or rcats
     if cats is not None:
         # band/status: compare positions in the category order (bands are ordered low → high)
@@ -281,11 +328,11 @@ def _compare(op: str, left: Node, right: Node, env: Env) -> BoolPair:
             return v
 
         lv, rv = code(lv, lcats), code(rv, rcats)
-    result = _OPS[op](lv, rv)
+    with np.errstate(invalid="ignore"):
+        result = _OPS[op](lv, rv)
     known = lk if rk is None else (rk if lk is None else lk & rk)
     if known is None:  # pragma: no cover - excluded by typing
         raise TypeError("constant comparison")
-    result = np.asarray(result, dtype=bool)
     return result & known, ~result & known
 
 
@@ -298,9 +345,11 @@ class Compiled:
     symbols: tuple[Symbol, ...]
 
     def evaluate(self, env: Env) -> npt.NDArray[np.bool_]:
-        """Where the condition is definitely true."""
-        t, _ = _eval(self.ast, env)
-        return t
+        """Where the condition is definitely true (an array of ``env.n`` booleans)."""
+        t = _eval_true(self.ast, env) if _negation_free(self.ast) else _eval(self.ast, env)[0]
+        if np.ndim(t) == 0:  # every symbol it reads was absent
+            return np.zeros(env.n, dtype=bool)
+        return np.asarray(t, dtype=bool)
 
     def reachable(self, max_cases: int = 50_000) -> bool | None:
         """Whether any combination of possible values makes the condition true (None: too many to try)."""
