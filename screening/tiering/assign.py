@@ -58,6 +58,8 @@ def _pattern_codes(masks: Sequence[npt.NDArray[np.bool_]], n: int) -> tuple[npt.
     for m in masks:
         fired |= m
     rows = np.flatnonzero(fired)
+    if not len(rows):
+        return np.zeros(n, dtype=np.intp), [()]
     sub_codes, sub_patterns = _group_patterns([m[rows] for m in masks], len(rows))
     codes = np.zeros(n, dtype=np.intp)
     codes[rows] = sub_codes + 1
@@ -67,17 +69,25 @@ def _pattern_codes(masks: Sequence[npt.NDArray[np.bool_]], n: int) -> tuple[npt.
 def _group_patterns(masks: Sequence[npt.NDArray[np.bool_]], n: int) -> tuple[npt.NDArray[np.intp], list[tuple[int, ...]]]:
     codes = np.zeros(n, dtype=np.int64)
     patterns: list[tuple[int, ...]] = [()]
-    for start in range(0, len(masks), 62):
-        word = np.zeros(n, dtype=np.int64)
-        for bit, m in enumerate(masks[start:start + 62]):
-            np.bitwise_or(word, np.int64(1) << bit, out=word, where=m)
+    for start in range(0, len(masks), 56):
+        group = masks[start:start + 56]
+        # one bit per source: pack the masks 8 to a byte, then the bytes into one integer per student
+        packed = np.packbits(np.stack(group), axis=0, bitorder="little")
+        word = packed[0].astype(np.int64)
+        for j in range(1, len(packed)):
+            word |= packed[j].astype(np.int64) << (8 * j)
         wcodes, wuniq = pd.factorize(word, sort=False)
-        k = max(len(wuniq), 1)
-        new_codes, cuniq = pd.factorize(codes * k + wcodes, sort=False)
+        if start == 0:
+            new_codes, cuniq, k = wcodes, np.arange(len(wuniq)), len(wuniq)
+            prev = [()] * len(wuniq)
+        else:
+            k = max(len(wuniq), 1)
+            new_codes, cuniq = pd.factorize(codes * k + wcodes, sort=False)
+            prev = [patterns[int(c) // k] for c in cuniq]
         new_patterns: list[tuple[int, ...]] = []
-        for c in cuniq:  # once per distinct pattern, not per student
+        for c, before in zip(cuniq, prev):  # once per distinct pattern, not per student
             w = int(wuniq[int(c) % k]) if len(wuniq) else 0
-            new_patterns.append(patterns[int(c) // k] + tuple(start + b for b in range(62) if w >> b & 1))
+            new_patterns.append(before + tuple(start + b for b in range(56) if w >> b & 1))
         codes, patterns = new_codes.astype(np.int64), new_patterns
     return codes.astype(np.intp), patterns
 
@@ -97,10 +107,9 @@ def _actions_text(acts: Sequence[Action], roles: Mapping[str, Text], lang: str) 
     return "; ".join(parts)
 
 
-def _follow_up(per_combo: npt.NDArray[np.float64], combo: npt.NDArray[np.int16]) -> pd.arrays.FloatingArray:
-    """Days to follow-up per student as a nullable float (NA where no action sets one)."""
-    missing = np.isnan(per_combo)
-    return pd.arrays.FloatingArray(np.where(missing, 0.0, per_combo)[combo], missing[combo])
+def _follow_up(per_combo: npt.NDArray[np.float64], combo: npt.NDArray[np.int16]) -> npt.NDArray[np.float64]:
+    """Days to the next follow-up per student (NaN where no action sets one)."""
+    return per_combo[combo]
 
 
 def _short_name(scale: Scale) -> Text:
