@@ -164,3 +164,21 @@ def test_parse_scale_returns_spec_for_valid_data(phq9_data):
     spec, issues = parse_scale(phq9_data, file="x", stem="phq9")
     assert issues == []
     assert spec is not None and spec.id == "phq9"
+
+
+def test_examples_can_check_a_named_band_set(tmp_path, phq9_data):
+    ex = phq9_data["examples"][2]  # total 10
+    ex["expected"]["total.band@tsai2014_cn_adolescent"] = "positive"  # wrong: 10 is below the Taiwanese cut-off 15
+    err = _load(tmp_path, phq9_data)
+    (issue,) = err.issues
+    assert issue.code == "example_mismatch" and issue.path == "examples[2].expected.total.band@tsai2014_cn_adolescent"
+    ex["expected"]["total.band@tsai2014_cn_adolescent"] = "below_cutoff"
+    ex["expected"]["total.band@taiwan"] = "below_cutoff"  # no such band set
+    err = _load(tmp_path, phq9_data)
+    assert err.codes == ["unknown_output"]
+
+
+def test_norm_outputs_cannot_be_expected_without_groups(tmp_path, phq9_data):
+    phq9_data["examples"][0]["expected"]["total.t"] = 50  # would never be checked, so it is refused
+    err = _load(tmp_path, phq9_data)
+    assert err.codes == ["unknown_output"]

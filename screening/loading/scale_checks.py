@@ -319,7 +319,8 @@ def _cross_checks(data: dict[str, Any], p: _Partial, file: str, stem: str | None
     val_ids = [v.id for _, v in p.validity]
     allowed_expect = set(EXAMPLE_KEYS_FIXED) | set(defined) | {f"{s}.band" for s in defined}
     allowed_expect |= {f"critical.{c}" for c in crit_ids} | {f"validity.{v}" for v in val_ids}
-    allowed_expect |= {f"{s}.t" for s in defined} | {f"{s}.pct" for s in defined}
+    band_sets = {s.id: list(s.bands.sets) for _, s in p.scores if s.bands is not None}
+    allowed_expect |= {f"{sid}.band@{name}" for sid, names in band_sets.items() for name in names}
     item_opts = {it.id: it.options for _, it in p.items}
     for i, ex in p.examples:
         for item, val in ex.responses.items():

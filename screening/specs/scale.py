@@ -308,7 +308,8 @@ class Example(StrictModel):
 
     ``expected`` keys are output names without the scale prefix: ``total``,
     ``total.band``, ``status``, ``critical``, ``critical.item9``,
-    ``validity.lie``. ``null`` in ``responses`` is an unanswered item.
+    ``validity.lie``; ``total.band@set_name`` checks a named band set other
+    than the default. ``null`` in ``responses`` is an unanswered item.
     """
 
     id: SnakeId
