@@ -126,8 +126,8 @@ def _symbol_values(sym: Symbol, scores: pd.DataFrame, flags: pd.DataFrame, quali
     if sym.kind == "bool":
         arr = col.array
         if isinstance(arr, pd.arrays.BooleanArray):
-            data, mask = arr._data, arr._mask  # noqa: SLF001 - the values and mask of a nullable boolean, no copy
-            return UNKNOWN if mask.all() else (data, ~mask)
+            known = ~np.asarray(arr.isna())
+            return (arr.to_numpy(dtype=bool, na_value=False), known) if known.any() else UNKNOWN
         return col.to_numpy(dtype=bool), np.True_
     # band or status: categorical codes (int8, -1 missing), no copy
     cat = col.array
