@@ -258,7 +258,31 @@ def _eval_true(node: Node, env: Env) -> Any:
         for it in node.items[1:]:
             t = t | _eval_true(it, env)
         return t
+    if isinstance(node, Compare):
+        return _compare_true(node.op, node.left, node.right, env)
+    if isinstance(node, Name):
+        raw = env.values[node.dotted]
+        return _NO if raw is UNKNOWN else raw[0] & raw[1]
     return _eval(node, env)[0]
+
+
+def _compare_true(op: str, left: Node, right: Node, env: Env) -> Any:
+    """Where a comparison is definitely true, skipping the known-mask where a missing value already
+    compares false: NaN fails every comparison but ``!=``, and a missing band/status code (-1) fails
+    ``==``, ``>=`` and ``>`` against any real band position."""
+    if isinstance(left, Name) and isinstance(right, Literal) and op != "!=":
+        raw = env.values[left.dotted]
+        if raw is UNKNOWN:
+            return _NO
+        if not isinstance(raw, tuple):  # a number: NaN compares false
+            with np.errstate(invalid="ignore"):
+                return _OPS[op](raw, right.value)
+        if isinstance(raw[1], tuple) and op in ("==", ">=", ">") and isinstance(right.value, str):
+            codes, cats = raw
+            pos = cats.index(right.value) if right.value in cats else -2
+            if pos >= 0:
+                return _OPS[op](codes, pos)
+    return _compare(op, left, right, env)[0]
 
 
 def _eval(node: Node, env: Env) -> tuple[Any, Any]:
