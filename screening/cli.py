@@ -39,7 +39,7 @@ Examples / 示例 (screening, not diagnosis / 筛查结果，不是诊断):
 """
 
 #: Column names taken as the student id when --id-column is not given.
-ID_CANDIDATES = ("student_id", "学籍号", "学号", "id")
+ID_CANDIDATES = ("student_id", "学籍号", "学号", "id", "respondent_id")
 
 
 def _comment_lines(path: Path, encoding: str) -> int:
@@ -158,13 +158,44 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _read_input(args: argparse.Namespace, scales: Sequence[str], id_columns: Sequence[str]) -> tuple[pd.DataFrame, str]:
+    """The input table and the response format to score it with.
+
+    ``--source table`` reads the file as it is (item columns already named
+    ``phq9_1`` …). Any other source goes through :func:`screening.read_responses`,
+    which maps questions and option text to the scales and returns option values.
+    """
+    if args.source == "table":
+        return read_table(args.input, id_columns=id_columns), args.response_format
+    from .intake import read_responses
+
+    fmt = None if args.response_format == "value" else args.response_format
+    frame = read_responses(args.input, source=args.source, scales=list(scales), response_format=fmt,
+                           on_invalid=args.on_invalid, start=_start(args.start))
+    return frame, "value"
+
+
+def _start(text: str | None) -> int | str | dict[str, int | str] | None:
+    """``--start 3`` → 3; ``--start phq9=3,gad7=12`` → {"phq9": 3, "gad7": 12}; a column name stays text."""
+    if not text:
+        return None
+
+    def one(v: str) -> int | str:
+        v = v.strip()
+        return int(v) if v.isdigit() else v
+
+    if "=" not in text:
+        return one(text)
+    return {k.strip(): one(v) for k, v in (part.split("=", 1) for part in text.split(",") if part.strip())}
+
+
 def _cmd_score(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from .scoring import score
 
-    frame = read_table(args.input, id_columns=args.id_column or ())
-    scored = score(frame, args.scale, response_format=args.response_format, on_invalid=args.on_invalid)
+    frame, fmt = _read_input(args, args.scale, args.id_column or ())
+    scored = score(frame, args.scale, response_format=fmt, on_invalid=args.on_invalid)
     keep = [c for c in (args.id_column or []) if c in frame.columns]
     out = pd.concat([frame[keep], scored], axis=1) if keep else scored
     write_table(out, args.output)
@@ -202,12 +233,12 @@ def _run_screen(args: argparse.Namespace, lang: str) -> tuple[Any, pd.DataFrame,
     from .screen import screen
 
     _say(args, f"reading {args.input} …")
-    frame = read_table(args.input, id_columns=[args.id_column] if args.id_column else ())
+    frame, fmt = _read_input(args, _scales(args.scales), [args.id_column] if args.id_column else ())
     id_col = _id_column(args, frame)
     groups = [g.strip() for g in args.group.split(",")] if args.group else None
     _say(args, f"screening {len(frame):,} students with {', '.join(_scales(args.scales))} and rules {args.rules} …")
     result = screen(frame, scales=_scales(args.scales), rules=args.rules, groups=groups, lang=lang,  # type: ignore[arg-type]
-                    response_format=args.response_format, on_invalid=args.on_invalid)
+                    response_format=fmt, on_invalid=args.on_invalid)
     return result, frame, id_col
 
 
@@ -337,6 +368,12 @@ def _screen_options(p: argparse.ArgumentParser) -> None:
                                  "(items as phq9_1 … phq9_9) / 作答数据，每名学生一行")
     p.add_argument("--scales", action="append", required=True, metavar="IDS",
                    help="scales to score, comma-separated, e.g. phq9,gad7 / 量表，逗号分隔")
+    p.add_argument("--source", default="table",
+                   choices=["table", "auto", "csv", "excel", "parquet", "spss", "wjx", "qualtrics", "redcap"],
+                   help="where the file comes from: table (default: item columns already named phq9_1 …), auto (detect), wjx (问卷星 download), qualtrics, redcap, spss, csv, excel, parquet; anything but table reads the export through screening.read_responses, which maps question numbers and option text to the scale / 文件来源，如 wjx（问卷星导出）")
+    p.add_argument("--start", metavar="Q",
+                   help="with --source: question number (or column) where the scale begins, e.g. 3; for several "
+                        "scales phq9=3,gad7=12 / 量表从第几题开始")
     p.add_argument("--rules", default="default",
                    help="rule set: built-in id (default, four_level) or a YAML file (default: default) / 分级规则")
     p.add_argument("--lang", dest="sub_lang", choices=["zh", "en"], default=None,
@@ -387,6 +424,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("score", help="score scales for every row of a CSV/Excel/Parquet file / 计分")
     p.add_argument("input", help="responses: .csv, .xlsx, .xls or .parquet, one row per student")
     p.add_argument("--scale", action="append", required=True, help="scale id or YAML file (repeat for several)")
+    p.add_argument("--source", default="table",
+                   choices=["table", "auto", "csv", "excel", "parquet", "spss", "wjx", "qualtrics", "redcap"],
+                   help="where the file comes from: table (default: item columns already named phq9_1 …), auto (detect), wjx (问卷星 download), qualtrics, redcap, spss, csv, excel, parquet; anything but table reads the export through screening.read_responses, which maps question numbers and option text to the scale / 文件来源，如 wjx（问卷星导出）")
+    p.add_argument("--start", metavar="Q",
+                   help="with --source: question number (or column) where the scale begins, e.g. 3; for several "
+                        "scales phq9=3,gad7=12 / 量表从第几题开始")
     p.add_argument("-o", "--output", required=True, help="where to write: .csv, .xlsx, .parquet, .json or .html")
     p.add_argument("--id-column", action="append", help="column(s) to keep as text and copy to the output")
     p.add_argument("--response-format", choices=["value", "index", "label"], default="value",
