@@ -41,6 +41,13 @@ Examples / 示例 (screening, not diagnosis / 筛查结果，不是诊断):
 #: Column names taken as the student id when --id-column is not given.
 ID_CANDIDATES = ("student_id", "学籍号", "学号", "id", "respondent_id")
 
+SOURCE_HELP = (
+    "where the file comes from: table (default: item columns already named phq9_1 …), auto (detect), "
+    "wjx (问卷星 download), qualtrics, redcap, spss, csv, excel, parquet; anything but table reads the export "
+    "through screening.read_responses, which maps question numbers and option text to the scale "
+    "/ 文件来源，如 wjx（问卷星导出）"
+)
+
 
 def _comment_lines(path: Path, encoding: str) -> int:
     """Leading lines starting with '#' (the disclaimer and provenance this tool writes above a CSV header)."""
@@ -370,7 +377,7 @@ def _screen_options(p: argparse.ArgumentParser) -> None:
                    help="scales to score, comma-separated, e.g. phq9,gad7 / 量表，逗号分隔")
     p.add_argument("--source", default="table",
                    choices=["table", "auto", "csv", "excel", "parquet", "spss", "wjx", "qualtrics", "redcap"],
-                   help="where the file comes from: table (default: item columns already named phq9_1 …), auto (detect), wjx (问卷星 download), qualtrics, redcap, spss, csv, excel, parquet; anything but table reads the export through screening.read_responses, which maps question numbers and option text to the scale / 文件来源，如 wjx（问卷星导出）")
+                   help=SOURCE_HELP)
     p.add_argument("--start", metavar="Q",
                    help="with --source: question number (or column) where the scale begins, e.g. 3; for several "
                         "scales phq9=3,gad7=12 / 量表从第几题开始")
@@ -426,7 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", action="append", required=True, help="scale id or YAML file (repeat for several)")
     p.add_argument("--source", default="table",
                    choices=["table", "auto", "csv", "excel", "parquet", "spss", "wjx", "qualtrics", "redcap"],
-                   help="where the file comes from: table (default: item columns already named phq9_1 …), auto (detect), wjx (问卷星 download), qualtrics, redcap, spss, csv, excel, parquet; anything but table reads the export through screening.read_responses, which maps question numbers and option text to the scale / 文件来源，如 wjx（问卷星导出）")
+                   help=SOURCE_HELP)
     p.add_argument("--start", metavar="Q",
                    help="with --source: question number (or column) where the scale begins, e.g. 3; for several "
                         "scales phq9=3,gad7=12 / 量表从第几题开始")
