@@ -285,3 +285,28 @@ def test_quality_flags_make_status_invalid_and_are_copied():
     assert out["phq9.total"].tolist() == [9.0, 9.0, 9.0]  # still scored
     with pytest.raises(ValueError, match="same index"):
         sc.score(df, "phq9", quality=quality.iloc[::-1])
+
+
+def test_sum_if_and_ratio_scores(fx):
+    # raw a-values >= 2 are a1=3 and a3=2 → sum 5 over 2 items → mean 2.5; nothing >= 2 → ratio undefined
+    rows = [{i: 0 for i in fx.items} | {"a1": 3, "a3": 2, "a2": 3}, {i: 0 for i in fx.items} | {"a2": 3}]
+    out = sc.score(_frame(fx, rows), fx)
+    assert out["fixture_full.high_count"].tolist() == [3.0, 1.0]  # a2 raw 3 counts too (raw, not keyed)
+    assert out["fixture_full.high_sum"].tolist() == [8.0, 3.0]
+    assert out["fixture_full.high_mean"].tolist() == pytest.approx([8 / 3, 3.0])
+    rows = [{i: 0 for i in fx.items}]
+    out = sc.score(_frame(fx, rows), fx).iloc[0]
+    assert out["fixture_full.high_count"] == 0 and np.isnan(out["fixture_full.high_mean"])
+    assert out["fixture_full.status"] == "complete"  # an undefined ratio is not missing data
+
+
+def test_scl90_psdi_matches_its_formula():
+    # PSDI = (total - number of negative items) / number of positive items, on the 1-5 coding
+    rng = np.random.default_rng(7)
+    vals = rng.integers(1, 6, size=(50, 90)).astype(float)
+    df = pd.DataFrame(vals, columns=[f"scl90_{k}" for k in range(1, 91)])
+    out = sc.score(df, "scl90")
+    positive = (vals >= 2).sum(axis=1)
+    negative = 90 - positive
+    expected = (vals.sum(axis=1) - negative) / positive
+    np.testing.assert_allclose(out["scl90.psdi"].to_numpy(), expected)

@@ -284,7 +284,8 @@ def compile_scale(spec: ScaleSpec) -> CompiledScale:
                 rounding=s.rounding.method,
                 digits=s.rounding.digits,
                 direction=s.direction,
-                count_items=np.array([index[i] for i in s.items], dtype=np.intp) if s.method == "count" and s.items else None,
+                count_items=(np.array([index[i] for i in s.items], dtype=np.intp)
+                             if s.method in ("count", "sum_if") and s.items else None),
                 count_op=s.count_if.op if s.count_if else None,
                 count_value=s.count_if.value if s.count_if else None,
             )

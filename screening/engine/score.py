@@ -182,9 +182,13 @@ def _chunk(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float6
         out.critical[j, a:b] = fired
     counts: dict[int, npt.NDArray[np.float64]] = {}
     for i, s in enumerate(cs.scores):
-        if s.method == "count" and s.count_items is not None:
+        if s.count_items is not None:
             rows_ = L.row_of[s.count_items]
-            counts[i] = (OPS[s.count_op or ">="](F[rows_], s.count_value) & ~N[rows_]).sum(axis=0, dtype=np.float64)
+            meets = OPS[s.count_op or ">="](F[rows_], s.count_value) & ~N[rows_]
+            if s.method == "count":
+                counts[i] = meets.sum(axis=0, dtype=np.float64)
+            else:  # sum_if: the raw values of the items that meet the condition
+                counts[i] = np.where(meets, F[rows_], 0.0).sum(axis=0)
 
     # one sum per block; reverse blocks: keyed sum = size * (lo + hi) - raw sum (blanks were filled with lo + hi)
     n_blocks = len(L.starts)
@@ -220,7 +224,7 @@ def _chunk(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float6
             for blk, _ in terms[1:]:
                 g += block_got[blk]
             t = v[row]
-            if s.method == "count":
+            if s.method in ("count", "sum_if"):
                 np.copyto(t, counts[i])
                 continue
             (blk, wt), *rest = L.signed[s.column]
@@ -263,7 +267,10 @@ def _chunk(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float6
             ok = ~np.isnan(parts)
             got_i = ok.sum(axis=0).astype(np.float64)
             total_i = np.where(ok, parts, 0.0).sum(axis=0)
-            if s.method == "mean":
+            if s.method == "ratio":
+                den = parts[1]
+                v_i = np.where(den != 0, parts[0] / np.where(den != 0, den, 1.0), np.nan)
+            elif s.method == "mean":
                 v_i = total_i / (n if s.impute == "zero" else got_i)
             elif s.impute == "prorate":
                 v_i = total_i * n / got_i

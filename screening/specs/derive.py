@@ -52,13 +52,23 @@ def score_range(spec: ScaleSpec, score: Score, _memo: dict[str, tuple[float, flo
             lo, hi = min(r[0] for r in ranges), max(r[1] for r in ranges)
         elif score.method == "count":
             lo, hi = 0.0, float(len(ranges))
+        elif score.method == "sum_if":  # any subset of the items may meet the condition
+            lo = sum(min(r[0], 0.0) for r in ranges)
+            hi = sum(max(r[1], 0.0) for r in ranges)
         else:  # weighted_sum
             w = score.weights or {}
             lo = sum(min(w.get(i, 0.0) * a, w.get(i, 0.0) * b) for i, (a, b) in zip(score.items, ranges))
             hi = sum(max(w.get(i, 0.0) * a, w.get(i, 0.0) * b) for i, (a, b) in zip(score.items, ranges))
     else:
         parts = [score_range(spec, spec.score(s), memo) for s in score.scores or ()]
-        if score.method == "sum":
+        if score.method == "ratio":
+            (a0, a1), (b0, b1) = parts
+            if b0 > 0 or b1 < 0:
+                quotients = [a0 / b0, a0 / b1, a1 / b0, a1 / b1]
+                lo, hi = min(quotients), max(quotients)
+            else:  # the denominator can be 0: no finite bound
+                lo, hi = float("-inf"), float("inf")
+        elif score.method == "sum":
             lo, hi = sum(p[0] for p in parts), sum(p[1] for p in parts)
         else:
             lo, hi = min(p[0] for p in parts), max(p[1] for p in parts)

@@ -184,16 +184,18 @@ class Score(StrictModel):
 
     Either ``items`` (keyed item values are aggregated) or ``scores`` (earlier
     scores of this scale are aggregated, e.g. SDQ total difficulties).
-    ``method``: ``sum``, ``mean``, ``weighted_sum`` (with ``weights``) or
+    ``method``: ``sum``, ``mean``, ``weighted_sum`` (with ``weights``),
     ``count`` (number of items meeting ``count_if`` on their *raw* value, e.g.
-    SCL-90 positive items).
+    SCL-90 positive items), ``sum_if`` (sum of the raw values of the items
+    meeting ``count_if``), or ``ratio`` of two earlier scores (``scores: [a, b]``
+    → a / b, NaN when b is 0; e.g. SCL-90 PSDI).
     """
 
     id: SnakeId
     label: Text
     items: tuple[ItemId, ...] | None = None
     scores: tuple[SnakeId, ...] | None = None
-    method: Literal["sum", "mean", "weighted_sum", "count"] = "sum"
+    method: Literal["sum", "mean", "weighted_sum", "count", "sum_if", "ratio"] = "sum"
     weights: dict[ItemId, float] | None = None
     count_if: Condition | None = None
     missing: Missing = Missing()
@@ -213,12 +215,14 @@ class Score(StrictModel):
             raise ValueError("method weighted_sum needs `weights`")
         if self.method != "weighted_sum" and self.weights:
             raise ValueError("`weights` is only used with method weighted_sum")
-        if self.method == "count" and self.count_if is None:
-            raise ValueError("method count needs `count_if`")
-        if self.method != "count" and self.count_if is not None:
-            raise ValueError("`count_if` is only used with method count")
-        if self.scores is not None and self.method in ("count", "weighted_sum"):
-            raise ValueError("a score built from other scores can only use sum or mean")
+        if self.method in ("count", "sum_if") and self.count_if is None:
+            raise ValueError(f"method {self.method} needs `count_if`")
+        if self.method not in ("count", "sum_if") and self.count_if is not None:
+            raise ValueError("`count_if` is only used with methods count and sum_if")
+        if self.scores is not None and self.method not in ("sum", "mean", "ratio"):
+            raise ValueError("a score built from other scores can only use sum, mean or ratio")
+        if self.method == "ratio" and (self.scores is None or len(self.scores) != 2):
+            raise ValueError("method ratio needs `scores: [numerator, denominator]`")
         if self.missing.impute == "none" and self.missing.min_answered is not None:
             n = len(self.items or self.scores or ())
             if self.missing.min_answered != n:
