@@ -289,12 +289,12 @@ def test_quality_flags_make_status_invalid_and_are_copied():
 
 def test_sum_if_and_ratio_scores(fx):
     # raw a-values >= 2 are a1=3 and a3=2 → sum 5 over 2 items → mean 2.5; nothing >= 2 → ratio undefined
-    rows = [{i: 0 for i in fx.items} | {"a1": 3, "a3": 2, "a2": 3}, {i: 0 for i in fx.items} | {"a2": 3}]
+    rows = [dict.fromkeys(fx.items, 0) | {"a1": 3, "a3": 2, "a2": 3}, dict.fromkeys(fx.items, 0) | {"a2": 3}]
     out = sc.score(_frame(fx, rows), fx)
     assert out["fixture_full.high_count"].tolist() == [3.0, 1.0]  # a2 raw 3 counts too (raw, not keyed)
     assert out["fixture_full.high_sum"].tolist() == [8.0, 3.0]
     assert out["fixture_full.high_mean"].tolist() == pytest.approx([8 / 3, 3.0])
-    rows = [{i: 0 for i in fx.items}]
+    rows = [dict.fromkeys(fx.items, 0)]
     out = sc.score(_frame(fx, rows), fx).iloc[0]
     assert out["fixture_full.high_count"] == 0 and np.isnan(out["fixture_full.high_mean"])
     assert out["fixture_full.status"] == "complete"  # an undefined ratio is not missing data
