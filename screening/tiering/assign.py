@@ -111,9 +111,11 @@ def _follow_up(per_combo: npt.NDArray[np.float64], combo: npt.NDArray[np.int16])
     return per_combo[combo]
 
 
-def _short_name(scale: Scale) -> Text:
+def _scale_reason(scale: Scale, reason: Text) -> Text:
+    """A policy's reason prefixed with the scale's short name (PHQ-9：…)."""
     spec = scale.spec
-    return Text(zh=spec.abbreviation, en=spec.abbreviation) if spec.abbreviation else spec.title
+    name = Text(zh=spec.abbreviation, en=spec.abbreviation) if spec.abbreviation else spec.title
+    return Text(zh=f"{name.get('zh')}：{reason.get('zh')}", en=f"{name.get('en')}: {reason.get('en')}")
 
 
 def assign_tiers(
@@ -155,9 +157,7 @@ def assign_tiers(
     for sid in screened:
         if sid in critical and screened[sid].spec.critical:
             m = critical[sid]
-            label = _short_name(screened[sid])
-            reason = Text(zh=f"{label.get('zh')}：{crit.reason.get('zh')}", en=f"{label.get('en')}: {crit.reason.get('en')}")
-            sources.append(Source(f"{sid}.critical", reason, m))
+            sources.append(Source(f"{sid}.critical", _scale_reason(screened[sid], crit.reason), m))
             add(sets_tier, tier_pos[crit.tier], m)
             if crit.urgent:
                 urgent |= m
@@ -165,9 +165,7 @@ def assign_tiers(
         pol = getattr(spec.data_quality, which)
         for sid in screened:
             m = statuses[sid] == code
-            label = _short_name(screened[sid])
-            reason = Text(zh=f"{label.get('zh')}：{pol.reason.get('zh')}", en=f"{label.get('en')}: {pol.reason.get('en')}")
-            sources.append(Source(f"{sid}.{which}", reason, m))
+            sources.append(Source(f"{sid}.{which}", _scale_reason(screened[sid], pol.reason), m))
             add(sets_tier, tier_pos[pol.tier], m)
             if pol.rescreen:
                 rescreen |= m
