@@ -25,7 +25,10 @@ __all__ = ["Scale", "load_scale", "list_scales", "content_hash"]
 
 def content_hash(model: Any) -> str:
     """SHA-256 of a spec's canonical JSON: the same definition gives the same hash, whatever its layout."""
-    text = json.dumps(model.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    data = model.model_dump(mode="json")
+    if isinstance(data, dict) and "codes" in data and data["codes"] is None:
+        del data["codes"]  # the optional `codes` block (added later) leaves the hash of a scale without one unchanged
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

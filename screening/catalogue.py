@@ -237,6 +237,24 @@ def _page(scale: Scale) -> str:
             by = ", ".join(ns.by) or "no grouping"
             add(f"- `{name}` for `{ns.score}` ({ns.method}, by {by}): {_source(ns.source)}")
     add("")
+    if s.codes is not None:  # only scales that declare codes get the section (docs/fhir.md)
+        cd = s.codes
+        add("## Codes (FHIR exchange)")
+        add("")
+        add(f"Default system `{cd.system}` — {_source(cd.source)}")
+        add("")
+        add("| what | code | display |")
+        add("|---|---|---|")
+        if cd.panel is not None:
+            add(f"| panel | `{cd.panel.code}` | {_cell(cd.panel.display or '')} |")
+        for item, c in cd.items.items():
+            add(f"| item {item} | `{c.code}` | {_cell(c.display or '')} |")
+        for score_id, c in cd.scores.items():
+            add(f"| score `{score_id}` | `{c.code}` | {_cell(c.display or '')} |")
+        for name, alist in cd.answers.items():
+            codes = ", ".join(f"`{k}` = {_num(v)}" for k, v in alist.codes.items())
+            add(f"| answers (option set `{name}`) | {alist.list or ''} | {codes} |")
+        add("")
     add("## Licence and attribution")
     add("")
     add(f"- **Verdict:** `{lic.verdict}` ({_VERDICT[lic.verdict]})")

@@ -16,6 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 from ..errors import Issue, did_you_mean
 from ..specs.derive import score_range
 from ..specs.scale import (
+    Codes,
     CriticalItem,
     Example,
     Item,
@@ -59,6 +60,7 @@ class _Partial:
         self.examples = self._list(data, "examples", Example)
         self.reverse = _try(tuple[str | int, ...], data.get("reverse", ()))
         self.norms = _try(Norms, data["norms"]) if isinstance(data.get("norms"), dict) else None
+        self.codes = _try(Codes, data["codes"]) if isinstance(data.get("codes"), dict) else None
         # ids as written, even where the rest of the entry is broken (avoids follow-on errors)
         self.raw_score_ids = self._raw_ids(data, "scores")
 
@@ -345,6 +347,45 @@ def _cross_checks(data: dict[str, Any], p: _Partial, file: str, stem: str | None
     return issues
 
 
+def _check_codes(p: _Partial, known: list[str], file: str) -> list[Issue]:
+    """The ``codes`` block names real items, scores and option sets; answer codes score real option values."""
+    issues: list[Issue] = []
+    c = p.codes
+    if c is None:
+        return issues
+    for item in c.items:
+        if known and item not in known:
+            issues.append(_unknown_item(item, known, f"codes.items.{item}", file, "a code"))
+    scores = p.raw_score_ids
+    for sid in c.scores:
+        if scores and sid not in scores:
+            issues.append(Issue("unknown_score", f"a code is given for score {sid!r}, which is not in `scores`",
+                                path=f"codes.scores.{sid}", file=file, hint=did_you_mean(sid, scores) or ""))
+    seen: dict[tuple[str, str], str] = {}
+    entries = [("codes.panel", c.panel)] if c.panel is not None else []
+    entries += [(f"codes.items.{k}", v) for k, v in c.items.items()] + [(f"codes.scores.{k}", v) for k, v in c.scores.items()]
+    for path, coding in entries:
+        key = (coding.system or c.system, coding.code)
+        if key in seen:
+            issues.append(Issue("duplicate_code", f"code {coding.code!r} is also used at {seen[key]}", path=path, file=file,
+                                hint="each item, score and the panel need their own code"))
+        seen.setdefault(key, path)
+    item_sets = {it.options for _, it in p.items}
+    for name, alist in c.answers.items():
+        path = f"codes.answers.{name}"
+        if name not in p.option_sets:
+            if name not in (set(p.option_sets) | item_sets):
+                issues.append(Issue("unknown_option_set", f"answer codes are given for option set {name!r}, which is not defined",
+                                    path=path, file=file, hint=did_you_mean(name, p.option_sets) or ""))
+            continue
+        values = {o.value for o in p.option_sets[name]}
+        for code, val in alist.codes.items():
+            if val not in values:
+                issues.append(Issue("out_of_range", f"answer code {code!r} maps to {val:g}, which is not an option value "
+                                    f"{sorted(values)}", path=f"{path}.codes.{code}", file=file))
+    return issues
+
+
 def parse_scale(data: Any, file: str = "", stem: str | None = None) -> tuple[ScaleSpec | None, list[Issue]]:
     """Validate raw YAML data as a scale definition; return the spec (or None) and every issue."""
     if not isinstance(data, dict):
@@ -358,7 +399,9 @@ def parse_scale(data: Any, file: str = "", stem: str | None = None) -> tuple[Sca
         spec = ScaleSpec.model_validate(data)
     except ValidationError as exc:
         issues += validation_issues(exc, ScaleSpec, file)
-    issues += _cross_checks(data, _Partial(data), file, stem)
+    partial = _Partial(data)
+    issues += _cross_checks(data, partial, file, stem)
+    issues += _check_codes(partial, [it.id for _, it in partial.items], file)
     # one message per (code, path, message): structural and cross checks may meet
     unique: dict[tuple[str, str, str], Issue] = {}
     for iss in issues:

@@ -35,6 +35,9 @@ __all__ = [
     "Norms",
     "ItemPair",
     "Example",
+    "Coding",
+    "AnswerList",
+    "Codes",
     "ScaleSpec",
 ]
 
@@ -322,6 +325,42 @@ class Example(StrictModel):
     expected: dict[str, float | str | bool | None] = Field(min_length=1)
 
 
+class Coding(StrictModel):
+    """A code in a terminology (LOINC by default), e.g. ``{code: 44261-6, display: PHQ-9 total score}``."""
+
+    code: str = Field(min_length=1, pattern=r"^\S+$")
+    system: str | None = Field(default=None, description="Code system URI; default: the block's `system`.")
+    display: str | None = None
+
+
+class AnswerList(StrictModel):
+    """Answer codes of one option set (e.g. LOINC LL358-3) and the option value each one scores.
+
+    LOINC answer lists carry no weights, so the values come from the scale's
+    own option set; every value must be one of its option values.
+    """
+
+    list: str | None = Field(default=None, description="Identifier of the answer list, e.g. LL358-3.")
+    system: str | None = Field(default=None, description="Code system URI; default: the block's `system`.")
+    codes: dict[str, float] = Field(min_length=1, description="Answer code → option value.")
+
+
+class Codes(StrictModel):
+    """Terminology codes of the scale, for exchange with FHIR systems (see docs/fhir.md).
+
+    ``panel`` codes the whole questionnaire (LOINC panel, also the
+    Questionnaire/Observation panel code), ``items`` each item, ``scores``
+    each score, ``answers`` the answer codes of each option set.
+    """
+
+    system: str = Field(default="http://loinc.org", description="Default code system URI.")
+    source: Source
+    panel: Coding | None = None
+    items: dict[ItemId, Coding] = Field(default_factory=dict)
+    scores: dict[SnakeId, Coding] = Field(default_factory=dict)
+    answers: dict[SnakeId, AnswerList] = Field(default_factory=dict)
+
+
 class ScaleSpec(StrictModel):
     """A whole scale definition file (``kind: scale``)."""
 
@@ -345,6 +384,7 @@ class ScaleSpec(StrictModel):
     norms: Norms | None = None
     pairs: tuple[ItemPair, ...] = ()
     examples: tuple[Example, ...] = Field(min_length=1)
+    codes: Codes | None = None
 
     def item_ids(self) -> list[str]:
         return [i.id for i in self.items]
