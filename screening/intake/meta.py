@@ -45,7 +45,7 @@ COMPLETE = "complete"
 META_COLUMNS: tuple[str, ...] = (RESPONDENT_ID, STARTED_AT, SUBMITTED_AT, DURATION_S, SOURCE, COMPLETE)
 
 #: Values of ``source=`` that name a reader (``"auto"`` picks one of them).
-SOURCES: tuple[str, ...] = ("csv", "excel", "parquet", "spss", "wjx", "qualtrics", "redcap")
+SOURCES: tuple[str, ...] = ("csv", "excel", "parquet", "spss", "wjx", "qualtrics", "redcap", "fhir")
 
 
 def unreadable_col(scale: str) -> str:

@@ -24,7 +24,7 @@ from .source import Extract, from_grid
 
 __all__ = ["read_responses"]
 
-Source = Literal["auto", "csv", "excel", "parquet", "spss", "wjx", "qualtrics", "redcap"]
+Source = Literal["auto", "csv", "excel", "parquet", "spss", "wjx", "qualtrics", "redcap", "fhir"]
 ScaleLike = str | Path | Scale | Mapping[str, Any]
 
 _TEXT = (".csv", ".tsv", ".txt")
@@ -268,10 +268,12 @@ def read_responses(
     ----------
     path : str or Path
         The file: ``.csv/.tsv/.txt``, ``.xlsx/.xlsm/.xls``, ``.parquet``, ``.sav``.
-    source : {"auto", "csv", "excel", "parquet", "spss", "wjx", "qualtrics", "redcap"}
+    source : {"auto", "csv", "excel", "parquet", "spss", "wjx", "qualtrics", "redcap", "fhir"}
         Which platform wrote it. ``auto`` decides by suffix and header:
         问卷星 metadata columns → ``wjx``; an ImportId third row → ``qualtrics``;
-        ``dictionary=`` given → ``redcap``; else a plain table.
+        ``dictionary=`` given → ``redcap``; else a plain table. ``fhir`` (never
+        auto) reads QuestionnaireResponse JSON, a Bundle, NDJSON or parsed
+        resources; ``dictionary=`` is then the Questionnaire (see docs/fhir.md).
     scales : scale id, Scale, or a list of them
         The scales whose items the file holds.
     columns : list or mapping, optional
@@ -335,6 +337,10 @@ def read_responses(
     check_choice(fname, "source", source, ("auto", *M.SOURCES))
     check_choice(fname, "response_format", response_format, (None, "auto", "value", "index", "label"))
     check_choice(fname, "on_invalid", on_invalid, ("raise", "missing"))
+    if source == "fhir":  # QuestionnaireResponse JSON/Bundle/NDJSON; dictionary= is the Questionnaire (docs/fhir.md)
+        from ..fhir.read import read_fhir
+
+        return read_fhir(path, scales, questionnaire=dictionary, columns=columns, on_invalid=on_invalid)
     if not isinstance(path, (str, Path)):
         raise InvalidParameterError(f"The 'path' parameter of {fname} must be a str or Path. "
                                     f"Got {type(path).__name__} instead.")
