@@ -52,6 +52,8 @@ __all__ = [
     "SpecError",
     "ResponseError",
     "RuleError",
+    "to_fhir",
+    "referral",
 ]
 
 
@@ -69,6 +71,8 @@ _LAZY = {
     "write_frame": ("screening.reports", "write_frame"),
     "render_report": ("screening.reports.report", "render_report"),
     "write_report": ("screening.reports.report", "write_report"),
+    "to_fhir": ("screening.fhir", "to_fhir"),
+    "referral": ("screening.fhir.referral", "referral"),
 }
 
 
