@@ -17,6 +17,7 @@ from ..errors import Issue, did_you_mean
 from ..specs.derive import score_range
 from ..specs.scale import (
     Codes,
+    Coding,
     CriticalItem,
     Example,
     Item,
@@ -60,9 +61,29 @@ class _Partial:
         self.examples = self._list(data, "examples", Example)
         self.reverse = _try(tuple[str | int, ...], data.get("reverse", ()))
         self.norms = _try(Norms, data["norms"]) if isinstance(data.get("norms"), dict) else None
-        self.codes = _try(Codes, data["codes"]) if isinstance(data.get("codes"), dict) else None
+        self.codes = self._codes(data.get("codes"))
         # ids as written, even where the rest of the entry is broken (avoids follow-on errors)
         self.raw_score_ids = self._raw_ids(data, "scores")
+
+    @staticmethod
+    def _codes(raw: Any) -> Codes | None:
+        """The codes block, or as much of it as parses part by part (a misspelt key elsewhere is reported anyway)."""
+        if not isinstance(raw, dict):
+            return None
+        whole = _try(Codes, raw)
+        if whole is not None:
+            return whole
+        parts: dict[str, Any] = {"source": {"ref": "(partial)"}}
+        if isinstance(raw.get("system"), str):
+            parts["system"] = raw["system"]
+        for name, tp in (("panel", Coding), ("items", None), ("scores", None), ("answers", None)):
+            value = raw.get(name)
+            if tp is not None:
+                parts[name] = _try(tp, value) if isinstance(value, dict) else None
+            elif isinstance(value, dict):
+                inner = Codes.model_fields[name].annotation
+                parts[name] = {k: v for k, v in value.items() if _try(inner, {k: v}) is not None}
+        return _try(Codes, parts)
 
     @staticmethod
     def _raw_ids(data: dict[str, Any], key: str) -> list[str]:
