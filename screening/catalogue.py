@@ -247,10 +247,10 @@ def _page(scale: Scale) -> str:
         add("|---|---|---|")
         if cd.panel is not None:
             add(f"| panel | `{cd.panel.code}` | {_cell(cd.panel.display or '')} |")
-        for item, c in cd.items.items():
-            add(f"| item {item} | `{c.code}` | {_cell(c.display or '')} |")
-        for score_id, c in cd.scores.items():
-            add(f"| score `{score_id}` | `{c.code}` | {_cell(c.display or '')} |")
+        for item, coding in cd.items.items():
+            add(f"| item {item} | `{coding.code}` | {_cell(coding.display or '')} |")
+        for score_id, coding in cd.scores.items():
+            add(f"| score `{score_id}` | `{coding.code}` | {_cell(coding.display or '')} |")
         for name, alist in cd.answers.items():
             codes = ", ".join(f"`{k}` = {_num(v)}" for k, v in alist.codes.items())
             add(f"| answers (option set `{name}`) | {alist.list or ''} | {codes} |")

@@ -137,9 +137,9 @@ def _fired(result: ScreeningResult, r: int) -> list[tuple[str, str, str, str, st
     for tok in tokens:
         if tok in rules:
             rule = rules[tok]
-            src = rule.source
+            rs = rule.source
             out.append((tok, rule.when, rule.reason.get("zh"), rule.reason.get("en"),
-                        (src.ref + (f" ({src.note})" if src.note else "")) if src else ""))
+                        (rs.ref + (f" ({rs.note})" if rs.note else "")) if rs else ""))
             continue
         scale_id, _, what = tok.partition(".")
         abbr = titles.get(scale_id, scale_id)
@@ -386,9 +386,9 @@ def _render(res: ScreeningResult, r: int, who: str, identifiable: bool, hist: pd
     add("<h2>风险群体 <small>Risk groups (as recorded by the school)</small></h2>")
     labels = {f.id: f.label for f in spec.flags}
     flags = res.flags.iloc[r] if len(res.flags.columns) else pd.Series(dtype=object)
-    yes = [f"{e(labels[k].get('zh'))} / {e(labels[k].get('en'))}" if k in labels else e(k)
+    yes = [f"{e(labels[str(k)].get('zh'))} / {e(labels[str(k)].get('en'))}" if str(k) in labels else e(str(k))
            for k, v in flags.items() if pd.notna(v) and bool(v)]
-    unknown = [e(labels[k].get("zh")) if k in labels else e(k) for k, v in flags.items() if pd.isna(v)]
+    unknown = [e(labels[str(k)].get("zh")) if str(k) in labels else e(str(k)) for k, v in flags.items() if pd.isna(v)]
     add(f"<p style='margin:0.6mm 0'>{'；'.join(yes) if yes else '无记录 none recorded'}"
         + (f" <span class='muted'>（未知 unknown：{'、'.join(unknown)}）</span>" if unknown else "") + "</p>")
 

@@ -70,7 +70,7 @@ class _Partial:
         """The codes block, or as much of it as parses part by part (a misspelt key elsewhere is reported anyway)."""
         if not isinstance(raw, dict):
             return None
-        whole = _try(Codes, raw)
+        whole: Codes | None = _try(Codes, raw)
         if whole is not None:
             return whole
         parts: dict[str, Any] = {"source": {"ref": "(partial)"}}
@@ -83,7 +83,8 @@ class _Partial:
             elif isinstance(value, dict):
                 inner = Codes.model_fields[name].annotation
                 parts[name] = {k: v for k, v in value.items() if _try(inner, {k: v}) is not None}
-        return _try(Codes, parts)
+        partial: Codes | None = _try(Codes, parts)
+        return partial
 
     @staticmethod
     def _raw_ids(data: dict[str, Any], key: str) -> list[str]:
