@@ -58,6 +58,23 @@ _ABSENT = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/data-abs
 _UNIT = {"unit": "{score}", "system": "http://unitsofmeasure.org", "code": "{score}"}
 
 
+class _Cols:
+    """Columns of a frame as Python lists, converted once on first use (fast per-student access)."""
+
+    def __init__(self, frame: pd.DataFrame | None):
+        self.frame = frame
+        self.cache: dict[str, list[Any]] = {}
+
+    def __contains__(self, col: str) -> bool:
+        return self.frame is not None and col in self.frame.columns
+
+    def __getitem__(self, col: str) -> list[Any]:
+        if col not in self.cache:
+            assert self.frame is not None
+            self.cache[col] = self.frame[col].astype(object).tolist()
+        return self.cache[col]
+
+
 def _new_id() -> str:
     return str(uuid.uuid4())
 
@@ -150,18 +167,18 @@ def _entry(resource: dict[str, Any], bundle_type: str) -> dict[str, Any]:
     return e
 
 
-def _response(scale: Scale, responses: pd.DataFrame, r: int, subject: dict[str, Any], when: str | None
+def _response(scale: Scale, responses: _Cols, r: int, subject: dict[str, Any], when: str | None
               ) -> dict[str, Any] | None:
     """A QuestionnaireResponse of one student's answers (linkId ``/<LOINC>`` as in US Core, else ``phq9_1``)."""
     spec = scale.spec
     codes = spec.codes
     cols = [C.item_input_col(scale.id, i) for i in scale.items]
-    if not all(c in responses.columns for c in cols):
+    if not all(c in responses for c in cols):
         return None
     opts = {it.id: it.options for it in spec.items}
     items = []
     for item, col in zip(scale.items, cols, strict=True):
-        v = responses[col].iloc[r]
+        v = responses[col][r]
         link = f"/{codes.items[item].code}" if codes is not None and item in codes.items else col
         entry: dict[str, Any] = {"linkId": link}
         if pd.notna(v):
@@ -252,7 +269,9 @@ def to_fhir(
                                     "Got a position outside that range instead.")
     subj = _subjects(result, ids, key, subjects, identifiable, identifier_system)
     when = _when(responses, effective, n)
-    scores = result.scores
+    scores = _Cols(result.scores)
+    table = _Cols(result.table)
+    answers = _Cols(responses)
     tiers = {x.id: x for x in result.rules.spec.tiers}
     fired_sources = _rule_sources(result)
     entries: list[dict[str, Any]] = []
@@ -261,31 +280,31 @@ def to_fhir(
         for scale in result.scales:
             spec = scale.spec
             derived: list[dict[str, str]] = []
-            if responses is not None and response_ref_col(scale.id) in responses.columns:
-                ref = responses[response_ref_col(scale.id)].iloc[r]
+            if response_ref_col(scale.id) in answers:
+                ref = answers[response_ref_col(scale.id)][r]
                 if isinstance(ref, str) and ref:
                     derived.append({"reference": ref})
             elif responses is not None:
-                qr = _response(scale, responses, r, subj[r], when[r])
+                qr = _response(scale, answers, r, subj[r], when[r])
                 if qr is not None:
                     entries.append(_entry(qr, bundle_type))
                     derived.append({"reference": f"urn:uuid:{qr['id']}"})
-            status = str(scores[C.status_col(scale.id)].iloc[r]) if C.status_col(scale.id) in scores.columns else ""
+            status = str(scores[C.status_col(scale.id)][r]) if C.status_col(scale.id) in scores else ""
             members: list[dict[str, str]] = []
 
             for sc in spec.scores:
                 col = C.score_col(scale.id, sc.id)
-                if col not in scores.columns:
+                if col not in scores:
                     continue
-                x = scores[col].iloc[r]
+                x = scores[col][r]
                 extra: dict[str, Any] = {}
                 if pd.isna(x):
                     extra["dataAbsentReason"] = _ABSENT
                 else:
                     extra["valueQuantity"] = {"value": _number(float(x)), **_UNIT}
                     bcol = C.band_col(scale.id, sc.id)
-                    if bcol in scores.columns and pd.notna(scores[bcol].iloc[r]):
-                        band = str(scores[bcol].iloc[r])
+                    if bcol in scores and pd.notna(scores[bcol][r]):
+                        band = str(scores[bcol][r])
                         label = _band_label(scale, sc.id, band, lang)
                         extra["interpretation"] = [{"coding": [{"system": f"{CS_BAND}/{scale.id}.{sc.id}", "code": band,
                                                                 "display": _band_label(scale, sc.id, band, "en")}],
@@ -297,9 +316,9 @@ def to_fhir(
                 members.append({"reference": f"urn:uuid:{obs['id']}"})
             for crit in spec.critical:
                 col = C.critical_col(scale.id, crit.id)
-                if col not in scores.columns:
+                if col not in scores:
                     continue
-                v = scores[col].iloc[r]
+                v = scores[col][r]
                 code = {"coding": [{"system": CS_SCORE, "code": col, "display": crit.label.get("en")}],
                         "text": crit.label.get(lang)}
                 extra = {"dataAbsentReason": {**_ABSENT, "text": "item unanswered / 该题未作答"}} if pd.isna(v) else {
@@ -314,7 +333,7 @@ def to_fhir(
             panel = _observation(_coding(scale, None), subj[r], when[r], derived, {"hasMember": members})
             entries.append(_entry(panel, bundle_type))
             basis.append({"reference": f"urn:uuid:{panel['id']}"})
-        entries.append(_entry(_risk(result, r, subj[r], when[r], basis, tiers, fired_sources, lang), bundle_type))
+        entries.append(_entry(_risk(result, table, r, subj[r], when[r], basis, tiers, fired_sources, lang), bundle_type))
     bundle: dict[str, Any] = {"resourceType": "Bundle", "id": _new_id(), "meta": {"security": _SECURITY},
                               "type": bundle_type, "timestamp": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                               "entry": entries}
@@ -346,25 +365,24 @@ def _rule_sources(result: ScreeningResult) -> dict[str, str]:
     return out
 
 
-def _risk(result: ScreeningResult, r: int, subject: dict[str, Any], when: str | None, basis: list[dict[str, str]],
+def _risk(result: ScreeningResult, t: _Cols, r: int, subject: dict[str, Any], when: str | None, basis: list[dict[str, str]],
           tiers: dict[str, Any], sources: dict[str, str], lang: str) -> dict[str, Any]:
-    t = result.table
-    tier = str(t["tier"].iloc[r])
+    tier = str(t["tier"][r])
     tdef = tiers[tier]
     preds = [{"outcome": {"text": "screening tier / 筛查分级"},
               "qualitativeRisk": {"coding": [{"system": CS_TIER, "code": tier, "display": tdef.label.get("en")}],
                                   "text": tdef.label.get(lang)}}]
-    if bool(t["urgent"].iloc[r]):
+    if bool(t["urgent"][r]):
         preds.append({"outcome": {"text": "crisis: evaluate at once / 危机：须立即评估"},
                       "qualitativeRisk": {"coding": [{"system": CS_TIER, "code": "urgent", "display": "urgent"}]}})
-    if "rescreen" in t.columns and bool(t["rescreen"].iloc[r]):
+    if "rescreen" in t and bool(t["rescreen"][r]):
         preds.append({"outcome": {"text": "re-screen or ask in person / 须重测或当面了解"},
                       "qualitativeRisk": {"coding": [{"system": CS_TIER, "code": "rescreen", "display": "re-screen"}]}})
     notes = []
     for col in ("reasons_zh", "reasons_en"):
-        if col in t.columns and pd.notna(t[col].iloc[r]) and str(t[col].iloc[r]):
-            notes.append({"text": str(t[col].iloc[r])})
-    fired = [x for x in str(t["rules_fired"].iloc[r]).split(";") if x] if "rules_fired" in t.columns else []
+        if col in t and pd.notna(t[col][r]) and str(t[col][r]):
+            notes.append({"text": str(t[col][r])})
+    fired = [x for x in str(t["rules_fired"][r]).split(";") if x and x != "nan"] if "rules_fired" in t else []
     for rule in fired:
         notes.append({"text": f"rule {rule}" + (f" — source: {sources[rule]}" if rule in sources else "")})
     ra: dict[str, Any] = {"resourceType": "RiskAssessment", "id": _new_id(), "meta": {"security": _SECURITY},
@@ -381,6 +399,6 @@ def _risk(result: ScreeningResult, r: int, subject: dict[str, Any], when: str | 
     if notes:
         ra["note"] = notes
     acts = f"actions_{lang}"
-    if acts in t.columns and pd.notna(t[acts].iloc[r]) and str(t[acts].iloc[r]):
-        ra["mitigation"] = str(t[acts].iloc[r])
+    if acts in t and pd.notna(t[acts][r]) and str(t[acts][r]):
+        ra["mitigation"] = str(t[acts][r])
     return ra
