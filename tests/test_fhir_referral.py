@@ -185,3 +185,20 @@ def test_a_scale_without_codes_is_read_by_linkid_only():
     with pytest.raises(sc.ReadError) as exc:
         sc.read_responses(qr, source="fhir", scales="k6")
     assert exc.value.codes == ["unknown_answer_code"]
+
+
+def test_phqa_has_only_panel_and_total_codes_and_round_trips_by_linkid():
+    # LOINC 89206-7 panel, 89204-2 total (loinc.org/89204-2); items go out and come back by linkId `phqa_<item>`.
+    scale = sc.load_scale("phqa")
+    assert scale.spec.codes is not None and not scale.spec.codes.items and not scale.spec.codes.answers
+    rows = [{f"phqa_{k}": v for k, v in ex.responses.items()} for ex in scale.spec.examples]
+    answers = pd.DataFrame(rows, columns=scale.input_columns()).astype(float)
+    answers["student_id"] = [f"s{i}" for i in range(len(answers))]
+    with pytest.warns(UserWarning, match="flags not supplied"):
+        result = sc.screen(answers, scales=["phqa"], rules="default")
+    bundle = sc.to_fhir(result, ids=answers["student_id"], key=KEY, responses=answers)
+    Bundle.model_validate(bundle)
+    codes = {e["resource"]["code"]["coding"][0]["code"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation"}
+    assert {"89206-7", "89204-2"} <= codes
+    back = sc.read_responses(bundle, source="fhir", scales="phqa")
+    pd.testing.assert_series_equal(sc.score(back, "phqa")["phqa.total"], result.scores["phqa.total"].reset_index(drop=True))
