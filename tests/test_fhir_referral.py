@@ -202,3 +202,17 @@ def test_phqa_has_only_panel_and_total_codes_and_round_trips_by_linkid():
     assert {"89206-7", "89204-2"} <= codes
     back = sc.read_responses(bundle, source="fhir", scales="phqa")
     pd.testing.assert_series_equal(sc.score(back, "phqa")["phqa.total"], result.scores["phqa.total"].reset_index(drop=True))
+
+
+def test_cli_referral_reads_fhir_responses(tmp_path, capsys):
+    us = ROOT / "tests" / "fixtures" / "fhir" / "us_core_phq9_response.json"
+    with pytest.warns(UserWarning, match="flags not supplied"):
+        rc = main(["referral", str(us), "--source", "fhir", "--scales", "phq9", "--student", "Patient/example",
+                   "--identifiable", "-o", str(tmp_path), "-q"])
+    assert rc == 0
+    bundle = json.loads((tmp_path / "referral.fhir.json").read_text(encoding="utf-8"))
+    total = next(e["resource"] for e in bundle["entry"]
+                 if e["resource"]["resourceType"] == "Observation" and e["resource"]["code"]["coding"][0]["code"] == "44261-6")
+    assert total["valueQuantity"]["value"] == 12  # US Core's published total, re-scored
+    assert total["derivedFrom"] == [{"reference": "QuestionnaireResponse/phq-9-example"}]
+    capsys.readouterr()

@@ -62,6 +62,14 @@ def _cmd_fhir(args: argparse.Namespace) -> int:
     return 0
 
 
+def _with_fhir_source(p: argparse.ArgumentParser) -> None:
+    """Let ``--source`` of these commands also take ``fhir`` (QuestionnaireResponse JSON / Bundle / NDJSON)."""
+    for action in p._actions:
+        if action.dest == "source" and action.choices is not None and "fhir" not in action.choices:
+            action.choices = [*action.choices, "fhir"]
+            action.help = (action.help or "") + "; fhir: QuestionnaireResponse JSON, Bundle or NDJSON (docs/fhir.md)"
+
+
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Register ``referral`` and ``fhir`` (called from :data:`screening.cli.COMMANDS`)."""
     from ..cli import _screen_options
@@ -75,6 +83,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         "为一名学生写出转介单 referral.html（中英双语，一页A4，含保密提示）及 FHIR 资源包 referral.fhir.json。",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     _screen_options(p)
+    _with_fhir_source(p)
     p.add_argument("--student", required=True, help="the student's id (in the id column), or a row number with --row "
                                                     "/ 学生学号")
     p.add_argument("--row", action="store_true", help="--student is a 0-based row number / 按行号")
@@ -92,6 +101,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         "Observations per score (LOINC where the scale declares codes) and critical item, a panel Observation, and "
         "a RiskAssessment with the tier and reasons. Subjects are keyed pseudonyms with --key-file.")
     _screen_options(p)
+    _with_fhir_source(p)
     p.add_argument("--date", metavar="YYYY-MM-DD", help="when the screening took place / 测评日期")
     p.add_argument("--bundle-type", choices=["collection", "transaction"], default="collection")
     p.add_argument("-o", "--output", required=True, help="the Bundle file (.json)")
