@@ -53,7 +53,7 @@ def _md(text: pd.Series) -> np.ndarray:
 def school_year(dates: pd.Series) -> pd.Series:
     """School year of each date as ``"2025-2026"`` (a year starts on 1 August); missing stays missing."""
     d = pd.to_datetime(dates, errors="coerce")
-    first = d.dt.year - (d.dt.month < 8).astype("Int64")
+    first = d.dt.year.astype("Int64") - (d.dt.month < 8).astype("Int64")
     out = first.astype("string") + "-" + (first + 1).astype("string")
     return out.where(d.notna(), pd.NA).astype("string")
 
