@@ -7,12 +7,14 @@ and gives the rates of risk groups per wave and of school-calendar periods
 pooled over years. Everything is an aggregate with small cells suppressed.
 Charts (:mod:`screening.warning.plots`) and the report section
 (:func:`render_warning_section`) need the ``report`` extra.
+
+Names are imported on first use, so ``screening warn --help`` stays quick.
 """
 
-from .data import FLAGS, as_long
-from .funnel import Dispersion, dispersion, exact_limits, funnel, normal_limits, winsorise
-from .periods import PERIODS, label_periods, school_year
-from .table import COLUMNS, early_warning
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __all__ = [
     "COLUMNS",
@@ -23,25 +25,34 @@ __all__ = [
     "dispersion",
     "early_warning",
     "exact_limits",
-    "funnel",
     "funnel_plot",
     "label_periods",
     "normal_limits",
     "render_warning_section",
     "school_year",
+    "tier_transitions",
     "transition_flow",
     "trend_multiples",
     "winsorise",
 ]
 
+_WHERE = {
+    "COLUMNS": "table", "early_warning": "table",
+    "FLAGS": "data", "as_long": "data",
+    "Dispersion": "funnel", "dispersion": "funnel", "exact_limits": "funnel", "normal_limits": "funnel",
+    "winsorise": "funnel",
+    "PERIODS": "periods", "label_periods": "periods", "school_year": "periods",
+    "tier_transitions": "transitions",
+    "funnel_plot": "plots", "trend_multiples": "plots", "transition_flow": "plots",
+    "render_warning_section": "report",
+}
 
-def __getattr__(name: str):  # lazy: charts and the HTML section need matplotlib (the `report` extra)
-    if name in ("funnel_plot", "trend_multiples", "transition_flow"):
-        from . import plots
 
-        return getattr(plots, name)
-    if name == "render_warning_section":
-        from .report import render_warning_section
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-        return render_warning_section
-    raise AttributeError(name)
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
