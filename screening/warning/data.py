@@ -103,29 +103,34 @@ def as_long(data: Any, *, tiers: Sequence[str] | None = None, dates: Mapping[Any
         else:
             tiers = DEFAULT_TIERS
     tiers = tuple(tiers)
-    tier_str = tier_raw.astype("string").reset_index(drop=True)
-    bad = tier_str.notna() & ~tier_str.isin(list(tiers))
+    # codes of the values, then one look-up per distinct value (no per-row string work)
+    raw_codes, uniques = pd.factorize(tier_raw, use_na_sentinel=True)
+    pos = {t: i for i, t in enumerate(tiers)}
+    lookup = np.array([pos.get(str(u), -2) for u in uniques] + [-1], dtype=np.int64)
+    tier_codes = lookup[raw_codes]  # -1 (the sentinel) maps to the last entry: unknown
+    bad = tier_codes == -2
     if bad.any():
-        pos = np.flatnonzero(bad.to_numpy())
+        rows = np.flatnonzero(bad)
         raise ScreeningError([Issue("unknown_tier", f"values that are not tiers of {list(tiers)}", column="tier",
-                                    rows=tuple(int(p) for p in pos[:10]), count=len(pos),
+                                    rows=tuple(int(p) for p in rows[:10]), count=len(rows),
                                     hint="pass tiers=[...] lowest first, or fix the values")], title=TITLE)
-    out["tier"] = pd.Categorical(tier_str.to_numpy(dtype=object, na_value=None), categories=list(tiers), ordered=True)
+    out["tier"] = pd.Categorical.from_codes(tier_codes, categories=list(tiers), ordered=True)
 
-    waves_str = frame["wave"].astype("string").reset_index(drop=True)
-    if waves_str.isna().any():
-        pos = np.flatnonzero(waves_str.isna().to_numpy())
-        raise ScreeningError([Issue("missing_wave", "rows without a wave", column="wave", rows=tuple(int(p) for p in pos[:10]),
-                                    count=len(pos))], title=TITLE)
+    wave_codes, wave_uniques = pd.factorize(frame["wave"], use_na_sentinel=True)
+    if (wave_codes < 0).any():
+        rows = np.flatnonzero(wave_codes < 0)
+        raise ScreeningError([Issue("missing_wave", "rows without a wave", column="wave", rows=tuple(int(p) for p in rows[:10]),
+                                    count=len(rows))], title=TITLE)
     has_on = "on" in frame.columns
     on = pd.to_datetime(frame["on"], errors="coerce").reset_index(drop=True) if has_on else pd.Series(pd.NaT, index=out.index)
-    if "on" in frame.columns:
+    if has_on:
         unparsed = on.isna() & frame["on"].reset_index(drop=True).notna()
         if unparsed.any():
-            pos = np.flatnonzero(unparsed.to_numpy())
-            raise ScreeningError([Issue("bad_date", "dates that cannot be read", column="on", rows=tuple(int(p) for p in pos[:10]),
-                                        count=len(pos), hint="write dates as YYYY-MM-DD")], title=TITLE)
-    codes, names = pd.factorize(waves_str, sort=False)
+            rows = np.flatnonzero(unparsed.to_numpy())
+            raise ScreeningError([Issue("bad_date", "dates that cannot be read", column="on", rows=tuple(int(p) for p in rows[:10]),
+                                        count=len(rows), hint="write dates as YYYY-MM-DD")], title=TITLE)
+    names = pd.Index([str(w) for w in wave_uniques])
+    codes = wave_codes
     first_on = pd.Series(on.to_numpy()).groupby(codes).min()
     info = pd.DataFrame({"wave": names.astype(str), "on": first_on.reindex(range(len(names))).to_numpy()})
     if dates is not None:
@@ -144,7 +149,8 @@ def as_long(data: Any, *, tiers: Sequence[str] | None = None, dates: Mapping[Any
     else:
         order = info.assign(_i=range(len(info))).sort_values(["on", "_i"], na_position="last")["wave"].tolist()
     info = info.set_index("wave").loc[order].reset_index()
-    out["wave"] = pd.Categorical(waves_str.to_numpy(dtype=object), categories=order, ordered=True)
+    remap = np.array([order.index(w) for w in names], dtype=np.int64)
+    out["wave"] = pd.Categorical.from_codes(remap[codes], categories=order, ordered=True)
     out["on"] = on
     for flag in ("urgent", "rescreen"):
         if flag in frame.columns:

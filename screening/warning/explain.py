@@ -59,8 +59,8 @@ def explain(table: pd.DataFrame, *, level: str, outcome: str, tiers: Sequence[st
     prev_wave = table["wave"].shift().where(same)
     out_zh, out_en = outcome_name(outcome, tiers, "zh"), outcome_name(outcome, tiers, "en")
     fnames = {lang: {**FLAG_NAMES[lang], **((names or {}).get(lang, {}))} for lang in ("zh", "en")}
-    for i in pd.Series(flagged).to_numpy().nonzero()[0]:
-        r = table.iloc[i]
+    idx = flagged.nonzero()[0]
+    for i, r in zip(idx, table.iloc[idx].to_dict("records")):
         lvl = r["level"]
         hidden = bool(r["suppressed"])
         if lvl == "risk_group":
