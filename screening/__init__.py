@@ -47,6 +47,7 @@ __all__ = [
     "write_frame",
     "render_report",
     "write_report",
+    "early_warning",
     "Issue",
     "ScreeningError",
     "SpecError",
@@ -69,6 +70,7 @@ _LAZY = {
     "write_frame": ("screening.reports", "write_frame"),
     "render_report": ("screening.reports.report", "render_report"),
     "write_report": ("screening.reports.report", "write_report"),
+    "early_warning": ("screening.warning.table", "early_warning"),
 }
 
 
