@@ -48,7 +48,7 @@ def _read(args: argparse.Namespace) -> Any:
     src = str(args.input)
     if "://" in src or Path(src).suffix.lower() in (".sqlite", ".sqlite3", ".db"):
         try:
-            from .. import open_archive  # type: ignore[attr-defined]
+            from .. import open_archive
         except ImportError:
             raise ScreeningError([Issue("no_archive", "reading an archive needs screening.archive", file=src,
                                         hint="export the archive as a long table and give that file instead")],
@@ -56,7 +56,7 @@ def _read(args: argparse.Namespace) -> Any:
         from ..reports.privacy import load_key
 
         key = load_key(file=args.key_file) if args.key_file else None
-        return open_archive(src, key=key)
+        return open_archive(src, key=key)  # type: ignore[operator]
     from ..cli import read_table
 
     return read_table(src)

@@ -65,7 +65,7 @@ def _from_results(results: Mapping[Any, ScreeningResult], dates: Mapping[Any, An
         if not isinstance(res.table.index, pd.RangeIndex):
             part["student"] = res.table.index.astype("string")
         part.insert(0, "wave", str(wave))
-        part.insert(1, "on", pd.NaT if dates is None or wave not in dates else pd.Timestamp(dates[wave]))
+        part.insert(1, "on", pd.NaT if dates is None or wave not in dates else pd.Timestamp(dates[wave]))  # type: ignore[arg-type]
         parts.append(part)
     if not parts:
         raise ScreeningError([Issue("empty", "no waves given")], title=TITLE)
@@ -114,7 +114,7 @@ def as_long(data: Any, *, tiers: Sequence[str] | None = None, dates: Mapping[Any
         raise ScreeningError([Issue("unknown_tier", f"values that are not tiers of {list(tiers)}", column="tier",
                                     rows=tuple(int(p) for p in rows[:10]), count=len(rows),
                                     hint="pass tiers=[...] lowest first, or fix the values")], title=TITLE)
-    out["tier"] = pd.Categorical.from_codes(tier_codes, categories=list(tiers), ordered=True)
+    out["tier"] = pd.Categorical.from_codes(tier_codes, categories=list(tiers), ordered=True)  # type: ignore[call-overload]
 
     wave_codes, wave_uniques = pd.factorize(frame["wave"], use_na_sentinel=True)
     if (wave_codes < 0).any():
@@ -150,7 +150,7 @@ def as_long(data: Any, *, tiers: Sequence[str] | None = None, dates: Mapping[Any
         order = info.assign(_i=range(len(info))).sort_values(["on", "_i"], na_position="last")["wave"].tolist()
     info = info.set_index("wave").loc[order].reset_index()
     remap = np.array([order.index(w) for w in names], dtype=np.int64)
-    out["wave"] = pd.Categorical.from_codes(remap[codes], categories=order, ordered=True)
+    out["wave"] = pd.Categorical.from_codes(remap[codes], categories=order, ordered=True)  # type: ignore[call-overload]
     out["on"] = on
     for flag in ("urgent", "rescreen"):
         if flag in frame.columns:

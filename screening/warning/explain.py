@@ -41,7 +41,11 @@ def outcome_name(outcome: str, tiers: Sequence[str], lang: str) -> str:
 
 
 def _pct(x: object) -> str:
-    return "—" if x is None or pd.isna(x) else f"{float(x):.1%}"  # type: ignore[arg-type]
+    return "—" if x is None or pd.isna(x) else f"{float(x):.1%}"  # type: ignore[arg-type,call-overload]
+
+
+def _p(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 def explain(table: pd.DataFrame, *, level: str, outcome: str, tiers: Sequence[str], persistence: tuple[int, int],
@@ -68,6 +72,8 @@ def explain(table: pd.DataFrame, *, level: str, outcome: str, tiers: Sequence[st
             who_en = fnames["en"].get(r["group"], r["group"])
         elif lvl == "period":
             who_zh, who_en = f"{r['period_zh']}时段", f"the period '{r['period_en']}'"
+        elif lvl == "all":
+            who_zh, who_en = "全区", "The district"
         else:
             who_zh = f"{LEVEL_NAMES['zh'].get(level, level)}「{r['group']}」"
             who_en = f"{LEVEL_NAMES['en'].get(level, level)} “{r['group']}”"
@@ -85,9 +91,10 @@ def explain(table: pd.DataFrame, *, level: str, outcome: str, tiers: Sequence[st
             s_zh.append(f"{who_zh}{when_zh}已预警（人数较少，具体人数和比例不公布）")
             s_en.append(f"{who_en}{when_en} is flagged (small numbers: the count and rate are not published)")
         else:
-            s_zh.append(f"{who_zh}{when_zh}{out_zh} {_pct(r['rate'])}（{int(r['events'])}/{int(r['n'])} 人），{ref_zh} {_pct(r['target'])}")
-            s_en.append(f"{who_en}{when_en}: {out_en} {_pct(r['rate'])} ({int(r['events'])} of {int(r['n'])}), "
-                        f"{ref_en} {_pct(r['target'])}")
+            ref_part_zh = "" if lvl == "all" else f"，{ref_zh} {_pct(r['target'])}"
+            ref_part_en = "" if lvl == "all" else f", {ref_en} {_pct(r['target'])}"
+            s_zh.append(f"{who_zh}{when_zh}{out_zh} {_pct(r['rate'])}（{int(r['events'])}/{int(r['n'])} 人）{ref_part_zh}")
+            s_en.append(f"{who_en}{when_en}: {out_en} {_pct(r['rate'])} ({int(r['events'])} of {int(r['n'])}){ref_part_en}")
         if r["above_998"]:
             s_zh.append(f"超出 99.8% 控制上限（{_pct(r['upper998'])}）：这么大的差距几乎不可能是偶然波动，建议优先核查原因")
             s_en.append(f"above the 99.8% control limit ({_pct(r['upper998'])}): a gap this large is very unlikely to be chance; "
@@ -104,9 +111,9 @@ def explain(table: pd.DataFrame, *, level: str, outcome: str, tiers: Sequence[st
                 s_en.append("clearly higher than at the previous screening")
             else:
                 s_zh.append(f"比上一次测评（{prev_wave.iloc[i]}：{_pct(prev_rate.iloc[i])}）明显上升，"
-                            f"不太可能是偶然（校正后 p = {float(r['p_change']):.3f}）")
+                            f"不太可能是偶然（校正后 {_p(float(r['p_change']))}）")
                 s_en.append(f"clearly up from the previous screening ({prev_wave.iloc[i]}: {_pct(prev_rate.iloc[i])}); "
-                            f"unlikely to be chance (adjusted p = {float(r['p_change']):.3f})")
+                            f"unlikely to be chance (adjusted {_p(float(r['p_change']))})")
         zh[i] = "；".join(s_zh) + "。筛查结果，不是诊断。"
         en[i] = "; ".join(s_en) + ". Screening, not diagnosis."
     return zh, en

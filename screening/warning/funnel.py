@@ -108,7 +108,7 @@ def winsorise(z: npt.ArrayLike, fraction: float = 0.1) -> FloatArray:
     if not z.size:
         return z
     lo, hi = np.quantile(z, [fraction, 1 - fraction])
-    return np.clip(z, lo, hi)
+    return np.asarray(np.clip(z, lo, hi), dtype=float)
 
 
 @dataclass(frozen=True)

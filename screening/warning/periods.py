@@ -55,7 +55,7 @@ def school_year(dates: pd.Series) -> pd.Series:
     d = pd.to_datetime(dates, errors="coerce")
     first = d.dt.year.astype("Int64") - (d.dt.month < 8).astype("Int64")
     out = first.astype("string") + "-" + (first + 1).astype("string")
-    return out.where(d.notna(), pd.NA).astype("string")
+    return out.where(d.notna()).astype("string")
 
 
 def label_periods(dates: pd.Series, periods: pd.DataFrame | None = None) -> pd.DataFrame:

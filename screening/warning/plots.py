@@ -56,7 +56,8 @@ def _style() -> Iterator[None]:
 
 
 def _figure(width: float, height: float) -> Figure:
-    return require("matplotlib.figure").Figure(figsize=(width, height), dpi=100, layout="constrained")
+    fig: Figure = require("matplotlib.figure").Figure(figsize=(width, height), dpi=100, layout="constrained")
+    return fig
 
 
 def figure_svg(fig: Figure) -> str:

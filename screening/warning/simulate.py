@@ -109,7 +109,7 @@ def simulate_district(
             "grade": grade,
             "class": klass,
             "sex": sex,
-            "tier": pd.Categorical.from_codes(tier_code, categories=["green", "yellow", "orange"], ordered=True),
+            "tier": pd.Categorical.from_codes(tier_code, categories=["green", "yellow", "orange"], ordered=True),  # type: ignore[call-overload]
             "urgent": urgent,
             "rescreen": rescreen,
         }

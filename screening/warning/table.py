@@ -103,7 +103,7 @@ def _trend(k: IntArray, n: IntArray, above: npt.NDArray[np.bool_], persistence: 
             # the later wave as the 'group' of a 2×2 table against both waves: Fisher's one-sided test
             pr[ok] = exact_greater_p(k1[ok], n1[ok], (k1 + k0)[ok], (n1 + n0)[ok])  # type: ignore[arg-type]
         p[:, 1:] = pr
-    p_adj = np.column_stack([adjust_p(p[:, j], correction) for j in range(p.shape[1])]) if p.size else p
+    p_adj = np.column_stack([adjust_p(p[:, j], correction) for j in range(k.shape[1])]) if p.size else p
     rising = np.nan_to_num(p_adj, nan=1.0) < alpha
     return persistent, p_adj, rising
 
@@ -329,12 +329,12 @@ def early_warning(
     hidden = suppress([np.stack([pk, pn - pk], axis=1), dist, grp[keep]], [None, p_of_wave, parents_grp],
                       min_cell=int(min_cell), complete=True)
     hid_p = hidden[0].any(axis=1)
-    hid_all = hidden[1].any(axis=1)[None, :]
+    hid_all = np.asarray(hidden[1].any(axis=1))[None, :]
     hid_g = np.zeros(G * n_waves, dtype=bool)
     hid_g[grp_rows] = hidden[2].any(axis=1)
-    hid_g = hid_g.reshape(n_waves, G).T
+    hid_g2 = hid_g.reshape(n_waves, G).T
     blocks[0]["hidden"] = hid_all
-    blocks[1]["hidden"] = hid_g
+    blocks[1]["hidden"] = hid_g2
     if flags:
         hr = suppress([np.stack([rk.T.ravel(), (rn - rk).T.ravel()], axis=1)], [None], min_cell=int(min_cell), complete=True)[0]
         blocks[2]["hidden"] = hr.any(axis=1).reshape(n_waves, len(flags)).T
@@ -362,12 +362,13 @@ def early_warning(
               "upper95": np.clip(up95, 0, 1)[:, None], "lower998": np.clip(lo998, 0, 1)[:, None],
               "upper998": np.clip(up998, 0, 1)[:, None], "above95": (np.nan_to_num(prate - up95, nan=-1) > 0)[:, None],
               "above998": (np.nan_to_num(prate - up998, nan=-1) > 0)[:, None], "persistent": np.zeros((n_p, 1), bool),
-              "p_change": np.full((n_p, 1), np.nan), "rising": np.zeros((n_p, 1), bool), "hidden": hid_p[:n_p, None], "keys": None}
+              "p_change": np.full((n_p, 1), np.nan), "rising": np.zeros((n_p, 1), bool), "hidden": np.asarray(hid_p)[:n_p, None],
+              "keys": None}
         pwaves = pd.DataFrame({"wave": [pd.NA], "on": [pd.NaT], "period": [pd.NA]})
         part = _frame(pb, pwaves, None, confidence)
         part["period"] = pd.array(p_names, dtype="string")
-        part["period_zh"] = pd.array([lab.loc[p, "period_zh"] for p in p_names], dtype="string")
-        part["period_en"] = pd.array([lab.loc[p, "period_en"] for p in p_names], dtype="string")
+        part["period_zh"] = pd.array([str(lab.loc[p, "period_zh"]) for p in p_names], dtype="string")
+        part["period_en"] = pd.array([str(lab.loc[p, "period_en"]) for p in p_names], dtype="string")
         part["school_year"] = pd.array([years.get(p, pd.NA) or pd.NA for p in p_names], dtype="string")
         out_parts.append(part)
 
@@ -447,10 +448,11 @@ def _frame(b: Mapping[str, Any], waves: pd.DataFrame, labels: pd.DataFrame | Non
     if keys is not None:
         for c in keys.columns:
             out[c] = keys[c].take(gi).reset_index(drop=True).to_numpy()
-    return out[present].reset_index(drop=True)
+    result: pd.DataFrame = out[present].reset_index(drop=True)
+    return result
 
 
-def _flag_text(table: pd.DataFrame) -> pd.arrays.StringArray:
+def _flag_text(table: pd.DataFrame) -> Any:
     parts = []
     for col, code in (("above_998", "above_99.8"), ("above_95", "above_95"), ("persistent", "persistent"), ("rising", "rising")):
         parts.append(np.where(table[col].fillna(False).to_numpy(dtype=bool), code, ""))
