@@ -163,6 +163,7 @@ def funnel(
     target: float | None = None,
     overdispersion: Method = "additive",
     winsor: float = 0.1,
+    min_units: int = 10,
 ) -> tuple[dict[str, FloatArray], Dispersion, float]:
     """z-scores and 95% / 99.8% limits of every unit against ``target`` (default the pooled rate).
 
@@ -176,6 +177,10 @@ def funnel(
         matching z-score.
     dispersion : Dispersion
     target : float
+
+    With fewer than ``min_units`` units (default 10) the limits are never
+    widened: winsorising at 10% and 90% trims nobody below ten units, so one
+    outlying unit would make its own over-dispersion and hide itself.
     """
     k = np.asarray(events, dtype=float)
     n = np.asarray(n, dtype=float)
@@ -184,7 +189,9 @@ def funnel(
         target = float(k.sum() / total) if total > 0 else float("nan")
     disp = dispersion(k, n, target, winsor=winsor)
     phi, tau2 = 1.0, 0.0
-    if overdispersion == "additive":
+    if disp.units < min_units:
+        pass
+    elif overdispersion == "additive":
         tau2 = disp.tau2
     elif overdispersion == "multiplicative" and disp.phi > 1:
         phi = disp.phi

@@ -125,6 +125,7 @@ def early_warning(
     periods: pd.DataFrame | None = None,
     dates: Mapping[Any, Any] | None = None,
     names: Mapping[str, Mapping[str, str]] | None = None,
+    min_units: int = 10,
 ) -> pd.DataFrame:
     """Regional early warning: which schools, risk groups and periods stand out, wave by wave.
 
@@ -184,6 +185,10 @@ def early_warning(
         ``{wave: date}`` for waves whose rows carry no ``on`` date.
     names : mapping, optional
         ``{"zh": {...}, "en": {...}}`` display names of risk-group flags for the explanations.
+    min_units : int, default 10
+        Over-dispersion is allowed for only when a wave has at least this many
+        groups (with fewer, the 10%/90% winsorisation trims nobody and one
+        outlying school would hide itself); otherwise the exact limits are used.
 
     Returns
     -------
@@ -273,11 +278,12 @@ def early_warning(
         if not present.any():
             continue
         res, disp, tgt = funnel(k_g[present, w], n_g[present, w], target=None if target is None else float(target),
-                                overdispersion=overdispersion)
+                                overdispersion=overdispersion, min_units=min_units)
         st["target"][present, w] = tgt
         for name, v in res.items():
             st[name][present, w] = v
-        inflated = (disp.tau2 > 0 if overdispersion == "additive" else disp.phi > 1) and overdispersion != "none"
+        inflated = ((disp.tau2 > 0 if overdispersion == "additive" else disp.phi > 1) and overdispersion != "none"
+                    and disp.units >= min_units)
         dispersion_info[str(waves["wave"].iloc[w])] = {**disp.as_dict(), "target": tgt, "applied": overdispersion if inflated else "none"}
     block(level, _labels(gkeys), k_g, n_g, st, gkeys)
 
@@ -388,6 +394,7 @@ def early_warning(
         "outcome": outcome,
         "tiers": list(tiers_t),
         "overdispersion": overdispersion,
+        "min_units": min_units,
         "dispersion": dispersion_info,
         "limits": "exact binomial (interpolated) without over-dispersion; normal with inflated variance otherwise "
                   "(Spiegelhalter, Stat Med 2005;24:1185 and Qual Saf Health Care 2005;14:347)",
