@@ -84,7 +84,7 @@ def districts(draw: st.DrawFn) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(districts(), st.sampled_from(["additive", "multiplicative", "none"]), st.integers(1, 12))
 def test_table_invariants(data: pd.DataFrame, method: str, min_cell: int) -> None:
     t = early_warning(data, overdispersion=method, min_cell=min_cell)  # type: ignore[arg-type]

@@ -426,9 +426,10 @@ def _frame(b: Mapping[str, Any], waves: pd.DataFrame, labels: pd.DataFrame | Non
                                                             "rate", "p_change")}
     h = hidden.ravel()
     lo, hi = wilson_interval(k.ravel(), n.ravel(), confidence)
-    out = pd.DataFrame({"level": b["level"], "group": pd.array(np.asarray(b["group"], dtype=object)[gi], dtype="string")})
+    out: dict[str, Any] = {"level": np.full(len(gi), b["level"], dtype=object),
+                           "group": pd.array(np.asarray(b["group"], dtype=object)[gi], dtype="string")}
     out["wave"] = pd.array(waves["wave"].to_numpy(dtype=object)[wi], dtype="string")
-    out["on"] = pd.to_datetime(pd.Series(waves["on"].to_numpy()[wi]))
+    out["on"] = pd.to_datetime(waves["on"].to_numpy()[wi])
     for c in ("period", "period_zh", "period_en", "school_year"):
         vals = labels[c].to_numpy(dtype=object)[wi] if labels is not None else [pd.NA] * len(wi)
         out[c] = pd.array(vals, dtype="string")
@@ -455,7 +456,7 @@ def _frame(b: Mapping[str, Any], waves: pd.DataFrame, labels: pd.DataFrame | Non
     if keys is not None:
         for c in keys.columns:
             out[c] = keys[c].take(gi).reset_index(drop=True).to_numpy()
-    result: pd.DataFrame = out[present].reset_index(drop=True)
+    result: pd.DataFrame = pd.DataFrame(out)[present].reset_index(drop=True)
     return result
 
 
