@@ -253,3 +253,18 @@ def test_grade_level_is_within_school_and_input_is_not_modified(sim: pd.DataFram
     pd.testing.assert_frame_equal(sim, before)
     # nothing per student: no student key in the table
     assert "student" not in t.columns
+
+
+def test_archive_style_rows_with_period_and_pseudonym_and_four_tiers() -> None:
+    data = district({"A": [(12, 100), (30, 100)], "B": [(12, 100), (11, 100)]})
+    data["period"] = np.where(data["wave"] == "W1", "开学", "考试季")
+    data["pseudonym"] = [f"k1-{i % 200}" for i in range(len(data))]
+    data.loc[data["tier"] == "orange", "tier"] = "red"
+    t = early_warning(data, tiers=["green", "yellow", "orange", "red"], min_cell=1)
+    assert t.attrs["screening"]["outcome"] == "red" and t.attrs["screening"]["key"] == "pseudonym"
+    w = t[t["level"] == "all"].set_index("wave")
+    assert w.loc["W1", "period"] == "开学" and w.loc["W2", "period_zh"] == "考试季"  # a free label is its own period
+    assert int(w.loc["W2", "events"]) == 41
+    assert set(t[t["level"] == "period"]["group"]) == {"开学", "考试季"}
+    with pytest.raises(ScreeningError, match="not tiers"):
+        early_warning(data)

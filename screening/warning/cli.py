@@ -35,6 +35,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--persistence", default="2/3", metavar="K/M", help="persistent = above the 95%% limit in K of the last M waves")
     p.add_argument("--min-cell", type=int, default=10, help="hide counts below this (default 10) / 小格隐藏阈值")
     p.add_argument("--wave", help="the wave whose flags are printed (default the last)")
+    p.add_argument("--tiers", metavar="T1,T2,…", help="tier ids lowest first, when not green,yellow,orange (e.g. four levels)")
     p.add_argument("--key-file", help="key of an archive (pseudonyms) / 档案密钥文件")
     p.add_argument("-o", "--output", help="write the whole table: .csv, .xlsx, .parquet, .json or .html")
     p.add_argument("--html", metavar="FILE", help="write the early-warning page (charts and flags) as a standalone HTML file")
@@ -55,8 +56,10 @@ def _read(args: argparse.Namespace) -> Any:
                                  title="cannot read the input") from None
         from ..reports.privacy import load_key
 
-        key = load_key(file=args.key_file) if args.key_file else None
-        return open_archive(src, key=key)  # type: ignore[operator]
+        if not args.key_file:
+            raise ScreeningError([Issue("no_key", "opening an archive needs its key", file=src, hint="add --key-file KEY")],
+                                 title="cannot read the input")
+        return open_archive(src, key=load_key(file=args.key_file))  # type: ignore[operator]
     from ..cli import read_table
 
     return read_table(src)
@@ -79,8 +82,9 @@ def cmd_warn(args: argparse.Namespace) -> int:
 
     lang = getattr(args, "sub_lang", None) or getattr(args, "lang", None) or "zh"
     data = _read(args)
+    tiers = [t.strip() for t in args.tiers.split(",")] if args.tiers else None
     table = early_warning(data, level=args.level, outcome=args.outcome, overdispersion=args.overdispersion,
-                          persistence=_persistence(args.persistence), min_cell=args.min_cell)
+                          persistence=_persistence(args.persistence), min_cell=args.min_cell, tiers=tiers)
     meta = table.attrs["screening"]
     wave = args.wave or meta["waves"][-1]
     flagged = table[(table["flag"] != "") & ((table["wave"] == wave) | (table["level"] == "period"))]

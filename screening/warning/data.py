@@ -136,13 +136,17 @@ def as_long(data: Any, *, tiers: Sequence[str] | None = None, dates: Mapping[Any
     if dates is not None:
         info["on"] = [pd.Timestamp(dates[w]) if w in dates else o for w, o in zip(info["wave"], info["on"])]
     info["period"] = pd.array([pd.NA] * len(info), dtype="string")
+    if "period" in frame.columns:  # a period carried on every row (the archive's long export): first one per wave
+        per = pd.Series(frame["period"].to_numpy(dtype=object)).groupby(codes).first()
+        info["period"] = pd.array([per.get(i, pd.NA) for i in range(len(info))], dtype="string")
     if wave_info is not None and "wave" in wave_info.columns:
         wi = wave_info.assign(wave=wave_info["wave"].astype(str)).set_index("wave")
         if "on" in wi.columns:
             known = pd.to_datetime(wi["on"], errors="coerce")
             info["on"] = [known.get(w, o) if pd.notna(known.get(w, pd.NaT)) else o for w, o in zip(info["wave"], info["on"])]
         if "period" in wi.columns:
-            info["period"] = pd.array([wi["period"].get(w, pd.NA) for w in info["wave"]], dtype="string")
+            given = [wi["period"].get(w, pd.NA) for w in info["wave"]]
+            info["period"] = pd.array([g if pd.notna(g) else p for g, p in zip(given, info["period"])], dtype="string")
     # wave order: by date (undated waves after, in order of appearance) unless the input's categorical order says otherwise
     if isinstance(frame["wave"].dtype, pd.CategoricalDtype) and frame["wave"].cat.ordered:
         order = [str(c) for c in frame["wave"].cat.categories if str(c) in set(info["wave"])]
@@ -156,7 +160,7 @@ def as_long(data: Any, *, tiers: Sequence[str] | None = None, dates: Mapping[Any
         if flag in frame.columns:
             out[flag] = frame[flag].reset_index(drop=True).astype("boolean")
     for col in frame.columns:
-        if col in out.columns or col in ("wave", "tier", "on"):
+        if col in out.columns or col in ("wave", "tier", "on", "period"):
             continue
         if col in FLAGS:
             out[col] = frame[col].reset_index(drop=True).astype("boolean")
