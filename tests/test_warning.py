@@ -268,3 +268,19 @@ def test_archive_style_rows_with_period_and_pseudonym_and_four_tiers() -> None:
     assert set(t[t["level"] == "period"]["group"]) == {"开学", "考试季"}
     with pytest.raises(ScreeningError, match="not tiers"):
         early_warning(data)
+
+
+def test_fixed_target_and_bh_correction() -> None:
+    base = {f"S{i}": [(20, 500), (20, 500)] for i in range(6)}
+    data = district({**base, "A": [(10, 300), (40, 300)]})
+    t = early_warning(data, target=0.05, overdispersion="none", correction="bh", min_cell=1)
+    s = t[t["level"] == "school"]
+    assert (s["target"] == 0.05).all()
+    a2 = s[(s["group"] == "A") & (s["wave"] == "W2")].iloc[0]
+    assert a2["upper95"] == pytest.approx(exact_limits([300], 0.05, 0.975)[0])
+    p = stats.fisher_exact([[40, 260], [10, 290]], alternative="greater")[1]
+    others = [stats.fisher_exact([[20, 480], [20, 480]], alternative="greater")[1]] * 6
+    assert a2["p_change"] == pytest.approx(sc.reports.stats.adjust_p([p, *others], "bh")[0])
+    assert t.attrs["screening"]["change_test"].endswith("Benjamini-Hochberg within each wave")
+    with pytest.raises(InvalidParameterError, match="'target'"):
+        early_warning(data, target=1.5)
