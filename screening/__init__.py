@@ -48,6 +48,7 @@ __all__ = [
     "render_report",
     "write_report",
     "early_warning",
+    "warning",
     "Issue",
     "ScreeningError",
     "SpecError",
@@ -71,6 +72,7 @@ _LAZY = {
     "render_report": ("screening.reports.report", "render_report"),
     "write_report": ("screening.reports.report", "write_report"),
     "early_warning": ("screening.warning.table", "early_warning"),
+    "warning": ("screening.warning", None),
 }
 
 
