@@ -94,7 +94,7 @@ def test_cli_warn_prints_flags_and_writes(tmp_path: Path, sim: pd.DataFrame, cap
     out = capsys.readouterr().out
     assert rc == 0
     assert "Early warning (W3" in out and "[school]" in out and "bullied students" in out
-    assert (tmp_path / "w.html").read_text(encoding="utf-8").count("<svg") == 2
+    assert (tmp_path / "w.html").read_text(encoding="utf-8").count("<svg") == 3  # funnel, trends, tier flows
     back = pd.read_csv(tmp_path / "t.csv", comment="#")
     assert {"group", "wave", "n", "events", "rate", "ci_low", "ci_high", "z", "upper95", "upper998", "flag"} <= set(back.columns)
     assert main(["warn", str(src), "--persistence", "x"]) == 2

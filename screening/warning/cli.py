@@ -78,12 +78,16 @@ def _persistence(text: str) -> tuple[int, int]:
 def cmd_warn(args: argparse.Namespace) -> int:
     """Print the flags of one wave with their reasons; write the table and the page on request."""
     from ..reports.export import write_frame
+    from .data import as_long
     from .table import early_warning
 
     lang = getattr(args, "sub_lang", None) or getattr(args, "lang", None) or "zh"
-    data = _read(args)
     tiers = [t.strip() for t in args.tiers.split(",")] if args.tiers else None
-    table = early_warning(data, level=args.level, outcome=args.outcome, overdispersion=args.overdispersion,
+    long = as_long(_read(args), tiers=tiers)  # read once (an archive export is logged): the table and the flows share it
+    frame = long.frame
+    if long.waves["period"].notna().any():
+        frame = frame.assign(period=frame["wave"].map(dict(zip(long.waves["wave"], long.waves["period"]))).astype("string"))
+    table = early_warning(frame, level=args.level, outcome=args.outcome, overdispersion=args.overdispersion,
                           persistence=_persistence(args.persistence), min_cell=args.min_cell, tiers=tiers)
     meta = table.attrs["screening"]
     wave = args.wave or meta["waves"][-1]
@@ -105,9 +109,11 @@ def cmd_warn(args: argparse.Namespace) -> int:
         print(f"wrote {write_frame(table, args.output)}")
     if args.html:
         from .report import render_warning_section
+        from .transitions import tier_transitions
 
+        flows = tier_transitions(frame, min_cell=args.min_cell, tiers=tiers) if long.key and len(meta["waves"]) > 1 else None
         page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>early warning</title></head><body>"
-                + render_warning_section(table, lang=lang, wave=wave) + "</body></html>")
+                + render_warning_section(table, lang=lang, wave=wave, transitions=flows) + "</body></html>")
         Path(args.html).parent.mkdir(parents=True, exist_ok=True)
         Path(args.html).write_text(page, encoding="utf-8")
         print(f"wrote {args.html}")
