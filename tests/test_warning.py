@@ -284,3 +284,13 @@ def test_fixed_target_and_bh_correction() -> None:
     assert t.attrs["screening"]["change_test"].endswith("Benjamini-Hochberg within each wave")
     with pytest.raises(InvalidParameterError, match="'target'"):
         early_warning(data, target=1.5)
+
+
+def test_risk_groups_must_be_boolean_flags() -> None:
+    data = district({"A": [(12, 100)], "B": [(12, 100)]})
+    data["sex"] = "F"
+    with pytest.raises(InvalidParameterError, match="boolean flag columns"):
+        early_warning(data, risk_groups=["sex"])
+    data["special"] = pd.array([True, None] * (len(data) // 2), dtype="boolean")
+    t = early_warning(data, risk_groups=["special"], min_cell=1)
+    assert t[t["level"] == "risk_group"]["n"].tolist() == [100]

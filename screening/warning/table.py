@@ -16,7 +16,7 @@ from ..result import DISCLAIMER
 from .data import FLAGS, as_long
 from .explain import explain
 from .funnel import P95, P998, exact_limits, funnel
-from .periods import label_periods
+from .periods import PERIODS, label_periods
 
 __all__ = ["COLUMNS", "early_warning"]
 
@@ -225,9 +225,9 @@ def early_warning(
                                     f"Got {level!r} instead.")
     cols = [c for c in HIERARCHY[: HIERARCHY.index(level)] if c in frame.columns] + [level] if level in HIERARCHY else [level]
     flags = [f for f in FLAGS if f in frame.columns] if risk_groups is None else list(risk_groups)
-    bad = [f for f in flags if f not in frame.columns]
+    bad = [f for f in flags if f not in frame.columns or not pd.api.types.is_bool_dtype(frame[f].dtype)]
     if bad:
-        raise InvalidParameterError(f"The 'risk_groups' parameter of {FUNC} must name flag columns of the data. Got {bad} instead.")
+        raise InvalidParameterError(f"The 'risk_groups' parameter of {FUNC} must name boolean flag columns of the data. Got {bad} instead.")
 
     e, known = _outcome_events(frame, tiers_t, outcome)
     wave = np.asarray(frame["wave"].array.codes, dtype=np.int64)
@@ -237,11 +237,9 @@ def early_warning(
     override = waves["period"].notna().to_numpy()
     if override.any():
         labels.loc[override, "period"] = waves.loc[override, "period"].to_numpy()
+        calendar = PERIODS if periods is None else periods
         for c in ("period_kind", "period_zh", "period_en"):
-            from .periods import PERIODS
-
-            table = PERIODS if periods is None else periods
-            lookup = dict(zip(table["period"], table[{"period_kind": "kind", "period_zh": "zh", "period_en": "en"}[c]]))
+            lookup = dict(zip(calendar["period"], calendar[{"period_kind": "kind", "period_zh": "zh", "period_en": "en"}[c]]))
             labels.loc[override, c] = [lookup.get(p, p if c != "period_kind" else pd.NA) for p in waves.loc[override, "period"]]
 
     # --- the district per wave
