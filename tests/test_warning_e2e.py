@@ -65,7 +65,7 @@ def test_page_with_tier_flows(waves: dict[str, sc.ScreeningResult]) -> None:
     assert tr.index.name == "2026寒假前" and tr.columns.name == "2026春"
     assert int(tr.attrs["screening"]["row_totals"][-1]) == 0  # the same students in both waves: nobody absent
     html = render_warning_section(t, transitions=tr)
-    assert html.count("<svg") == 3 and "实验中学" in html
+    assert html.count("<svg") == 4 and "实验中学" in html  # funnel, school trends, risk-group trends, tier flows
     assert not any(sid in html for sid in waves["2025秋"].table.index[:50])  # no student id on the page
 
 

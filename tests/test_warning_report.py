@@ -77,7 +77,7 @@ def test_transition_flow_draws(sim: pd.DataFrame) -> None:
 def test_section_lists_flags_with_reasons(table: pd.DataFrame, sim: pd.DataFrame) -> None:
     html = render_warning_section(table, lang="zh", transitions=tier_transitions(sim))
     assert html.startswith("<section") and html.rstrip().endswith("</section>")
-    assert html.count("<svg") == 3
+    assert html.count("<svg") == 4  # funnel, school trends, risk-group trends, tier flows
     flagged = table[(table["wave"] == "W3") & (table["flag"] != "") & (table["level"] == "school")]
     assert len(flagged)
     for text in flagged["explanation_zh"]:
@@ -94,7 +94,7 @@ def test_cli_warn_prints_flags_and_writes(tmp_path: Path, sim: pd.DataFrame, cap
     out = capsys.readouterr().out
     assert rc == 0
     assert "Early warning (W3" in out and "[school]" in out and "bullied students" in out
-    assert (tmp_path / "w.html").read_text(encoding="utf-8").count("<svg") == 3  # funnel, trends, tier flows
+    assert (tmp_path / "w.html").read_text(encoding="utf-8").count("<svg") == 4  # funnel, trends, risk groups, tier flows
     back = pd.read_csv(tmp_path / "t.csv", comment="#")
     assert {"group", "wave", "n", "events", "rate", "ci_low", "ci_high", "z", "upper95", "upper998", "flag"} <= set(back.columns)
     assert main(["warn", str(src), "--persistence", "x"]) == 2

@@ -20,8 +20,8 @@ FLAG_NAMES = {
            "known_disorder": "students with a known disorder"},
 }
 
-LEVEL_NAMES = {"zh": {"district": "区县", "school": "学校", "grade": "年级", "class": "班级"},
-               "en": {"district": "district", "school": "school", "grade": "grade", "class": "class"}}
+LEVEL_NAMES = {"zh": {"district": "区县", "school": "学校", "grade": "年级", "class": "班级", "risk_group": "高危群体"},
+               "en": {"district": "district", "school": "school", "grade": "grade", "class": "class", "risk_group": "risk group"}}
 
 _TIER = {"zh": {"green": "绿色", "yellow": "黄色", "orange": "橙色", "red": "红色"},
          "en": {"green": "green", "yellow": "yellow", "orange": "orange", "red": "red"}}

@@ -31,11 +31,11 @@ __all__ = ["figure_svg", "funnel_plot", "transition_flow", "trend_multiples"]
 TEXT = {
     "zh": {"rate": "比例", "size": "参与筛查人数（对数刻度）", "target": "全区比例", "l95": "95% 控制限", "l998": "99.8% 控制限",
            "flag95": "超出 95% 上限", "flag998": "超出 99.8% 上限", "normal": "在控制限内", "hidden": "人数少、已隐去",
-           "funnel": "漏斗图：{wave}（{level}）", "trend": "预警{level}的变化趋势", "flow": "档案等级流向：{a} → {b}",
+           "funnel": "漏斗图：{wave}（{level}）", "trend": "各{level}比例的变化趋势", "flow": "档案等级流向：{a} → {b}",
            "absent": "未参加", "not_shown": "{n} 个单位人数少，比例不公布，未画出", "od": "（已按过度离散调整：τ² = {tau2:.2g}）"},
     "en": {"rate": "rate", "size": "students screened (log scale)", "target": "district rate", "l95": "95% limits",
            "l998": "99.8% limits", "flag95": "above the 95% limit", "flag998": "above the 99.8% limit", "normal": "within the limits",
-           "hidden": "small numbers, hidden", "funnel": "Funnel plot: {wave} ({level})", "trend": "Trends of flagged {level}s",
+           "hidden": "small numbers, hidden", "funnel": "Funnel plot: {wave} ({level})", "trend": "Trends by {level}",
            "flow": "Tier flows: {a} → {b}", "absent": "absent", "not_shown": "{n} units with small numbers are not drawn",
            "od": " (limits widened for over-dispersion: τ² = {tau2:.2g})"},
 }
@@ -141,11 +141,12 @@ def trend_multiples(table: pd.DataFrame, groups: Sequence[str] | None = None, *,
                     max_panels: int = 12, ncols: int = 3) -> Figure:
     """One small panel per flagged group (default: groups with any flag in the last wave): rate per wave with its
     Wilson interval, the district rate and the group's 95% limit. Suppressed waves are marked, not drawn."""
-    from .explain import LEVEL_NAMES
+    from .explain import FLAG_NAMES, LEVEL_NAMES
 
     rows, lvl = _level_rows(table, level)
     meta = _meta(table)
     waves = meta.get("waves") or rows["wave"].dropna().unique().tolist()
+    names = FLAG_NAMES[lang] if lvl == "risk_group" else {}
     if groups is None:
         last = rows[rows["wave"] == waves[-1]]
         groups = last[last["flag"].fillna("") != ""].sort_values("z", ascending=False, na_position="last")["group"].tolist()
@@ -158,6 +159,7 @@ def trend_multiples(table: pd.DataFrame, groups: Sequence[str] | None = None, *,
     with _style():
         fig = _figure(3.2 * nc, 2.4 * nr + 0.6)
         axes = fig.subplots(nr, nc, squeeze=False, sharey=True)
+        top = 0.0
         for i, ax in enumerate(axes.ravel()):
             if i >= len(groups):
                 ax.set_visible(False)
@@ -178,12 +180,13 @@ def trend_multiples(table: pd.DataFrame, groups: Sequence[str] | None = None, *,
             for j in np.flatnonzero(hidden):
                 ax.text(x[j], 0.0, "×", ha="center", va="bottom", color=COLOURS["998"] if g["above_95"].iloc[j] else COLOURS["hidden"],
                         fontsize=10)
-            ax.set_title(str(groups[i]), fontsize=9, loc="left")
+            top = max(top, float(np.nanmax(np.concatenate([hi, rate, g["upper95"].to_numpy(dtype=float, na_value=np.nan), [0.0]]))))
+            ax.set_title(names.get(str(groups[i]), str(groups[i])), fontsize=9, loc="left")
             ax.set_xticks(x, [str(w) for w in waves], fontsize=7, rotation=30)
             ax.yaxis.set_major_formatter(require("matplotlib.ticker").PercentFormatter(1.0))
             ax.tick_params(axis="y", labelsize=7)
             ax.spines[["top", "right"]].set_visible(False)
-            ax.set_ylim(bottom=0)
+        axes[0, 0].set_ylim(0, max(top * 1.08, 0.01))  # shared: one scale for every panel, set once all are drawn
         fig.suptitle(t["trend"].format(level=LEVEL_NAMES[lang].get(lvl, lvl)) + f"  (× = {t['hidden']})", fontsize=10, x=0.02,
                      ha="left")
     return fig

@@ -77,8 +77,14 @@ def render_warning_section(table: pd.DataFrame, *, lang: str = "zh", wave: str |
     if charts and len(schools):
         trends = trend_multiples(table, schools["group"].tolist(), lang=lang, max_panels=max_trends)
         parts.append(f"<figure class='trends'>{figure_svg(trends)}</figure>")
-    if len(risk):
-        parts += [f"<h3>{escape(t['risk'])}</h3>", _list(risk, lang)]
+    risk_all = table[table["level"] == "risk_group"]
+    if len(risk) or (charts and len(risk_all)):
+        parts.append(f"<h3>{escape(t['risk'])}</h3>")
+        parts.append(_list(risk, lang) or f"<p>{escape(t['none'])}</p>")
+    if charts and len(risk_all):
+        groups = list(dict.fromkeys(risk_all["group"]))
+        fig = trend_multiples(risk_all, groups, level="risk_group", lang=lang, max_panels=8, ncols=4)
+        parts.append(f"<figure class='risk-trends'>{figure_svg(fig)}</figure>")
     if len(periods):
         parts += [f"<h3>{escape(t['periods'])}</h3>", _list(periods, lang)]
     if charts and transitions is not None:
