@@ -47,6 +47,8 @@ __all__ = [
     "write_frame",
     "render_report",
     "write_report",
+    "early_warning",
+    "warning",
     "Issue",
     "ScreeningError",
     "SpecError",
@@ -73,6 +75,8 @@ _LAZY = {
     "write_report": ("screening.reports.report", "write_report"),
     "to_fhir": ("screening.fhir", "to_fhir"),
     "referral": ("screening.fhir.referral", "referral"),
+    "early_warning": ("screening.warning.table", "early_warning"),
+    "warning": ("screening.warning", None),
 }
 
 

@@ -379,6 +379,15 @@ def _fhir_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
 COMMANDS.append(_fhir_commands)
 
 
+def _add_warn(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from .warning.cli import add_parser  # the regional early warning (screening/warning/)
+
+    add_parser(sub)
+
+
+COMMANDS.append(_add_warn)
+
+
 def _screen_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", help="answers: .csv, .xlsx, .xls or .parquet, one row per student "
                                  "(items as phq9_1 … phq9_9) / 作答数据，每名学生一行")
