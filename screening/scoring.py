@@ -98,6 +98,7 @@ def score(
     quality: pd.DataFrame | None = None,
     chunk_size: int = DEFAULT_CHUNK,
     n_jobs: int = 1,
+    bounds: bool = False,
 ) -> pd.DataFrame:
     """Score one scale (or several) for every row of ``responses``.
 
@@ -141,6 +142,11 @@ def score(
         (scores are still computed, so a rule can send the student to re-screening).
     chunk_size, n_jobs : int
         Rows per chunk, and threads to score chunks on. Results do not depend on either.
+    bounds : bool
+        Also return ``{s}.{score}.lower`` and ``{s}.{score}.upper``: the score that the best and the
+        worst options of the blank items would give (the complete-data score lies between them; both
+        equal the score when nothing is blank; NaN where the scale is void). :func:`screen` uses them
+        to tell *possibly true* rules from definitely true ones (see docs/tiering.md).
 
     Returns
     -------
@@ -180,7 +186,7 @@ def score(
         parts = [
             score(responses, s, response_format=response_format, on_invalid=on_invalid, bands=None,
                   norms=norms, norm_columns=norm_columns, keep_items=keep_items, quality=quality,
-                  chunk_size=chunk_size, n_jobs=n_jobs)
+                  chunk_size=chunk_size, n_jobs=n_jobs, bounds=bounds)
             for s in scale
         ]
         return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=responses.index)
@@ -214,7 +220,7 @@ def score(
 
     cs = sc.compiled
     parsed = [parse_column(responses[c], k, cs, response_format) for k, c in enumerate(input_cols)]
-    plan = Plan(cs=cs, band_sets=band_plan, keep_items=keep_items, on_invalid=on_invalid)
+    plan = Plan(cs=cs, band_sets=band_plan, keep_items=keep_items, on_invalid=on_invalid, bounds=bool(bounds))
     out = run_kernel(plan, parsed, len(responses), chunk_size=chunk_size, n_jobs=n_jobs)
     bad = bad_value_issues(plan, out, input_cols, response_format)
     if bad and on_invalid == "raise":

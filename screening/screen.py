@@ -17,7 +17,7 @@ from .catalog import Scale, load_scale
 from .errors import Issue, ResponseError
 from .result import ScreeningResult
 from .scoring import score
-from .tiering.assign import assign_tiers
+from .tiering.assign import CriticalMasks, assign_tiers
 from .tiering.condition import UNKNOWN, Symbol
 from .tiering.ruleset import RuleSet, load_rules
 
@@ -134,6 +134,65 @@ def _symbol_values(sym: Symbol, scores: pd.DataFrame, flags: pd.DataFrame, quali
     return np.asarray(cat.codes), tuple(str(c) for c in cat.categories)
 
 
+def _blank_bounds(sym: Symbol, value: Any, scores: pd.DataFrame, screened: Mapping[str, Scale]) -> Any:
+    """(lower, upper) of a number or band symbol over the possible answers to blank items, or None where
+    they equal the value for every student (then the condition needs no "possibly" pass)."""
+    if sym.source != "scores" or value is UNKNOWN or sym.scale not in screened:
+        return None
+    if sym.kind == "number":
+        if sym.needs_items:  # an item: blank → any of its options
+            blank = np.isnan(value)
+            if not blank.any():
+                return None
+            return np.where(blank, sym.lo, value), np.where(blank, sym.hi, value)
+        lo_col, hi_col = sym.column + ".lower", sym.column + ".upper"
+        if lo_col not in scores.columns:
+            return None
+        lo, hi = scores[lo_col].to_numpy(), scores[hi_col].to_numpy()
+        with np.errstate(invalid="ignore"):
+            if ((lo == value) & (hi == value)).all():
+                return None
+        return lo, hi
+    if sym.kind == "band":
+        score_id = sym.name.split(".")[1]
+        lo_col = C.lower_col(sym.scale, score_id)
+        if lo_col not in scores.columns:
+            return None
+        codes, cats = value
+        sets = screened[sym.scale].compiled.bands.get(score_id, {})
+        bset = next((b for b in sets.values() if tuple(b.ids) == tuple(cats)), None)
+        if bset is None:
+            return None
+        lo = bset.codes(scores[lo_col].to_numpy()).astype(float)
+        hi = bset.codes(scores[C.upper_col(sym.scale, score_id)].to_numpy()).astype(float)
+        lo[lo < 0] = np.nan
+        hi[hi < 0] = np.nan
+        v = np.where(codes >= 0, codes, np.nan)
+        if ((lo == v) & (hi == v)).all():
+            return None
+        return lo, hi
+    return None
+
+
+def _critical_blank(scores: pd.DataFrame, column: str) -> Any:
+    return np.asarray(scores[column].array.isna())
+
+
+def _critical_masks(scale: Scale, scores: pd.DataFrame, promote: Sequence[str]) -> CriticalMasks:
+    """Fired and unanswered critical items of one scale, split into crisis (manual or promoted) and project-choice."""
+    n = len(scores)
+    masks = {k: np.zeros(n, dtype=bool) for k in ("mf", "mb", "pf", "pb")}
+    for c in scale.spec.critical:
+        arr = scores[C.critical_col(scale.id, c.id)].array
+        fired = arr.to_numpy(dtype=bool, na_value=False)
+        blank = np.asarray(arr.isna())
+        manual = c.origin == "manual" or f"{scale.id}.{c.id}" in promote
+        masks["mf" if manual else "pf"] |= fired
+        masks["mb" if manual else "pb"] |= blank
+    mf, pf = masks["mf"], masks["pf"]
+    return CriticalMasks(mf, masks["mb"] & ~mf, pf & ~mf, masks["pb"] & ~mf & ~pf)
+
+
 def screen(
     responses: pd.DataFrame,
     scales: Sequence[str | Path | Scale],
@@ -225,7 +284,7 @@ def screen(
     bands = dict(bands or {})
     parts = [
         score(responses, s, response_format=response_format, on_invalid=on_invalid, bands=bands.get(s.id),
-              keep_items=s.id in need_items, quality=quality, n_jobs=n_jobs)
+              keep_items=s.id in need_items, quality=quality, n_jobs=n_jobs, bounds=True)
         for s in loaded
     ]
     scores = pd.concat(parts, axis=1)
@@ -240,9 +299,27 @@ def screen(
         warn.append(msg)
 
     values = {name: _symbol_values(sym, scores, flag_frame, quality, n) for name, sym in symbols.items()}
+    bounds_of: dict[str, Any] = {}
+    maybe: dict[str, Any] = {}
+    for name, sym in symbols.items():
+        b = _blank_bounds(sym, values[name], scores, screened)
+        if b is not None:
+            bounds_of[name] = b
+        if sym.kind == "bool" and sym.source == "scores" and sym.scale in screened and ".critical" in name:
+            cm = _critical_masks(screened[sym.scale], scores, ())
+            m = (cm.manual_blank | cm.project_blank) if name.endswith(".critical") else _critical_blank(scores, sym.column)
+            if m.any():
+                maybe[name] = m
     statuses = {sid: np.asarray(scores[C.status_col(sid)].array.codes, dtype=np.int8) for sid in screened}
-    critical = {sid: scores[C.critical_col(sid)].to_numpy(dtype=bool) for sid in screened}
-    table = assign_tiers(rs, values, n, screened, statuses, critical, responses.index, lang=lang)
+    promote = rs.spec.critical_items.promote
+    critical = {sid: _critical_masks(screened[sid], scores, promote) for sid in screened}
+    read = {sym.scale for sym in symbols.values() if sym.scale is not None} | {
+        sid for sid, s in screened.items() if s.spec.critical}
+    table = assign_tiers(rs, values, n, screened, statuses, critical, responses.index, lang=lang,
+                         bounds=bounds_of, maybe=maybe, read_scales=sorted(read))
+    # the score bounds served the rules; the scores table keeps its documented columns
+    bound_cols = [f(s.id, sc_.id) for s in loaded for sc_ in s.spec.scores for f in (C.lower_col, C.upper_col)]
+    scores = scores.drop(columns=bound_cols)
 
     inactive = [
         r.id for r, cond in zip(rs.spec.rules, rs.conditions)

@@ -23,7 +23,7 @@ from .. import columns as C
 from ..catalog import Scale
 from ..errors import did_you_mean
 from ..specs.derive import item_range, score_range
-from .expr import And, Compare, InList, Literal, Name, Node, Not, Or, parse
+from .expr import And, Compare, InList, IsMissing, Literal, Name, Node, Not, Or, parse
 
 __all__ = ["Symbol", "Resolver", "Compiled", "compile_condition", "ConditionError", "Env", "UNKNOWN"]
 
@@ -148,6 +148,9 @@ def _type(node: Node, res: Resolver, syms: dict[str, Symbol]) -> str:
     if isinstance(node, Not):
         _need_bool(node.item, res, syms)
         return "bool"
+    if isinstance(node, IsMissing):
+        _type(node.operand, res, syms)  # any kind of value can be missing
+        return "bool"
     if isinstance(node, InList):
         kind = _type(node.operand, res, syms)
         for lit in node.values:
@@ -223,9 +226,15 @@ class Env:
     computed once and shared by every comparison that reads it.
     """
 
-    def __init__(self, values: Mapping[str, Any], n: int):
+    def __init__(self, values: Mapping[str, Any], n: int, bounds: Mapping[str, Any] | None = None,
+                 maybe: Mapping[str, Any] | None = None):
         self.values = values
         self.n = n
+        #: number or band symbol → (lower, upper) over the possible answers to blank items (only symbols
+        #: where they differ from the value for some student; band bounds are band positions, NaN unknown)
+        self.bounds: Mapping[str, Any] = bounds or {}
+        #: bool symbol → where it is unknown only because an item is blank (it could still be true)
+        self.maybe: Mapping[str, Any] = maybe or {}
         self._known: dict[str, npt.NDArray[np.bool_]] = {}
 
     def known(self, name: str, compute: Any) -> npt.NDArray[np.bool_]:
@@ -285,7 +294,23 @@ def _compare_true(op: str, left: Node, right: Node, env: Env) -> Any:
     return _compare(op, left, right, env)[0]
 
 
+def _missing(node: IsMissing, env: Env) -> tuple[Any, Any]:
+    """(is missing, is not missing): an absent source (scale not screened, flag not supplied) is missing."""
+    raw = env.values[node.operand.dotted]
+    if raw is UNKNOWN:
+        miss: Any = np.True_
+    elif isinstance(raw, tuple) and len(raw) == 2 and isinstance(raw[1], tuple):
+        miss = raw[0] < 0
+    elif isinstance(raw, tuple):
+        miss = ~np.asarray(raw[1], dtype=bool) if np.ndim(raw[1]) else np.bool_(not raw[1])
+    else:
+        miss = np.isnan(raw)
+    return (~miss, miss) if node.negated else (miss, ~miss)
+
+
 def _eval(node: Node, env: Env) -> tuple[Any, Any]:
+    if isinstance(node, IsMissing):
+        return _missing(node, env)
     if isinstance(node, Name):
         raw = env.values[node.dotted]
         if raw is UNKNOWN:
@@ -360,6 +385,137 @@ def _compare(op: str, left: Node, right: Node, env: Env) -> tuple[Any, Any]:
     return result & known, ~result & known
 
 
+# ---------------------------------------------------------------------------
+# four masks per node: definitely true (T), definitely false (F), could become true by answering the
+# blanks (P ⊇ T), could become false (Q ⊇ F). `not` swaps T/F and P/Q; `and` takes T = ∧T, F = ∨F,
+# P = ∧P, Q = ∨Q; `or` the dual. Each blank-dependent leaf is judged on its own, so P is a safe superset.
+
+_EXISTS: dict[str, Callable[[Any, Any, Any, Any], Any]] = {
+    # some value of [al, ah] and some of [bl, bh] satisfy the comparison (NaN anywhere: no)
+    ">=": lambda al, ah, bl, bh: ah >= bl,
+    ">": lambda al, ah, bl, bh: ah > bl,
+    "<=": lambda al, ah, bl, bh: al <= bh,
+    "<": lambda al, ah, bl, bh: al < bh,
+    "==": lambda al, ah, bl, bh: (al <= bh) & (bl <= ah),
+    "!=": lambda al, ah, bl, bh: ~((al == ah) & (bl == bh) & (al == bl)) & ~np.isnan(al + ah + bl + bh),
+}
+_ALL: dict[str, Callable[[Any, Any, Any, Any], Any]] = {
+    # every pair of values satisfies it
+    ">=": lambda al, ah, bl, bh: al >= bh,
+    ">": lambda al, ah, bl, bh: al > bh,
+    "<=": lambda al, ah, bl, bh: ah <= bl,
+    "<": lambda al, ah, bl, bh: ah < bl,
+    "==": lambda al, ah, bl, bh: (al == ah) & (bl == bh) & (al == bl),
+    "!=": lambda al, ah, bl, bh: (ah < bl) | (bh < al),
+}
+
+
+def _interval(node: Node, env: Env, cats: tuple[str, ...] | None) -> tuple[Any, Any, Any] | None:
+    """(value, lower, upper) as floats (NaN unknown) for a comparison operand; None for an absent source."""
+    if isinstance(node, Literal):
+        v = node.value
+        if isinstance(v, str):
+            x = float(cats.index(v)) if cats is not None and v in cats else -2.0
+        else:
+            x = float(v)
+        return x, x, x
+    name = node.dotted  # type: ignore[union-attr]
+    raw = env.values[name]
+    if raw is UNKNOWN:
+        return None
+    if isinstance(raw, tuple) and len(raw) == 2 and isinstance(raw[1], tuple):  # band / status codes
+        codes = raw[0]
+        v = np.where(codes >= 0, codes, np.nan).astype(float)
+    elif isinstance(raw, tuple):  # bool pair
+        vals, known = raw
+        v = np.where(known, vals, np.nan).astype(float)
+        m = env.maybe.get(name)
+        if m is not None:
+            return v, np.where(m, 0.0, v), np.where(m, 1.0, v)
+        return v, v, v
+    else:
+        v = raw
+    b = env.bounds.get(name)
+    if b is None:
+        return v, v, v
+    return v, b[0], b[1]
+
+
+def _compare4(op: str, left: Node, right: Node, env: Env) -> tuple[Any, Any, Any, Any]:
+    lcats = _cats(left, env)
+    rcats = _cats(right, env)
+    cats = lcats or rcats
+    a = _interval(left, env, cats)
+    b = _interval(right, env, cats)
+    if a is None or b is None:
+        return _NO, _NO, _NO, _NO
+    av, al, ah = a
+    bv, bl, bh = b
+    with np.errstate(invalid="ignore"):
+        known = ~np.isnan(av) & ~np.isnan(bv)
+        by_value = _OPS[op](av, bv)
+        bounded = ~np.isnan(al) & ~np.isnan(ah) & ~np.isnan(bl) & ~np.isnan(bh)
+        all_true = _ALL[op](al, ah, bl, bh) & bounded
+        some_true = _EXISTS[op](al, ah, bl, bh) & bounded
+        neg = _NEGATE[op]
+        all_false = _ALL[neg](al, ah, bl, bh) & bounded
+        some_false = _EXISTS[neg](al, ah, bl, bh) & bounded
+    t = np.where(known, by_value, all_true)
+    f = np.where(known, ~by_value, all_false)
+    return t, f, t | some_true, f | some_false
+
+
+_NEGATE = {">=": "<", ">": "<=", "<=": ">", "<": ">=", "==": "!=", "!=": "=="}
+
+
+def _cats(node: Node, env: Env) -> tuple[str, ...] | None:
+    if isinstance(node, Name):
+        raw = env.values[node.dotted]
+        if isinstance(raw, tuple) and len(raw) == 2 and isinstance(raw[1], tuple):
+            return raw[1]
+    return None
+
+
+def _eval4(node: Node, env: Env) -> tuple[Any, Any, Any, Any]:
+    if isinstance(node, IsMissing):
+        t, f = _missing(node, env)
+        return t, f, t, f
+    if isinstance(node, Name):
+        raw = env.values[node.dotted]
+        if raw is UNKNOWN:
+            return _NO, _NO, _NO, _NO
+        vals, known = raw
+        t, f = vals & known, ~vals & known
+        m = env.maybe.get(node.dotted)
+        if m is None:
+            return t, f, t, f
+        return t, f, t | m, f | m
+    if isinstance(node, Not):
+        t, f, p, q = _eval4(node.item, env)
+        return f, t, q, p
+    if isinstance(node, (And, Or)):
+        t, f, p, q = _eval4(node.items[0], env)
+        for it in node.items[1:]:
+            t2, f2, p2, q2 = _eval4(it, env)
+            if isinstance(node, And):
+                t, f, p, q = t & t2, f | f2, p & p2, q | q2
+            else:
+                t, f, p, q = t | t2, f & f2, p | p2, q & q2
+        return t, f, p, q
+    if isinstance(node, InList):
+        t: Any = _NO
+        p: Any = _NO
+        f: Any = np.True_
+        q: Any = np.True_
+        for lit in node.values:
+            lt, lf, lp, lq = _compare4("==", node.operand, lit, env)
+            t, f, p, q = t | lt, f & lf, p | lp, q & lq
+        return (f, t, q, p) if node.negated else (t, f, p, q)
+    if isinstance(node, Compare):
+        return _compare4(node.op, node.left, node.right, env)
+    raise TypeError(type(node))  # pragma: no cover
+
+
 @dataclass(frozen=True)
 class Compiled:
     """A compiled condition: its text, AST, the symbols it reads and the predicate."""
@@ -374,6 +530,17 @@ class Compiled:
         if np.ndim(t) == 0:  # every symbol it reads was absent
             return np.zeros(env.n, dtype=bool)
         return np.asarray(t, dtype=bool)
+
+    def evaluate_possible(self, env: Env) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        """(definitely true, possibly true): the second also holds where answers to blank items could make
+        the condition true (a superset of the first). Unknown risk-group flags and scales not screened
+        are never "possibly" true: filling blanks cannot change them."""
+        t = self.evaluate(env)
+        if not any(sym.name in env.bounds or sym.name in env.maybe for sym in self.symbols):
+            return t, t
+        _, _, p, _ = _eval4(self.ast, env)
+        p = np.asarray(p, dtype=bool) if np.ndim(p) else np.full(env.n, bool(p))
+        return t, p | t
 
     def reachable(self, max_cases: int = 50_000) -> bool | None:
         """Whether any combination of possible values makes the condition true (None: too many to try)."""
@@ -410,6 +577,8 @@ def _literals_for(ast: Node, name: str) -> list[float]:
             if isinstance(a, Name) and a.dotted == name and isinstance(b, Literal) and isinstance(b.value, float):
                 out.append(b.value)
         out += _literals_for(ast.left, name) + _literals_for(ast.right, name)
+    elif isinstance(ast, IsMissing):
+        pass
     elif isinstance(ast, InList):
         if isinstance(ast.operand, Name) and ast.operand.dotted == name:
             out += [v.value for v in ast.values if isinstance(v.value, float)]

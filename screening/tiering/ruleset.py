@@ -99,10 +99,19 @@ def _structure_checks(spec: RuleSetSpec, file: str) -> list[Issue]:
     if spec.critical_items.tier == tiers[0]:
         issues.append(Issue("critical_lowest_tier", "a fired critical item may not leave a student in the lowest tier",
                             path="critical_items.tier", file=file, hint=f"use {tiers[-1]!r}"))
+    if spec.critical_items.project is not None:
+        tier_ref(spec.critical_items.project.tier, "critical_items.project.tier")
+        if spec.critical_items.project.tier == tiers[0]:
+            issues.append(Issue("critical_lowest_tier", "a fired critical item may not leave a student in the lowest tier",
+                                path="critical_items.project.tier", file=file, hint=f"use {tiers[1]!r} or higher"))
+    for k, name in enumerate(spec.critical_items.promote):
+        if name.count(".") != 1:
+            issues.append(Issue("invalid_value", f"{name!r} is not `scale.critical_id` (e.g. `dsrsc.item10`)",
+                                path=f"critical_items.promote[{k}]", file=file))
     for which in ("insufficient", "invalid"):
         pol = getattr(spec.data_quality, which)
         tier_ref(pol.tier, f"data_quality.{which}.tier")
-        if pol.tier == tiers[0] and not pol.rescreen:
+        if (pol.tier is None or pol.tier == tiers[0]) and not pol.rescreen:
             issues.append(Issue("silent_lowest_tier", f"{which} data would give a silent {tiers[0]!r}",
                                 path=f"data_quality.{which}", file=file,
                                 hint="set `rescreen: true` or a higher tier"))
