@@ -247,3 +247,19 @@ def test_a_district_can_still_send_insufficient_data_to_yellow():
     df = pd.DataFrame([answers("phq9", dict.fromkeys(range(1, 10), None))])
     t = screen(df, ["phq9"], rules=sc.load_rules(spec)).table.iloc[0]
     assert t["tier"] == "yellow" and t["rescreen"]
+
+
+def test_option_alias_colliding_with_another_label_is_an_error_with_both_paths():
+    import yaml
+
+    from screening.loading import builtin_dir
+
+    data = yaml.safe_load((builtin_dir("scales") / "phq9.yaml").read_text(encoding="utf-8"))
+    opts = data["option_sets"]["default"]
+    # option 0's alias equals option 1's English label after folding case, spaces and full width
+    opts[0]["aliases"] = [*opts[0].get("aliases", []), "  " + opts[1]["label"]["en"].upper().replace("S", "Ｓ") + " "]
+    with pytest.raises(sc.ScreeningError) as info:
+        sc.load_scale(data)
+    issue = next(i for i in info.value.issues if i.code == "label_collision")
+    assert "option_sets.default[0].aliases[" in issue.hint and "option_sets.default[1].label.en" in issue.hint
+    assert issue.path in issue.hint
