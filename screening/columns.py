@@ -9,6 +9,9 @@ __all__ = [
     "STATUS_VALUES",
     "score_col",
     "band_col",
+    "lower_col",
+    "upper_col",
+    "TIER_EXTRA_COLUMNS",
     "t_col",
     "pct_col",
     "status_col",
@@ -42,6 +45,33 @@ def score_col(scale: str, score: str) -> str:
 def band_col(scale: str, score: str) -> str:
     """``phq9.total.band``: the band id (categorical)."""
     return f"{scale}.{score}.band"
+
+
+def lower_col(scale: str, score: str) -> str:
+    """``phq9.total.lower``: the score the *best* possible answers to the blank items would give
+    (``score(bounds=True)``; equals the score when nothing is blank; NaN where nothing could score it)."""
+    return f"{scale}.{score}.lower"
+
+
+def upper_col(scale: str, score: str) -> str:
+    """``phq9.total.upper``: the score the *worst* possible answers to the blank items would give."""
+    return f"{scale}.{score}.upper"
+
+
+#: Columns of ``ScreeningResult.table`` besides ``tier``, ``urgent``, ``reasons`` and ``actions``:
+#:
+#: - ``rescreen`` (bool): on the re-screen / ask-in-person list. Set by insufficient or invalid data
+#:   (the rule set's ``data_quality``) and by any rule, crisis item or critical item that is only
+#:   *possibly* true (blank answers could make it true). It is an outcome of its own, counted apart
+#:   from every colour; by default it sets no colour.
+#: - ``ask_today`` (bool): a subset of ``rescreen``: an unanswered manual crisis item (e.g. PHQ-9
+#:   item 9 blank) or an urgent rule that is possibly true — ask the student in person today.
+#: - ``rescreen_reasons`` / ``rescreen_reasons_zh`` / ``rescreen_reasons_en`` (categorical text):
+#:   why the student is on that list (empty where ``rescreen`` is False).
+#: - ``follow_up_days``: days to the next contact (0 for ``ask_today``; project-choice crisis items
+#:   cap it at the rule set's interview days).
+TIER_EXTRA_COLUMNS = ("rescreen", "ask_today", "rescreen_reasons", "rescreen_reasons_zh", "rescreen_reasons_en",
+                      "follow_up_days")
 
 
 def t_col(scale: str, score: str) -> str:

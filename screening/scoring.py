@@ -98,6 +98,7 @@ def score(
     quality: pd.DataFrame | None = None,
     chunk_size: int = DEFAULT_CHUNK,
     n_jobs: int = 1,
+    bounds: bool = False,
 ) -> pd.DataFrame:
     """Score one scale (or several) for every row of ``responses``.
 
@@ -141,6 +142,11 @@ def score(
         (scores are still computed, so a rule can send the student to re-screening).
     chunk_size, n_jobs : int
         Rows per chunk, and threads to score chunks on. Results do not depend on either.
+    bounds : bool
+        Also return ``{s}.{score}.lower`` and ``{s}.{score}.upper``: the score that the best and the
+        worst options of the blank items would give (the complete-data score lies between them; both
+        equal the score when nothing is blank; NaN where the scale is void). :func:`screen` uses them
+        to tell *possibly true* rules from definitely true ones (see docs/tiering.md).
 
     Returns
     -------
@@ -180,11 +186,37 @@ def score(
         parts = [
             score(responses, s, response_format=response_format, on_invalid=on_invalid, bands=None,
                   norms=norms, norm_columns=norm_columns, keep_items=keep_items, quality=quality,
-                  chunk_size=chunk_size, n_jobs=n_jobs)
+                  chunk_size=chunk_size, n_jobs=n_jobs, bounds=bounds)
             for s in scale
         ]
         return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=responses.index)
 
+    frame, _ = _score_one(responses, scale, columns=columns, prefix=prefix, response_format=response_format,
+                          on_invalid=on_invalid, bands=bands, norms=norms, norm_columns=norm_columns,
+                          keep_items=keep_items, quality=quality, chunk_size=chunk_size, n_jobs=n_jobs,
+                          bounds="dense" if bounds else False)
+    return frame
+
+
+def _score_one(
+    responses: pd.DataFrame,
+    scale: ScaleLike,
+    *,
+    columns: Mapping[str, str] | None = None,
+    prefix: str | None = None,
+    response_format: ResponseFormat = "value",
+    on_invalid: OnInvalid = "raise",
+    bands: str | Mapping[str, str] | None = None,
+    norms: str | None = "default",
+    norm_columns: Mapping[str, str] | None = None,
+    keep_items: bool = False,
+    quality: pd.DataFrame | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+    n_jobs: int = 1,
+    bounds: str | bool = False,
+) -> tuple[pd.DataFrame, Any]:
+    """Score one scale (parameters checked by :func:`score`); also return the engine outputs, whose
+    ``sparse_bounds`` :func:`screening.screen` reads when ``bounds="sparse"``."""
     sc = load_scale(scale)  # type: ignore[arg-type]
     input_cols = _resolve_columns(sc, columns, prefix)
     band_plan = _band_plan(sc, bands)
@@ -214,7 +246,7 @@ def score(
 
     cs = sc.compiled
     parsed = [parse_column(responses[c], k, cs, response_format) for k, c in enumerate(input_cols)]
-    plan = Plan(cs=cs, band_sets=band_plan, keep_items=keep_items, on_invalid=on_invalid)
+    plan = Plan(cs=cs, band_sets=band_plan, keep_items=keep_items, on_invalid=on_invalid, bounds=bounds)
     out = run_kernel(plan, parsed, len(responses), chunk_size=chunk_size, n_jobs=n_jobs)
     bad = bad_value_issues(plan, out, input_cols, response_format)
     if bad and on_invalid == "raise":
@@ -239,7 +271,7 @@ def score(
     frame = to_frame(plan, out, responses.index, extra)
     for name, flag in flags.items():
         frame[name] = flag
-    return frame
+    return frame, out
 
 
 def _quality_flags(scale_id: str, quality: pd.DataFrame | None, index: pd.Index) -> dict[str, np.ndarray]:

@@ -16,8 +16,8 @@ from ._version import __version__
 from .catalog import Scale, load_scale
 from .errors import Issue, ResponseError
 from .result import ScreeningResult
-from .scoring import score
-from .tiering.assign import assign_tiers
+from .scoring import _score_one
+from .tiering.assign import CriticalMasks, assign_tiers
 from .tiering.condition import UNKNOWN, Symbol
 from .tiering.ruleset import RuleSet, load_rules
 
@@ -134,6 +134,65 @@ def _symbol_values(sym: Symbol, scores: pd.DataFrame, flags: pd.DataFrame, quali
     return np.asarray(cat.codes), tuple(str(c) for c in cat.categories)
 
 
+def _blank_bounds(sym: Symbol, value: Any, sparse: Mapping[str, Any], screened: Mapping[str, Scale]) -> Any:
+    """(rows, lower, upper) of a number or band symbol: the students whose value blank items leave uncertain,
+    and its bounds there over the possible answers to the blanks; None where there are none."""
+    if sym.source != "scores" or value is UNKNOWN or sym.scale not in screened:
+        return None
+    if sym.kind == "number" and sym.needs_items:  # an item: a blank could be any of its options
+        rows = np.flatnonzero(np.isnan(value))
+        return (rows, np.full(len(rows), sym.lo), np.full(len(rows), sym.hi)) if len(rows) else None
+    if sym.kind not in ("number", "band") or sym.scale not in sparse:
+        return None
+    score_id = sym.name.split(".")[1]
+    cs = screened[sym.scale].compiled
+    try:
+        i = cs.score_index(score_id)
+    except KeyError:
+        return None
+    if sym.kind == "number" and sym.name != f"{sym.scale}.{score_id}":
+        return None  # .t / .pct: norms of a bound are not computed
+    rows, lower, upper = sparse[sym.scale]
+    if not len(rows):
+        return None
+    lo, hi = lower[i], upper[i]
+    if sym.kind == "band":
+        codes, cats = value
+        bset = next((b for b in cs.bands.get(score_id, {}).values() if tuple(b.ids) == tuple(cats)), None)
+        if bset is None:
+            return None
+        lo, hi = bset.codes(lo).astype(float), bset.codes(hi).astype(float)
+        lo[lo < 0] = np.nan
+        hi[hi < 0] = np.nan
+        v = np.where(codes[rows] >= 0, codes[rows], np.nan)
+    else:
+        v = value[rows]
+    with np.errstate(invalid="ignore"):
+        keep = ~((lo == v) & (hi == v))
+    if not keep.any():
+        return None
+    return rows[keep], lo[keep], hi[keep]
+
+
+def _critical_blank(scores: pd.DataFrame, column: str) -> Any:
+    return np.asarray(scores[column].array.isna())
+
+
+def _critical_masks(scale: Scale, scores: pd.DataFrame, promote: Sequence[str]) -> CriticalMasks:
+    """Fired and unanswered critical items of one scale, split into crisis (manual or promoted) and project-choice."""
+    n = len(scores)
+    masks = {k: np.zeros(n, dtype=bool) for k in ("mf", "mb", "pf", "pb")}
+    for c in scale.spec.critical:
+        arr = scores[C.critical_col(scale.id, c.id)].array
+        fired = arr.to_numpy(dtype=bool, na_value=False)
+        blank = np.asarray(arr.isna())
+        manual = c.origin == "manual" or f"{scale.id}.{c.id}" in promote
+        masks["mf" if manual else "pf"] |= fired
+        masks["mb" if manual else "pb"] |= blank
+    mf, pf = masks["mf"], masks["pf"]
+    return CriticalMasks(mf, masks["mb"] & ~mf, pf & ~mf, masks["pb"] & ~mf & ~pf)
+
+
 def screen(
     responses: pd.DataFrame,
     scales: Sequence[str | Path | Scale],
@@ -206,6 +265,10 @@ def screen(
             f"The 'scales' parameter of screen must be a non-empty list of scale ids. Got {scales!r} instead."
         )
     check_choice(fname, "lang", lang, ("zh", "en"))
+    check_choice(fname, "response_format", response_format, ("value", "index", "label"))
+    check_choice(fname, "on_invalid", on_invalid, ("raise", "missing"))
+    if not isinstance(n_jobs, int) or n_jobs < 1:
+        raise InvalidParameterError(f"The 'n_jobs' parameter of screen must be a positive int. Got {n_jobs!r} instead.")
     rs = load_rules(rules)
     loaded = [load_scale(s) for s in scales]
     ids = [s.id for s in loaded]
@@ -223,11 +286,14 @@ def screen(
     symbols = {sym.name: sym for cond in rs.conditions for sym in cond.symbols}
     need_items = {sym.scale for sym in symbols.values() if sym.needs_items}
     bands = dict(bands or {})
-    parts = [
-        score(responses, s, response_format=response_format, on_invalid=on_invalid, bands=bands.get(s.id),
-              keep_items=s.id in need_items, quality=quality, n_jobs=n_jobs)
-        for s in loaded
-    ]
+    parts, sparse = [], {}
+    for s in loaded:
+        # the engine also returns each score's bounds over the answers to blank items, for the rows with a blank
+        frame, out = _score_one(responses, s, response_format=response_format, on_invalid=on_invalid,
+                                bands=bands.get(s.id), keep_items=s.id in need_items, quality=quality, n_jobs=n_jobs,
+                                bounds="sparse")
+        parts.append(frame)
+        sparse[s.id] = out.sparse_bounds(len(s.compiled.scores))
     scores = pd.concat(parts, axis=1)
     flag_frame, not_given = _flag_columns(responses, rs, flags)
     n = len(responses)
@@ -240,9 +306,24 @@ def screen(
         warn.append(msg)
 
     values = {name: _symbol_values(sym, scores, flag_frame, quality, n) for name, sym in symbols.items()}
+    bounds_of: dict[str, Any] = {}
+    maybe: dict[str, Any] = {}
+    for name, sym in symbols.items():
+        b = _blank_bounds(sym, values[name], sparse, screened)
+        if b is not None:
+            bounds_of[name] = b
+        if sym.kind == "bool" and sym.source == "scores" and sym.scale in screened and ".critical" in name:
+            cm = _critical_masks(screened[sym.scale], scores, ())
+            m = (cm.manual_blank | cm.project_blank) if name.endswith(".critical") else _critical_blank(scores, sym.column)
+            if m.any():
+                maybe[name] = np.flatnonzero(m)
     statuses = {sid: np.asarray(scores[C.status_col(sid)].array.codes, dtype=np.int8) for sid in screened}
-    critical = {sid: scores[C.critical_col(sid)].to_numpy(dtype=bool) for sid in screened}
-    table = assign_tiers(rs, values, n, screened, statuses, critical, responses.index, lang=lang)
+    promote = rs.spec.critical_items.promote
+    critical = {sid: _critical_masks(screened[sid], scores, promote) for sid in screened}
+    read = {sym.scale for sym in symbols.values() if sym.scale is not None} | {
+        sid for sid, s in screened.items() if s.spec.critical}
+    table = assign_tiers(rs, values, n, screened, statuses, critical, responses.index, lang=lang,
+                         bounds=bounds_of, maybe=maybe, read_scales=sorted(read))
 
     inactive = [
         r.id for r, cond in zip(rs.spec.rules, rs.conditions)

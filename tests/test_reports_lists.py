@@ -106,7 +106,7 @@ def test_follow_up_dates(data):
 
 def test_rescreen_listed_with_due_date():
     df = frame([{"id": "A", "phq": 0}, {"id": "B", "phq": 0}])
-    df.loc[1, [f"phq9_{k}" for k in range(2, 10)]] = np.nan
+    df.loc[1, [f"phq9_{k}" for k in range(2, 9)]] = np.nan  # item 9 answered: a blank item 9 means "ask today"
     res = sc.screen(df, scales=["phq9", "gad7"], rules="default")
     fu = follow_up_list(res, "2026-03-02")
     assert fu["row"].tolist() == [1] and fu["what"].tolist() == ["rescreen"]

@@ -78,13 +78,18 @@ def test_urgent_is_top_tier_and_escalation_is_capped():
 
 
 def test_insufficient_data_rescreen_never_silent_green():
+    # issue 10: data quality is not a colour. An empty PHQ-9 keeps the colour the answered items give
+    # (none: green) but goes on the re-screen list, and its unanswered item 9 means "ask today".
     df = frame([[np.nan] * 9, phq(0)])
     res = run(df)
     t = res.table
-    assert t["tier"].astype(str).tolist() == ["yellow", "green"]
+    assert t["tier"].astype(str).tolist() == ["green", "green"]
     assert t["rescreen"].tolist() == [True, False]
+    assert t["ask_today"].tolist() == [True, False]
     assert "re-screen" in t.loc[0, "reasons_en"].lower()
-    assert t.loc[0, "follow_up_days"] == 14
+    assert "ask the student in person today" in t.loc[0, "rescreen_reasons_en"]
+    assert t.loc[0, "follow_up_days"] == 0
+    assert t.loc[1, "rescreen_reasons_en"] == ""
 
 
 def test_flags_from_text_and_mapping():
@@ -158,7 +163,9 @@ def test_mht_validity_leads_to_rescreen():
         warnings.simplefilter("ignore")
         res = sc.screen(df, scales=["mht"], rules="default")
     assert res.scores["mht.status"].iloc[0] == "invalid"
-    assert res.table["rescreen"].iloc[0] and res.table["tier"].iloc[0] == "yellow"
+    # issue 10: an invalid form goes on the re-screen list; it does not by itself set a colour
+    assert res.table["rescreen"].iloc[0] and res.table["tier"].iloc[0] == "green"
+    assert "invalid" in res.table["rescreen_reasons_en"].iloc[0].lower()
 
 
 def test_quality_flags_reach_rules():

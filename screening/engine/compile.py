@@ -81,6 +81,8 @@ class Layout:
     runs: tuple[tuple[int, int, int, int], ...]  # (first block, number of blocks, block size, first row): equal-sized neighbours
     sizes: npt.NDArray[np.float64]
     reverse_c: npt.NDArray[np.float64]  # per block: lo + hi for reverse blocks, NaN for forward ones
+    block_lo: npt.NDArray[np.float64]  # per block: lowest keyed value of its items (for score bounds)
+    block_hi: npt.NDArray[np.float64]  # per block: highest keyed value of its items
     fill: npt.NDArray[np.float64]  # (n_items, 1) per buffer row: what a blank becomes
     terms: tuple[tuple[tuple[int, float], ...], ...]  # per item-based score column: (block, weight)
     signed: tuple[tuple[tuple[int, float], ...], ...]  # per column: (block, weight on the block's raw sum)
@@ -97,18 +99,24 @@ def _layout(n: int, lo: FloatArray, hi: FloatArray, reverse: npt.NDArray[np.bool
     for k in range(n):
         # weight 0 = the item only counts as answered for the score (count scores)
         member = tuple((int(c), float(weights[k, c])) for c in np.flatnonzero(members[k] > 0))
-        key = (member, bool(reverse[k]), float(lo[k] + hi[k]) if reverse[k] else 0.0)
+        # the option range is part of the key, so that a block's blank items share their worst and best
+        # keyed values (score bounds: block_lo/block_hi); items of one scale nearly always share it anyway
+        key = (member, bool(reverse[k]), float(lo[k] + hi[k]) if reverse[k] else 0.0, float(lo[k]), float(hi[k]))
         signature.setdefault(key, []).append(k)
     keys = sorted(signature, key=lambda key: signature[key][0])  # keep form order as far as possible
     order: list[int] = []
     starts: list[int] = []
     reverse_c: list[float] = []
+    block_lo: list[float] = []
+    block_hi: list[float] = []
     terms: dict[int, list[tuple[int, float]]] = {}
     for b, key in enumerate(keys):
         starts.append(len(order))
         order.extend(signature[key])
-        member, rev, c = key
+        member, rev, c, blo, bhi = key
         reverse_c.append(c if rev else np.nan)
+        block_lo.append(blo)  # keyed range: a reverse item c - x with x in [lo, hi] is again in [lo, hi]
+        block_hi.append(bhi)
         for col, w in member:  # type: ignore[misc]
             terms.setdefault(col, []).append((b, w))
     order_a = np.array(order, dtype=np.intp)
@@ -141,7 +149,7 @@ def _layout(n: int, lo: FloatArray, hi: FloatArray, reverse: npt.NDArray[np.bool
     return Layout(
         order=order_a, row_of=row_of, starts=starts_a,
         bounds=tuple((int(a), int(b)) for a, b in zip(starts_a, np.append(starts_a[1:], n))), runs=tuple(runs),
-        sizes=sizes, reverse_c=np.array(reverse_c), fill=fill,
+        sizes=sizes, reverse_c=np.array(reverse_c), block_lo=np.array(block_lo), block_hi=np.array(block_hi), fill=fill,
         terms=tuple(tuple(terms.get(c, ())) for c in range(n_cols)),
         signed=tuple(signed), const=const,
         lo=lo[order_a][:, None], hi=hi[order_a][:, None], integral=contiguous[order_a],

@@ -27,7 +27,7 @@ import pandas as pd
 
 from .. import columns as C
 from ..errors import Issue
-from .compile import CompiledScale
+from .compile import CompiledScale, CompiledScore
 from .responses import ParsedColumn
 
 __all__ = ["Plan", "Outputs", "run_kernel", "OPS"]
@@ -52,6 +52,9 @@ class Plan:
     band_sets: dict[str, str]  # score id -> band set name
     keep_items: bool
     on_invalid: str  # "raise" | "missing"
+    # also compute each score's lower and upper bound over the possible answers to its blanks: "dense" (a full
+    # column each, for score(bounds=True)) or "sparse" (only the rows with a blank, for screen())
+    bounds: str | bool = False
 
 
 @dataclass
@@ -68,6 +71,17 @@ class Outputs:
     items: npt.NDArray[np.float64] | None
     bad_count: npt.NDArray[np.int64]
     bad_rows: list[list[int]] = field(default_factory=list)
+    lower: npt.NDArray[np.float64] | None = None  # per score: the value the best answers to the blanks would give
+    upper: npt.NDArray[np.float64] | None = None  # ... and the worst (both NaN where no answers could score it)
+    sparse: list[tuple[npt.NDArray[np.intp], npt.NDArray[np.float64], npt.NDArray[np.float64]]] | None = None
+
+    def sparse_bounds(self, n_scores: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """(rows with a blank, lower (score × row), upper) in row order, from the chunks' sparse bounds."""
+        parts = sorted(self.sparse or [], key=lambda p: int(p[0][0]) if len(p[0]) else -1)
+        if not parts:
+            return np.zeros(0, dtype=np.intp), np.zeros((n_scores, 0)), np.zeros((n_scores, 0))
+        return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts], axis=1),
+                np.concatenate([p[2] for p in parts], axis=1))
 
 
 def _round(x: npt.NDArray[np.float64], method: str, digits: int) -> npt.NDArray[np.float64]:
@@ -191,6 +205,7 @@ def _chunk(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float6
                 counts[i] = np.where(meets, F[rows_], 0.0).sum(axis=0)
 
     # one sum per block; reverse blocks: keyed sum = size * (lo + hi) - raw sum (blanks were filled with lo + hi)
+    n_scores = len(cs.scores)
     n_blocks = len(L.starts)
     block_sum = w.get("block_sum", n_blocks, m)
     block_miss = w.get("block_miss", n_blocks, m, np.int16)
@@ -204,8 +219,13 @@ def _chunk(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float6
     block_got = w.get("block_got", n_blocks, m)
     np.subtract(L.sizes[:, None], block_miss, out=block_got)
 
-    n_scores = len(cs.scores)
     vals = out.scores[:, a:b]  # written in place: each row is a contiguous run of the output
+    # bounds are computed only for the rows that have a blank (usually a few percent), in small arrays;
+    # every other row's bounds are its values
+    bounds = None
+    blank_cols = np.flatnonzero(out.n_missing[a:b]) if plan.bounds else np.zeros(0, dtype=np.intp)
+    if len(blank_cols):
+        bounds = (np.empty((n_scores, len(blank_cols))), np.empty((n_scores, len(blank_cols))))
     sufficient = w.get("sufficient", n_scores, m, bool)
     sufficient.fill(True)
     imputed = w.get("imputed", n_scores, m, bool)
@@ -241,6 +261,8 @@ def _chunk(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float6
                     t += block_sum[blk] * wt
             if L.const[s.column]:
                 t += L.const[s.column]
+        if bounds is not None:
+            _item_bounds(cs, v[:, blank_cols], got[:, blank_cols], block_miss[:, blank_cols], bounds[0], bounds[1])
         # ... then the missing-data arithmetic of docs/scale-format.md, vectorised across scores
         with np.errstate(divide="ignore", invalid="ignore"):
             if T.any_mul:
@@ -261,7 +283,14 @@ def _chunk(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float6
                 if s.multiply != 1.0 or s.add != 0.0 or s.rounding != "none":
                     v_i = vals[i] * s.multiply + s.add if (s.multiply != 1.0 or s.add != 0.0) else vals[i]
                     vals[i] = _round(v_i, s.rounding, s.digits)
+                    if bounds is not None:
+                        b_lo = _round(bounds[0][i] * s.multiply + s.add, s.rounding, s.digits)
+                        b_hi = _round(bounds[1][i] * s.multiply + s.add, s.rounding, s.digits)
+                        np.fmin(b_lo, b_hi, out=bounds[0][i])
+                        np.fmax(b_lo, b_hi, out=bounds[1][i])
                 continue
+            if bounds is not None:
+                _parts_bounds(s, bounds[0], bounds[1], i)
             n = float(s.n_parts)
             parts = vals[list(s.parts)]
             ok = ~np.isnan(parts)
@@ -307,10 +336,86 @@ def _chunk(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float6
     if void_rows.any():
         # the manual says such a questionnaire is not scored at all: only the validity scores remain
         vals[np.ix_(~keep, void_rows)] = np.nan
+    if plan.bounds == "sparse" and bounds is not None and out.sparse is not None:
+        vb = vals[:, blank_cols]
+        bl, bh = np.fmin(bounds[0], vb), np.fmax(bounds[1], vb)  # fmin: a NaN value (not scored) keeps the bound
+        if void_rows.any():
+            void_b = void_rows[blank_cols]
+            bl[np.ix_(~keep, void_b)] = np.nan
+            bh[np.ix_(~keep, void_b)] = np.nan
+        out.sparse.append((blank_cols + a, bl, bh))  # list.append is atomic: safe from the worker threads
+    elif plan.bounds and out.lower is not None and out.upper is not None:
+        lo_, hi_ = out.lower[:, a:b], out.upper[:, a:b]
+        np.copyto(lo_, vals)
+        np.copyto(hi_, vals)
+        if bounds is not None:
+            # a scored value stays inside its bounds (a prorated score is one of the possible completions' mean)
+            vb = vals[:, blank_cols]
+            bl, bh = bounds
+            lo_[:, blank_cols] = np.fmin(bl, vb)  # fmin: a NaN value (not scored) keeps the bound
+            hi_[:, blank_cols] = np.fmax(bh, vb)
+            if void_rows.any():
+                void_b = void_rows[blank_cols]
+                lo_[np.ix_(~keep, blank_cols[void_b])] = np.nan
+                hi_[np.ix_(~keep, blank_cols[void_b])] = np.nan
     for j, score_id in enumerate(plan.band_sets):
         bset = cs.bands[score_id][plan.band_sets[score_id]]
         out.bands[j, a:b] = bset.codes(vals[cs.score_index(score_id)])
     return found
+
+
+def _item_bounds(cs: CompiledScale, v: npt.NDArray[np.float64], got: npt.NDArray[np.float64],
+                 block_miss: npt.NDArray[np.int16], lower: npt.NDArray[np.float64], upper: npt.NDArray[np.float64]) -> None:
+    """Bounds of every item-based score over the possible answers to its blank items (before transforms).
+
+    ``v`` holds the keyed sums of the answered items (counts for count scores). The complete-data score
+    adds, per blank item, a keyed value between the block's lowest and highest option; a mean divides by
+    all its items. Only blocks that hold a blank add anything, and only in chunks that have one.
+    """
+    L = cs.layout
+    T = cs.item_tail
+    miss = block_miss.astype(np.float64)
+    for row, i in enumerate(T.index):
+        s = cs.scores[i]
+        t = v[row]
+        if s.method == "count":
+            np.copyto(lower[i], t)
+            np.add(t, T.n[row] - got[row], out=upper[i])  # each blank could meet the condition
+            continue
+        add_lo = np.zeros_like(t)
+        add_hi = np.zeros_like(t)
+        for blk, wt in L.terms[s.column]:
+            if s.method == "sum_if":
+                add_hi += miss[blk] * max(L.block_hi[blk], 0.0)
+                continue
+            a_, b_ = wt * L.block_lo[blk], wt * L.block_hi[blk]
+            add_lo += miss[blk] * min(a_, b_)
+            add_hi += miss[blk] * max(a_, b_)
+        np.add(t, add_lo, out=lower[i])
+        np.add(t, add_hi, out=upper[i])
+        if s.method == "mean":
+            lower[i] /= T.n[row]
+            upper[i] /= T.n[row]
+
+
+def _parts_bounds(s: CompiledScore, lower: npt.NDArray[np.float64], upper: npt.NDArray[np.float64], i: int) -> None:
+    """Bounds of a score built from earlier scores, from theirs (complete-data arithmetic)."""
+    lo_p, hi_p = lower[list(s.parts)], upper[list(s.parts)]
+    if s.method == "ratio":
+        den_pos = lo_p[1] > 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lo_i = np.where(den_pos, np.minimum(lo_p[0] / hi_p[1], lo_p[0] / lo_p[1]), np.nan)
+            hi_i = np.where(den_pos, np.maximum(hi_p[0] / lo_p[1], hi_p[0] / hi_p[1]), np.nan)
+    else:
+        lo_i, hi_i = lo_p.sum(axis=0), hi_p.sum(axis=0)
+        if s.method == "mean":
+            lo_i, hi_i = lo_i / s.n_parts, hi_i / s.n_parts
+    if s.multiply != 1.0 or s.add != 0.0:
+        lo_i, hi_i = lo_i * s.multiply + s.add, hi_i * s.multiply + s.add
+        if s.multiply < 0:
+            lo_i, hi_i = hi_i, lo_i
+    lower[i] = _round(lo_i, s.rounding, s.digits)
+    upper[i] = _round(hi_i, s.rounding, s.digits)
 
 
 def run_kernel(
@@ -329,6 +434,9 @@ def run_kernel(
         items=np.empty((cs.n_items, n_rows)) if plan.keep_items else None,
         bad_count=np.zeros(cs.n_items, dtype=np.int64),
         bad_rows=[[] for _ in range(cs.n_items)],
+        lower=np.empty((len(cs.scores), n_rows)) if plan.bounds and plan.bounds != "sparse" else None,
+        upper=np.empty((len(cs.scores), n_rows)) if plan.bounds and plan.bounds != "sparse" else None,
+        sparse=[] if plan.bounds == "sparse" else None,
     )
     bounds = [(a, min(a + chunk_size, n_rows)) for a in range(0, n_rows, chunk_size)]
     size = min(chunk_size, max(n_rows, 1))
@@ -403,6 +511,9 @@ def to_frame(plan: Plan, out: Outputs, index: pd.Index, extra: Mapping[str, Any]
             data[C.band_col(cs.id, s.id)] = pd.Categorical.from_codes(
                 out.bands[band_pos[s.id]], categories=list(bset.ids), ordered=True, validate=False
             )
+        if out.lower is not None and out.upper is not None:
+            data[C.lower_col(cs.id, s.id)] = out.lower[i]
+            data[C.upper_col(cs.id, s.id)] = out.upper[i]
         if extra is not None:
             for name in (C.t_col(cs.id, s.id), C.pct_col(cs.id, s.id)):
                 if name in extra:

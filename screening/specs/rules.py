@@ -19,6 +19,7 @@ __all__ = [
     "Action",
     "Rule",
     "CriticalPolicy",
+    "ProjectCriticalPolicy",
     "DataPolicy",
     "DataQuality",
     "RuleSetSpec",
@@ -101,6 +102,28 @@ class Rule(StrictModel):
         return self
 
 
+class ProjectCriticalPolicy(StrictModel):
+    """Step two of the two-step crisis rule: what a fired *project-choice* critical item does.
+
+    Scale files mark each critical item ``origin: manual`` (the manual says it is a crisis item, e.g.
+    PHQ-9 item 9) or ``origin: project`` (chosen by this project, e.g. DSRSC item 10 "sometimes").
+    A fired project-choice item sets at least ``tier`` and puts the student on the re-screen / ask list
+    for an interview within ``interview_days`` — not the immediate crisis response — unless the rule
+    set lists it under ``critical_items.promote``.
+    """
+
+    tier: SnakeId
+    interview_days: int = Field(default=7, ge=0, description="Interview the student within this many days.")
+    reason: Text
+    source: Source | None = None
+
+
+_UNANSWERED = Text(
+    zh="危机条目未作答，今天当面询问",
+    en="Crisis item left unanswered: ask the student in person today",
+)
+
+
 class CriticalPolicy(StrictModel):
     """What a fired critical item (e.g. PHQ-9 item 9 ≥ 1) does, for every scale screened."""
 
@@ -108,14 +131,40 @@ class CriticalPolicy(StrictModel):
     urgent: bool = True
     reason: Text
     source: Source | None = None
+    unanswered_reason: Text = Field(
+        default=_UNANSWERED,
+        description="Reason on the re-screen / ask list when a critical item is unanswered (never a silent green).",
+    )
+    project: ProjectCriticalPolicy | None = Field(
+        default=None, description="What fired project-choice critical items do (default: the same as manual ones)."
+    )
+    promote: tuple[str, ...] = Field(
+        default=(), description="Project-choice items (`scale.critical_id`, e.g. `dsrsc.item10`) treated as crisis items."
+    )
 
 
 class DataPolicy(StrictModel):
-    """What insufficient or invalid data lead to: never a silent lowest tier."""
+    """What insufficient or invalid data lead to: never a silent lowest tier.
 
-    tier: SnakeId
+    By default a student goes on the re-screen list (``rescreen: true``) and keeps the colour the
+    answered items give: a blank is not a mental-health finding. A district that wants data quality
+    to set a colour writes ``tier:``. ``scales: read`` (default) applies the policy only to scales
+    a rule or the critical-item policy reads; ``all`` to every scale screened. ``rescreen_if:
+    could_change`` lists only the students whose outcome the blanks could change (for scales whose
+    manual gives no missing-data rule, this keeps "every item required" without a re-screen list of
+    most of the school).
+    """
+
+    tier: SnakeId | None = None
     rescreen: bool = True
+    rescreen_if: Literal["always", "could_change"] = Field(
+        default="always",
+        description="always: every such student goes on the re-screen list; could_change: only where the blank "
+        "answers could change the outcome (a rule or critical item is possibly true).",
+    )
     reason: Text
+    scales: Literal["read", "all"] = "read"
+    source: Source | None = None
 
 
 class DataQuality(StrictModel):
@@ -141,6 +190,9 @@ class RuleSetSpec(StrictModel):
     rules: tuple[Rule, ...] = ()
     actions: dict[SnakeId, tuple[Action, ...]] = Field(
         description="Per tier id, plus `urgent` and `rescreen`: what is done for the student."
+    )
+    notes: tuple[Text, ...] = Field(
+        default=(), description="Statements shown on the rule-set page (e.g. scales whose sources give no orange route)."
     )
     extra_scales: dict[SnakeId, str] = Field(
         default_factory=dict, description="Scale id → YAML path (relative to this file) for non-built-in scales."

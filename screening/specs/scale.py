@@ -245,6 +245,11 @@ class CriticalItem(StrictModel):
     value: float
     label: Text
     source: Source
+    origin: Literal["manual", "project"] = Field(
+        default="manual",
+        description="manual: the scale's manual or guideline names it a crisis item (urgent); project: a design "
+        "choice of this project (two-step rule: interview within days unless a rule set promotes it).",
+    )
 
 
 class ValidityCheck(StrictModel):

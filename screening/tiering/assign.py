@@ -27,16 +27,17 @@ import pandas as pd
 from .. import columns as C
 from ..catalog import Scale
 from ..specs.common import Text
-from ..specs.rules import Action
+from ..specs.rules import Action, Rule
 from .condition import Env
 from .ruleset import RuleSet
 
-__all__ = ["Source", "assign_tiers", "TIER_COLUMNS"]
+__all__ = ["Source", "CriticalMasks", "assign_tiers", "TIER_COLUMNS"]
 
 #: Columns of the tier table, in order.
 TIER_COLUMNS = (
     "tier", "urgent", "rescreen", "follow_up_days", "reasons", "actions",
     "reasons_zh", "reasons_en", "actions_zh", "actions_en", "rules_fired",
+    "ask_today", "rescreen_reasons", "rescreen_reasons_zh", "rescreen_reasons_en",
 )
 
 
@@ -118,31 +119,57 @@ def _scale_reason(scale: Scale, reason: Text) -> Text:
     return Text(zh=f"{name.get('zh')}：{reason.get('zh')}", en=f"{name.get('en')}: {reason.get('en')}")
 
 
+@dataclass(frozen=True)
+class CriticalMasks:
+    """Per scale: where its critical items fired or are unanswered, by origin (manual / project choice).
+
+    ``project_*`` hold only the project-choice items the rule set does not promote.
+    """
+
+    manual_fired: npt.NDArray[np.bool_]
+    manual_blank: npt.NDArray[np.bool_]
+    project_fired: npt.NDArray[np.bool_]
+    project_blank: npt.NDArray[np.bool_]
+
+
+def _possible_text(reason: Text) -> Text:
+    return Text(zh=f"未答题目可能使其成立：{reason.get('zh')}", en=f"Unanswered items could make this true: {reason.get('en')}")
+
+
 def assign_tiers(
     rules: RuleSet,
     values: Mapping[str, object],
     n: int,
     screened: Mapping[str, Scale],
     statuses: Mapping[str, npt.NDArray[np.int8]],
-    critical: Mapping[str, npt.NDArray[np.bool_]],
+    critical: Mapping[str, npt.NDArray[np.bool_] | CriticalMasks],
     index: pd.Index,
     lang: str = "zh",
+    *,
+    bounds: Mapping[str, object] | None = None,
+    maybe: Mapping[str, object] | None = None,
+    read_scales: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """The tier table (columns :data:`TIER_COLUMNS`) for ``n`` students.
 
     ``values`` maps every symbol name the conditions read to its arrays (see
-    :class:`~screening.tiering.condition.Env`); ``statuses`` and ``critical``
-    hold, per screened scale, the status codes and the any-critical mask.
+    :class:`~screening.tiering.condition.Env`; ``bounds``/``maybe`` are its blank-answer bounds);
+    ``statuses`` and ``critical`` hold, per screened scale, the status codes and the critical-item
+    masks (a plain array: any manual critical item fired). ``read_scales``: the scales a rule or the
+    critical policy reads (the data-quality policy with ``scales: read`` applies to these only).
     """
     spec = rules.spec
     tiers = spec.tier_ids()
     tier_pos = {t: i for i, t in enumerate(tiers)}
     top = len(tiers) - 1
-    env = Env(values, n)
+    env = Env(values, n, bounds, maybe)
 
     urgent = np.zeros(n, dtype=bool)
     rescreen = np.zeros(n, dtype=bool)
+    ask_today = np.zeros(n, dtype=bool)
+    interview_days = np.full(n, np.nan)
     sources: list[Source] = []
+    later: list[Source] = []  # reasons for the re-screen / ask list
     # per tier / escalation level: the union of everything that sets it (applied in ascending order = maximum)
     sets_tier: dict[int, npt.NDArray[np.bool_]] = {}
     sets_esc: dict[int, npt.NDArray[np.bool_]] = {}
@@ -154,23 +181,60 @@ def assign_tiers(
             store[level] = m.copy()
 
     crit = spec.critical_items
+    blank_crit: list[tuple[str, npt.NDArray[np.bool_], bool]] = []  # (scale, mask, manual)
     for sid in screened:
-        if sid in critical and screened[sid].spec.critical:
-            m = critical[sid]
-            sources.append(Source(f"{sid}.critical", _scale_reason(screened[sid], crit.reason), m))
-            add(sets_tier, tier_pos[crit.tier], m)
-            if crit.urgent:
-                urgent |= m
+        if sid not in critical or not screened[sid].spec.critical:
+            continue
+        cm = critical[sid]
+        if not isinstance(cm, CriticalMasks):
+            none = np.zeros(n, dtype=bool)
+            cm = CriticalMasks(np.asarray(cm, dtype=bool), none, none, none)
+        m = cm.manual_fired
+        sources.append(Source(f"{sid}.critical", _scale_reason(screened[sid], crit.reason), m))
+        add(sets_tier, tier_pos[crit.tier], m)
+        if crit.urgent:
+            urgent |= m
+        if cm.project_fired.any():
+            pol = crit.project
+            pm = cm.project_fired
+            if pol is None:  # no second step: project-choice items act as crisis items
+                add(sets_tier, tier_pos[crit.tier], pm)
+                if crit.urgent:
+                    urgent |= pm
+                sources.append(Source(f"{sid}.critical", _scale_reason(screened[sid], crit.reason), pm))
+            else:
+                add(sets_tier, tier_pos[pol.tier], pm)
+                src = Source(f"{sid}.critical_project", _scale_reason(screened[sid], pol.reason), pm)
+                sources.append(src)
+                later.append(src)
+                rescreen |= pm
+                np.fmin(interview_days, np.where(pm, float(pol.interview_days), np.nan), out=interview_days)
+        for blank, manual in ((cm.manual_blank, True), (cm.project_blank, crit.project is None)):
+            if blank.any():
+                blank_crit.append((sid, blank, manual))
+    read = set(screened) if read_scales is None else set(read_scales)
+    deferred: list[tuple[Source, bool]] = []  # data-quality sources with rescreen_if: could_change
     for which, code in (("insufficient", C.STATUS_VALUES.index("insufficient")), ("invalid", C.STATUS_VALUES.index("invalid"))):
         pol = getattr(spec.data_quality, which)
         for sid in screened:
+            if pol.scales == "read" and sid not in read:
+                continue
             m = statuses[sid] == code
-            sources.append(Source(f"{sid}.{which}", _scale_reason(screened[sid], pol.reason), m))
-            add(sets_tier, tier_pos[pol.tier], m)
+            src = Source(f"{sid}.{which}", _scale_reason(screened[sid], pol.reason), m)
+            if pol.tier is not None:
+                add(sets_tier, tier_pos[pol.tier], m)
+            if pol.rescreen and pol.rescreen_if == "could_change":
+                deferred.append((src, pol.tier is None))  # listed below, where something is possibly true
+                if pol.tier is not None:
+                    sources.append(src)
+                continue
+            sources.append(src)
             if pol.rescreen:
                 rescreen |= m
+                later.append(src)
+    possible: list[tuple[Rule, npt.NDArray[np.bool_]]] = []  # (rule, where it is only possibly true)
     for rule, cond in zip(spec.rules, rules.conditions):
-        m = cond.evaluate(env)
+        m, p = cond.evaluate_possible(env)
         sources.append(Source(rule.id, rule.reason, m))
         if rule.tier is not None:
             add(sets_tier, tier_pos[rule.tier], m)
@@ -178,6 +242,10 @@ def assign_tiers(
             add(sets_esc, rule.escalate, m)
         if rule.urgent:
             urgent |= m
+        if p is not m:
+            only = p & ~m
+            if only.any():
+                possible.append((rule, only))
 
     # the highest level that fired: max over (mask × level), in int8 (faster than copyto with where=)
     tier = np.zeros(n, dtype=np.int8)
@@ -186,19 +254,60 @@ def assign_tiers(
     esc = np.zeros(n, dtype=np.int8)
     for level, mask in sets_esc.items():
         np.maximum(esc, mask.view(np.int8) * np.int8(level), out=esc)
+    base = tier.copy()  # before escalations: a possibly-true rule matters where it could raise this
     tier += esc
     np.minimum(tier, top, out=tier)
     tier[urgent] = top
+    below_top = tier < top
+
+    # possibly true: never a tier, but the re-screen / ask list where it could raise the outcome
+    for sid, blank, manual in blank_crit:
+        lvl = tier_pos[crit.tier] if manual else tier_pos[crit.project.tier]  # type: ignore[union-attr]
+        # an unanswered crisis item could make the student urgent: ask today unless already urgent
+        m = blank & ~urgent if manual and crit.urgent else blank & (base < lvl) & below_top
+        if not m.any():
+            continue
+        reason = crit.unanswered_reason if manual else crit.project.reason  # type: ignore[union-attr]
+        src = Source(f"{sid}.critical_unanswered", _scale_reason(screened[sid], reason), m)
+        later.append(src)
+        sources.append(src)
+        rescreen |= m
+        if manual and crit.urgent:
+            ask_today |= m
+    for rule, only in possible:
+        if rule.urgent:
+            m = only & ~urgent
+        elif rule.tier is not None:
+            m = only & (base < tier_pos[rule.tier]) & below_top
+        else:
+            m = only & (esc < rule.escalate) & below_top
+        if not m.any():
+            continue
+        src = Source(f"{rule.id}?", _possible_text(rule.reason), m)
+        later.append(src)
+        sources.append(src)
+        rescreen |= m
+        if rule.urgent:
+            ask_today |= m
+
+    if deferred:
+        could = np.zeros(n, dtype=bool)
+        for src in later:
+            if src.id.endswith(("?", ".critical_unanswered")):
+                could |= src.mask
+        for src, own_reason in deferred:
+            m = src.mask & could
+            src = Source(src.id, src.reason, m)
+            if own_reason:
+                sources.append(src)
+            later.append(src)
+            rescreen |= m
 
     # reasons: one text per distinct pattern of fired sources
-    sources = [src for src in sources if src.mask.any()]  # only what fired for someone can be in a pattern
-    codes, patterns = _pattern_codes([src.mask for src in sources], n)
-    # pandas stores categorical codes in the smallest integer type; convert once for the three columns
-    codes = codes.astype(np.int8 if len(patterns) < 128 else np.int16 if len(patterns) < 32768 else np.int32)
-    reason_text = {
-        lang_: [("; ".join(sources[i].reason.get(lang_) for i in pat)) for pat in patterns] for lang_ in ("zh", "en")
-    }
-    fired_text = [";".join(sources[i].id for i in pat) for pat in patterns]
+    fired_sources = [src for src in sources if src.mask.any()]  # only what fired for someone can be in a pattern
+    reasons, fired_text = _pattern_texts(fired_sources, n)
+    later_sources = [src for src in later if src.mask.any()]
+    later_reasons, _ = _pattern_texts(later_sources, n)
 
     # actions: one text per (tier, urgent, rescreen)
     roles = {r.id: r.label for r in spec.roles}
@@ -219,24 +328,45 @@ def assign_tiers(
                     action_text[lang_].append(_actions_text(acts, roles, lang_))
                 days = [a.follow_up_days for a in acts if a.follow_up_days is not None]
                 follow.append(float(min(days)) if days else np.nan)
+    follow_up = _follow_up(np.asarray(follow), combo)
+    if not np.isnan(interview_days).all():
+        follow_up = np.fmin(follow_up, interview_days)
+    if ask_today.any():
+        follow_up = np.where(ask_today, 0.0, follow_up)
 
-    reasons = {lang_: _categorical(codes, reason_text[lang_]) for lang_ in ("zh", "en")}
     actions = {lang_: _categorical(combo, action_text[lang_]) for lang_ in ("zh", "en")}
     table = pd.DataFrame(
         {
             "tier": pd.Categorical.from_codes(tier, categories=tiers, ordered=True, validate=False),
             "urgent": urgent,
             "rescreen": rescreen,
-            "follow_up_days": _follow_up(np.asarray(follow), combo),
+            "follow_up_days": follow_up,
             "reasons": reasons[lang],
             "actions": actions[lang],
             "reasons_zh": reasons["zh"],
             "reasons_en": reasons["en"],
             "actions_zh": actions["zh"],
             "actions_en": actions["en"],
-            "rules_fired": _categorical(codes, fired_text),
+            "rules_fired": fired_text,
+            "ask_today": ask_today,
+            "rescreen_reasons": later_reasons[lang],
+            "rescreen_reasons_zh": later_reasons["zh"],
+            "rescreen_reasons_en": later_reasons["en"],
         },
         index=index,
         copy=False,
     )
     return table
+
+
+def _pattern_texts(sources: Sequence[Source], n: int) -> tuple[dict[str, pd.Categorical], pd.Categorical]:
+    """Reason texts (zh, en) and the fired ids, one categorical each, built once per distinct pattern."""
+    codes, patterns = _pattern_codes([src.mask for src in sources], n)
+    # pandas stores categorical codes in the smallest integer type; convert once for the columns
+    codes = codes.astype(np.int8 if len(patterns) < 128 else np.int16 if len(patterns) < 32768 else np.int32)
+    reason_text = {
+        lang_: [("; ".join(sources[i].reason.get(lang_) for i in pat)) for pat in patterns] for lang_ in ("zh", "en")
+    }
+    fired_text = [";".join(sources[i].id for i in pat) for pat in patterns]
+    return ({lang_: _categorical(codes, reason_text[lang_]) for lang_ in ("zh", "en")},
+            _categorical(codes, fired_text))

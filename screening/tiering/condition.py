@@ -23,7 +23,7 @@ from .. import columns as C
 from ..catalog import Scale
 from ..errors import did_you_mean
 from ..specs.derive import item_range, score_range
-from .expr import And, Compare, InList, Literal, Name, Node, Not, Or, parse
+from .expr import And, Compare, InList, IsMissing, Literal, Name, Node, Not, Or, parse
 
 __all__ = ["Symbol", "Resolver", "Compiled", "compile_condition", "ConditionError", "Env", "UNKNOWN"]
 
@@ -148,6 +148,9 @@ def _type(node: Node, res: Resolver, syms: dict[str, Symbol]) -> str:
     if isinstance(node, Not):
         _need_bool(node.item, res, syms)
         return "bool"
+    if isinstance(node, IsMissing):
+        _type(node.operand, res, syms)  # any kind of value can be missing
+        return "bool"
     if isinstance(node, InList):
         kind = _type(node.operand, res, syms)
         for lit in node.values:
@@ -223,10 +226,76 @@ class Env:
     computed once and shared by every comparison that reads it.
     """
 
-    def __init__(self, values: Mapping[str, Any], n: int):
+    def __init__(self, values: Mapping[str, Any], n: int, bounds: Mapping[str, Any] | None = None,
+                 maybe: Mapping[str, Any] | None = None, *, dense: bool = False):
         self.values = values
         self.n = n
+        #: number or band symbol → (rows, lower, upper): the students whose value the blank items leave
+        #: uncertain (sorted positions) and the bounds over the possible answers there (band bounds are band
+        #: positions; NaN unknown). In a ``dense`` Env (see :meth:`subset`): (lower, upper) for every student.
+        self.bounds: Mapping[str, Any] = bounds or {}
+        #: bool symbol → rows where it is unknown only because an item is blank (it could still be true);
+        #: in a dense Env a mask
+        self.maybe: Mapping[str, Any] = maybe or {}
+        self.dense = dense
         self._known: dict[str, npt.NDArray[np.bool_]] = {}
+        self._subsets: dict[tuple[str, ...], tuple[npt.NDArray[np.intp], Env]] = {}
+
+    def uncertain_subset(self, names: Sequence[str], uncertain: Sequence[str]) -> tuple[npt.NDArray[np.intp], Env]:
+        """The rows some uncertain symbol touches and the dense Env there (cached: rules share symbols)."""
+        key = (*sorted(names), "|", *sorted(uncertain))
+        hit = self._subsets.get(key)
+        if hit is None:
+            rows = self.uncertain_rows(uncertain)
+            hit = self._subsets[key] = (rows, self.subset(names, rows))
+        return hit
+
+    def uncertain_rows(self, names: Sequence[str]) -> npt.NDArray[np.intp]:
+        mask = np.zeros(self.n, dtype=bool)
+        for name in names:
+            if name in self.bounds:
+                mask[self.bounds[name][0]] = True
+            if name in self.maybe:
+                mask[self.maybe[name]] = True
+        return np.flatnonzero(mask)
+
+    def subset(self, names: Sequence[str], rows: npt.NDArray[np.intp]) -> Env:
+        """A dense Env of the symbols ``names`` for the students at ``rows`` (sorted positions)."""
+        def at(sym_rows: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+            idx = np.searchsorted(sym_rows, rows)
+            idx_c = np.minimum(idx, max(len(sym_rows) - 1, 0))
+            hit = (idx < len(sym_rows)) & (sym_rows[idx_c] == rows) if len(sym_rows) else np.zeros(len(rows), bool)
+            return idx_c, hit
+
+        def cut(raw: Any) -> Any:
+            if raw is UNKNOWN:
+                return raw
+            if isinstance(raw, tuple) and len(raw) == 2 and isinstance(raw[1], tuple):
+                return raw[0][rows], raw[1]
+            if isinstance(raw, tuple):
+                vals, known = raw
+                return vals[rows], (known[rows] if np.ndim(known) else known)
+            return raw[rows]
+
+        values = {k: cut(self.values[k]) for k in names}
+        bounds = {}
+        for k in names:
+            if k not in self.bounds:
+                continue
+            sym_rows, lo_r, hi_r = self.bounds[k]
+            v = values[k]
+            base = (np.where(v[0] >= 0, v[0], np.nan).astype(float) if isinstance(v, tuple) else np.asarray(v, dtype=float))
+            lo, hi = base.copy(), base.copy()
+            idx, hit = at(sym_rows)
+            lo[hit] = lo_r[idx[hit]]
+            hi[hit] = hi_r[idx[hit]]
+            bounds[k] = (lo, hi)
+        maybe = {}
+        for k in names:
+            if k in self.maybe:
+                _, hit = at(self.maybe[k])
+                maybe[k] = hit
+        return Env(values, len(rows), bounds, maybe, dense=True)
 
     def known(self, name: str, compute: Any) -> npt.NDArray[np.bool_]:
         k = self._known.get(name)
@@ -285,7 +354,23 @@ def _compare_true(op: str, left: Node, right: Node, env: Env) -> Any:
     return _compare(op, left, right, env)[0]
 
 
+def _missing(node: IsMissing, env: Env) -> tuple[Any, Any]:
+    """(is missing, is not missing): an absent source (scale not screened, flag not supplied) is missing."""
+    raw = env.values[node.operand.dotted]
+    if raw is UNKNOWN:
+        miss: Any = np.True_
+    elif isinstance(raw, tuple) and len(raw) == 2 and isinstance(raw[1], tuple):
+        miss = raw[0] < 0
+    elif isinstance(raw, tuple):
+        miss = ~np.asarray(raw[1], dtype=bool) if np.ndim(raw[1]) else np.bool_(not raw[1])
+    else:
+        miss = np.isnan(raw)
+    return (~miss, miss) if node.negated else (miss, ~miss)
+
+
 def _eval(node: Node, env: Env) -> tuple[Any, Any]:
+    if isinstance(node, IsMissing):
+        return _missing(node, env)
     if isinstance(node, Name):
         raw = env.values[node.dotted]
         if raw is UNKNOWN:
@@ -360,6 +445,161 @@ def _compare(op: str, left: Node, right: Node, env: Env) -> tuple[Any, Any]:
     return result & known, ~result & known
 
 
+# ---------------------------------------------------------------------------
+# four masks per node: definitely true (T), definitely false (F), could become true by answering the
+# blanks (P ⊇ T), could become false (Q ⊇ F). `not` swaps T/F and P/Q; `and` takes T = ∧T, F = ∨F,
+# P = ∧P, Q = ∨Q; `or` the dual. Each blank-dependent leaf is judged on its own, so P is a safe superset.
+
+_EXISTS: dict[str, Callable[[Any, Any, Any, Any], Any]] = {
+    # some value of [al, ah] and some of [bl, bh] satisfy the comparison (NaN anywhere: no)
+    ">=": lambda al, ah, bl, bh: ah >= bl,
+    ">": lambda al, ah, bl, bh: ah > bl,
+    "<=": lambda al, ah, bl, bh: al <= bh,
+    "<": lambda al, ah, bl, bh: al < bh,
+    "==": lambda al, ah, bl, bh: (al <= bh) & (bl <= ah),
+    "!=": lambda al, ah, bl, bh: ~((al == ah) & (bl == bh) & (al == bl)) & ~np.isnan(al + ah + bl + bh),
+}
+_ALL: dict[str, Callable[[Any, Any, Any, Any], Any]] = {
+    # every pair of values satisfies it
+    ">=": lambda al, ah, bl, bh: al >= bh,
+    ">": lambda al, ah, bl, bh: al > bh,
+    "<=": lambda al, ah, bl, bh: ah <= bl,
+    "<": lambda al, ah, bl, bh: ah < bl,
+    "==": lambda al, ah, bl, bh: (al == ah) & (bl == bh) & (al == bl),
+    "!=": lambda al, ah, bl, bh: (ah < bl) | (bh < al),
+}
+
+
+def _interval(node: Node, env: Env, cats: tuple[str, ...] | None) -> tuple[Any, Any, Any] | None:
+    """(value, lower, upper) as floats (NaN unknown) for a comparison operand; None for an absent source."""
+    if isinstance(node, Literal):
+        v = node.value
+        if isinstance(v, str):
+            x = float(cats.index(v)) if cats is not None and v in cats else -2.0
+        else:
+            x = float(v)
+        return x, x, x
+    name = node.dotted  # type: ignore[union-attr]
+    raw = env.values[name]
+    if raw is UNKNOWN:
+        return None
+    if isinstance(raw, tuple) and len(raw) == 2 and isinstance(raw[1], tuple):  # band / status codes
+        codes = raw[0]
+        v = np.where(codes >= 0, codes, np.nan).astype(float)
+    elif isinstance(raw, tuple):  # bool pair
+        vals, known = raw
+        v = np.where(known, vals, np.nan).astype(float)
+        m = env.maybe.get(name)
+        if m is not None:
+            return v, np.where(m, 0.0, v), np.where(m, 1.0, v)
+        return v, v, v
+    else:
+        v = raw
+    b = env.bounds.get(name)
+    if b is None:
+        return v, v, v
+    return v, b[0], b[1]
+
+
+def _compare4(op: str, left: Node, right: Node, env: Env) -> tuple[Any, Any, Any, Any]:
+    lcats = _cats(left, env)
+    rcats = _cats(right, env)
+    cats = lcats or rcats
+    a = _interval(left, env, cats)
+    b = _interval(right, env, cats)
+    if a is None or b is None:
+        return _NO, _NO, _NO, _NO
+    av, al, ah = a
+    bv, bl, bh = b
+    with np.errstate(invalid="ignore"):
+        known = ~np.isnan(av) & ~np.isnan(bv)
+        by_value = _OPS[op](av, bv)
+        bounded = ~np.isnan(al) & ~np.isnan(ah) & ~np.isnan(bl) & ~np.isnan(bh)
+        all_true = _ALL[op](al, ah, bl, bh) & bounded
+        some_true = _EXISTS[op](al, ah, bl, bh) & bounded
+        neg = _NEGATE[op]
+        all_false = _ALL[neg](al, ah, bl, bh) & bounded
+        some_false = _EXISTS[neg](al, ah, bl, bh) & bounded
+    t = np.where(known, by_value, all_true)
+    f = np.where(known, ~by_value, all_false)
+    return t, f, t | some_true, f | some_false
+
+
+_NEGATE = {">=": "<", ">": "<=", "<=": ">", "<": ">=", "==": "!=", "!=": "=="}
+
+
+def _cats(node: Node, env: Env) -> tuple[str, ...] | None:
+    if isinstance(node, Name):
+        raw = env.values[node.dotted]
+        if isinstance(raw, tuple) and len(raw) == 2 and isinstance(raw[1], tuple):
+            return raw[1]
+    return None
+
+
+def _inlist4(node: InList, env: Env) -> tuple[Any, Any, Any, Any]:
+    """``x in [...]`` over an interval: true for every possible value when every value of the (whole-number,
+    for bands) interval is listed; possibly true when some listed value lies in it."""
+    cats = _cats(node.operand, env)
+    a = _interval(node.operand, env, cats)
+    if a is None:
+        return _NO, _NO, _NO, _NO
+    v, lo, hi = a
+    pts = np.array([_interval(lit, env, cats)[0] for lit in node.values], dtype=float)  # type: ignore[index]
+    pts = np.unique(pts)
+    with np.errstate(invalid="ignore"):
+        known = ~np.isnan(v)
+        by_value = np.isin(v, pts)
+        bounded = ~np.isnan(lo) & ~np.isnan(hi)
+        inside = (pts[None, :] >= np.asarray(lo)[..., None]) & (pts[None, :] <= np.asarray(hi)[..., None])
+        n_inside = inside.sum(axis=-1)
+        some = n_inside > 0
+        if cats is not None:  # band / status positions: whole numbers lo..hi
+            every = n_inside == (hi - lo + 1)
+        else:
+            every = (lo == hi) & np.isin(lo, pts)
+        all_true = every & bounded
+        some_true = some & bounded
+        all_false = ~some & bounded
+        some_false = ~every & bounded
+    t = np.where(known, by_value, all_true)
+    f = np.where(known, ~by_value, all_false)
+    p, q = t | some_true, f | some_false
+    return (f, t, q, p) if node.negated else (t, f, p, q)
+
+
+def _eval4(node: Node, env: Env) -> tuple[Any, Any, Any, Any]:
+    if isinstance(node, IsMissing):
+        t, f = _missing(node, env)
+        return t, f, t, f
+    if isinstance(node, Name):
+        raw = env.values[node.dotted]
+        if raw is UNKNOWN:
+            return _NO, _NO, _NO, _NO
+        vals, known = raw
+        t, f = vals & known, ~vals & known
+        m = env.maybe.get(node.dotted)
+        if m is None:
+            return t, f, t, f
+        return t, f, t | m, f | m
+    if isinstance(node, Not):
+        t, f, p, q = _eval4(node.item, env)
+        return f, t, q, p
+    if isinstance(node, (And, Or)):
+        t, f, p, q = _eval4(node.items[0], env)
+        for it in node.items[1:]:
+            t2, f2, p2, q2 = _eval4(it, env)
+            if isinstance(node, And):
+                t, f, p, q = t & t2, f | f2, p & p2, q | q2
+            else:
+                t, f, p, q = t | t2, f & f2, p | p2, q & q2
+        return t, f, p, q
+    if isinstance(node, InList):
+        return _inlist4(node, env)
+    if isinstance(node, Compare):
+        return _compare4(node.op, node.left, node.right, env)
+    raise TypeError(type(node))  # pragma: no cover
+
+
 @dataclass(frozen=True)
 class Compiled:
     """A compiled condition: its text, AST, the symbols it reads and the predicate."""
@@ -374,6 +614,32 @@ class Compiled:
         if np.ndim(t) == 0:  # every symbol it reads was absent
             return np.zeros(env.n, dtype=bool)
         return np.asarray(t, dtype=bool)
+
+    def evaluate_possible(self, env: Env) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        """(definitely true, possibly true): the second also holds where answers to blank items could make
+        the condition true (a superset of the first). Unknown risk-group flags and scales not screened
+        are never "possibly" true: filling blanks cannot change them."""
+        uncertain = [sym.name for sym in self.symbols if sym.name in env.bounds or sym.name in env.maybe]
+        t = self.evaluate(env)
+        if not uncertain:
+            return t, t
+        names = [sym.name for sym in self.symbols]
+        if env.dense:
+            rows, sub = None, env
+        else:
+            # only the students with an uncertain symbol can differ from the value-based answer
+            rows, sub = env.uncertain_subset(names, uncertain)
+        # with bounds, "definitely true" also holds where every possible answer to the blanks makes it true
+        t4, _, p4, _ = _eval4(self.ast, sub)
+        t4 = np.asarray(t4, dtype=bool) if np.ndim(t4) else np.full(sub.n, bool(t4))
+        p4 = np.asarray(p4, dtype=bool) if np.ndim(p4) else np.full(sub.n, bool(p4))
+        if rows is None:
+            return t4, p4 | t4
+        t = t.copy()
+        t[rows] = t4
+        p = t.copy()
+        p[rows] |= p4
+        return t, p
 
     def reachable(self, max_cases: int = 50_000) -> bool | None:
         """Whether any combination of possible values makes the condition true (None: too many to try)."""
@@ -410,6 +676,8 @@ def _literals_for(ast: Node, name: str) -> list[float]:
             if isinstance(a, Name) and a.dotted == name and isinstance(b, Literal) and isinstance(b.value, float):
                 out.append(b.value)
         out += _literals_for(ast.left, name) + _literals_for(ast.right, name)
+    elif isinstance(ast, IsMissing):
+        pass
     elif isinstance(ast, InList):
         if isinstance(ast.operand, Name) and ast.operand.dotted == name:
             out += [v.value for v in ast.values if isinstance(v.value, float)]

@@ -7,7 +7,8 @@ Grammar::
     and        := not ("and" not)*
     not        := "not" not | comparison
     comparison := operand [ (== | != | < | <= | > | >=) operand
-                          | "in" list | "not" "in" list ]
+                          | "in" list | "not" "in" list
+                          | "is" "missing" | "is" "not" "missing" ]
     operand    := NAME | NUMBER | STRING | "true" | "false" | "(" expr ")"
     list       := "[" [literal ("," literal)*] "]"
     NAME       := identifier ("." identifier)*      e.g. phq9.total.band, bullied
@@ -21,7 +22,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Node", "Name", "Literal", "Compare", "InList", "And", "Or", "Not", "parse", "ExprSyntaxError", "names_in"]
+__all__ = ["Node", "Name", "Literal", "Compare", "InList", "IsMissing", "And", "Or", "Not", "parse", "ExprSyntaxError",
+           "names_in"]
 
 
 class ExprSyntaxError(ValueError):
@@ -66,6 +68,15 @@ class InList:
 
 
 @dataclass(frozen=True)
+class IsMissing:
+    """``x is missing`` / ``x is not missing``: whether a value is unknown (unanswered, not scored, not supplied)."""
+
+    operand: Name
+    negated: bool
+    pos: int
+
+
+@dataclass(frozen=True)
 class And:
     items: tuple[Node, ...]
 
@@ -80,7 +91,7 @@ class Not:
     item: Node
 
 
-Node = Name | Literal | Compare | InList | And | Or | Not
+Node = Name | Literal | Compare | InList | IsMissing | And | Or | Not
 
 _TOKEN = re.compile(
     r"""
@@ -93,7 +104,7 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE,
 )
-_KEYWORDS = {"and", "or", "not", "in", "true", "false"}
+_KEYWORDS = {"and", "or", "not", "in", "true", "false", "is"}
 
 
 @dataclass(frozen=True)
@@ -192,6 +203,15 @@ class _Parser:
         if t.kind == "kw" and t.text == "not" and self.toks[self.i + 1].text == "in":
             self.i += 2
             return InList(left, self._list(), True, t.pos)
+        if self._accept("kw", "is"):
+            negated = self._accept("kw", "not") is not None
+            if not (self.tok.kind == "name" and self.tok.text.lower() == "missing"):
+                found = self.tok.text or "end of condition"
+                raise self._error(f"expected 'missing' after 'is{' not' if negated else ''}', found {found!r}")
+            self.i += 1
+            if not isinstance(left, Name):
+                raise ExprSyntaxError("only a name can be tested with 'is missing'", t.pos, self.text)
+            return IsMissing(left, negated, t.pos)
         return left
 
     def _literal(self) -> Literal | None:
@@ -254,7 +274,7 @@ def names_in(node: Node) -> list[Name]:
         return []
     if isinstance(node, Compare):
         return names_in(node.left) + names_in(node.right)
-    if isinstance(node, InList):
+    if isinstance(node, (InList, IsMissing)):
         return names_in(node.operand)
     if isinstance(node, Not):
         return names_in(node.item)
