@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -25,6 +26,7 @@ def test_main_command_from_the_readme_as_a_subprocess(tmp_path):
         [sys.executable, "-m", "screening", "report", str(SAMPLE), "--scales", "phq9,gad7", "--rules", "default",
          "--lang", "zh", "-o", str(out)],
         capture_output=True, text=True, timeout=300, cwd=tmp_path, check=False,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])},  # this checkout
     )
     assert proc.returncode == 0, proc.stderr
     html = (out / "report.html").read_text(encoding="utf-8")

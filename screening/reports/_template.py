@@ -34,7 +34,8 @@ tr.flagged td { background: #fff8e1; }
 tr.lvl-all td { font-weight: 600; }
 .wrap { overflow-x: auto; }
 .note { color: var(--muted); font-size: 12px; }
-img.chart { max-width: 100%; height: auto; display: block; margin: 8px 0; }
+figure.chart { margin: 8px 0; }
+figure.chart svg { max-width: 100%; height: auto; display: block; }
 .student { border: 1px solid var(--line); border-radius: 6px; padding: 12px 16px; margin: 16px 0; page-break-before: always; }
 .student h3 { margin-top: 4px; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 6px 0; }
@@ -78,7 +79,7 @@ code { font-size: 12px; word-break: break-all; }
 <h2>{{ t.groups }}</h2>
 {% for lv in levels %}
 <h3>{{ lv.title }}</h3>
-{% if lv.chart %}<img class="chart" alt="{{ lv.title }}" src="data:image/png;base64,{{ lv.chart }}">{% else %}<p class="note">{{ lv.chart_note }}</p>{% endif %}
+{% if lv.chart %}<figure class="chart" aria-label="{{ lv.title }}">{{ lv.chart }}</figure>{% else %}<p class="note">{{ lv.chart_note }}</p>{% endif %}
 <div class="wrap"><table>
 <thead><tr><th>{{ t.group }}</th><th>{{ t.n }}</th>{% for h in tier_heads %}<th><span class="swatch" style="background:{{ h.colour }}"></span>{{ h.label }}</th>{% endfor %}<th>{{ t.urgent }}</th><th>{{ t.ratio }}</th><th>{{ t.p_adj }}</th><th>{{ t.flagged }}</th></tr></thead>
 <tbody>
@@ -96,7 +97,7 @@ code { font-size: 12px; word-break: break-all; }
 <h2>{{ t.scores }}</h2>
 {% for s in score_sections %}
 <h3>{{ s.title }}</h3>
-<img class="chart" alt="{{ s.title }}" src="data:image/png;base64,{{ s.chart }}">
+<figure class="chart" aria-label="{{ s.title }}">{{ s.chart }}</figure>
 <div class="wrap"><table>
 <thead><tr><th>{{ t.band }}</th><th>{{ t.n }}</th><th>{{ t.share }}</th><th>{{ t.ci }}</th></tr></thead>
 <tbody>{% for r in s.rows %}<tr><td>{{ r.label }}</td><td class="{{ r.cls }}">{{ r.n }}</td><td class="{{ r.cls }}">{{ r.prop }}</td><td class="{{ r.cls }}">{{ r.ci }}</td></tr>{% endfor %}</tbody>

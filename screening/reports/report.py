@@ -2,12 +2,12 @@
 
 Aggregates only, suppressed as :func:`~screening.reports.summary.summarise`
 does; per-student pages only with ``students=True`` and ids or a key, under a
-confidentiality banner. No network: CSS is inline and charts are PNG data URIs.
+confidentiality banner. No network: CSS is inline and charts are inline SVG whose
+text the reader's browser draws (no Chinese font is needed where the report is made).
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -23,9 +23,10 @@ from ._common import result_lang
 from ._deps import require
 from ._progress import progress_iter
 from ._template import TEMPLATE
+from .fonts import browser_text
 from .i18n import T
 from .lists import follow_up_list, warning_list
-from .plots import figure_png, group_labels, score_histogram, tier_bars
+from .plots import figure_svg, group_labels, score_histogram, tier_bars
 from .summary import resolve_by, summarise
 from .suppression import suppress
 from .workload import workload
@@ -47,10 +48,11 @@ def _cell(n: Any, prop: Any, mark: str) -> dict[str, str]:
     return {"text": f"{int(n):,} ({_pct(prop)})", "cls": ""}
 
 
-def _png(fig: Any) -> str:
-    data = base64.b64encode(figure_png(fig)).decode("ascii")
+def _svg(fig: Any) -> Any:
+    """The chart as inline SVG (text kept as text, drawn by the reader's browser), marked safe for the template."""
+    markup = require("markupsafe").Markup(figure_svg(fig))
     fig.clear()
-    return data
+    return markup
 
 
 def _overview(result: ScreeningResult, summ: pd.DataFrame, lang: str, t: dict[str, str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -83,7 +85,7 @@ def _levels(result: ScreeningResult, summ: pd.DataFrame, by: list[str], lang: st
         n_groups = len(rows) - 1
         chart, note = None, ""
         if n_groups <= max_chart_groups:
-            chart = _png(tier_bars(result, by=by, level=level, summary=summ, min_cell=min_cell, lang=lang))
+            chart = _svg(tier_bars(result, by=by, level=level, summary=summ, min_cell=min_cell, lang=lang))
         else:
             note = t["too_many"].format(n=n_groups)
         labels = group_labels(rows, by[: by.index(level) + 1], lang)
@@ -122,7 +124,7 @@ def _scores(result: ScreeningResult, summ: pd.DataFrame, lang: str, t: dict[str,
                 m = f"{col}.{b.id}"
                 rows.append(_band_row(row, m, b.label.get(lang), mark))
             rows.append(_band_row(row, f"{C.score_col(scale.id, sc.id)}.unscored", t["unscored"], mark))
-            chart = _png(score_histogram(result, scale.id, sc.id, min_cell=min_cell, lang=lang))
+            chart = _svg(score_histogram(result, scale.id, sc.id, min_cell=min_cell, lang=lang))
             out.append({"title": name, "chart": chart, "rows": rows})
     return out
 
@@ -284,8 +286,9 @@ def render_report(
     summ = summarise(result, by=cols, min_cell=min_cell)
     meta = summ.attrs["screening"]
     overview, cards = _overview(result, summ, lang, t)
-    levels = _levels(result, summ, cols, lang, t, min_cell, max_chart_groups, progress)
-    scores = _scores(result, summ, lang, t, min_cell)
+    with browser_text():  # the reader's browser draws the chart text: no font needed here, no font warning
+        levels = _levels(result, summ, cols, lang, t, min_cell, max_chart_groups, progress)
+        scores = _scores(result, summ, lang, t, min_cell)
     risk = _risk_rows(result, lang, t, min_cell)
     w_heads, w_rows = _workload_table(result, lang, t, staff, capacity_hours, norms)
     day = screening_date.isoformat() if isinstance(screening_date, dt.date) else screening_date
