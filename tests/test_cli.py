@@ -129,6 +129,7 @@ def test_survey_exports_through_the_cli(tmp_path):
     assert len(outs[0]) == 12
     pd.testing.assert_series_equal(outs[0]["tier"], outs[1]["tier"])
     pd.testing.assert_series_equal(outs[0]["phq9.total"], outs[1]["phq9.total"])
-    # without --start the reader says where to point it, and the command fails cleanly
+    # without --start the scale is found by its options and wording: same scores
     assert main(["score", str(fixtures / "wjx_phq9_text.xlsx"), "--scale", "phq9", "--source", "wjx",
-                 "-o", str(tmp_path / "x.csv")]) == 1
+                 "-o", str(tmp_path / "x.csv")]) == 0
+    pd.testing.assert_series_equal(pd.read_csv(tmp_path / "x.csv", comment="#")["phq9.total"], outs[0]["phq9.total"])

@@ -85,6 +85,22 @@ def count_blocks(result: ScreeningResult, include: Sequence[str] = _INCLUDE) -> 
     return blocks
 
 
+def _school_order(codes: npt.NDArray[Any], uniques: Any) -> tuple[npt.NDArray[Any], Any]:
+    """Re-order a factorised group column in school order (一年级 … 高三; 2班 before 10班); missing stays last."""
+    from ..intake.groups import school_order
+
+    u = pd.Index(uniques)
+    known = ~u.isna()
+    vals = list(u[known])
+    order = school_order(vals)
+    if np.array_equal(order, np.arange(len(vals))):
+        return codes, uniques
+    perm = np.concatenate([np.flatnonzero(known)[order], np.flatnonzero(~known)])  # new position -> old code
+    inverse = np.empty(len(perm), dtype=np.int64)
+    inverse[perm] = np.arange(len(perm))
+    return inverse[codes], uniques.take(perm) if hasattr(uniques, "take") else np.asarray(uniques)[perm]
+
+
 def _levels(groups: pd.DataFrame, by: list[str]) -> tuple[list[npt.NDArray[np.int64]], list[npt.NDArray[np.int64]],
                                                          list[npt.NDArray[np.int64] | None], list[Any]]:
     """Per level: each student's group row, each group's codes (one column per ``by`` column so far),
@@ -92,6 +108,7 @@ def _levels(groups: pd.DataFrame, by: list[str]) -> tuple[list[npt.NDArray[np.in
     codes, uniques = [], []
     for col in by:
         c, u = pd.factorize(groups[col], sort=True, use_na_sentinel=False)
+        c, u = _school_order(c, u)
         codes.append(c.astype(np.int64))
         uniques.append(u)
     n = len(groups)
