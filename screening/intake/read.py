@@ -495,7 +495,8 @@ def read_responses(
     table[M.RESPONDENT_ID] = table[M.RESPONDENT_ID].astype(str)
     table[M.SOURCE] = table[M.SOURCE].astype(str)
     table[M.COMPLETE] = table[M.COMPLETE].astype("boolean")
-    table.attrs["screening"] = {"mapping": mapping_rows, "file": file, "source": ex.source}
+    table.attrs["screening"] = {"mapping": mapping_rows, "file": file, "source": ex.source,
+                                "n_questions": len({q.number for q in parse_questions(list(frame.columns)).values()})}
     return table
 
 
