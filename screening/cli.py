@@ -579,7 +579,7 @@ def _staff(args: argparse.Namespace, result: Any = None) -> pd.DataFrame | None:
             raise CliUsageError("staff_syntax", got=part)
     if result is not None and "school" in result.groups.columns:
         schools = pd.Series(result.groups["school"].dropna().unique())
-        return pd.DataFrame({"school": schools, **{r: v for r, v in counts.items()}})
+        return pd.DataFrame({"school": schools, **counts})
     return pd.DataFrame({r: [v] for r, v in counts.items()})
 
 
