@@ -608,10 +608,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     lang = _lang(args, "zh")
     key = _key(args)
-    day = args.date or dt.date.today().isoformat()
     out = Path(args.output)
     fmt = "." + args.format
     result, frame, id_col = _run_screen(args, lang)
+    day = args.date or _screening_date(frame) or dt.date.today().isoformat()
+    if args.internal and not (args.identifiable or key is not None):
+        _say(args, "note: --internal without --identifiable or --key-file names students by row number")
     ids = _ids_for(args, frame, id_col, key)
     by = [g.strip() for g in args.by.split(",")] if args.by else None
     staff = _staff(args, result)
@@ -621,11 +623,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
     for step in progress_iter(steps, total=len(steps), desc="screening report", progress=None if not args.quiet else False):
         if step == "report":
             _say(args, "drawing charts and writing the report …")
+            pages = args.students and (ids is not None or args.internal)
+            named = pages or args.internal
             written.append(write_report(
-                result, out / "report.html", by=by, lang=lang, min_cell=args.min_cell, screening_date=day, title=args.title,
-                staff=staff, capacity_hours=capacity, norms=args.norm or (), students=args.students and ids is not None,
-                ids=ids if args.students else None, identifiable=args.identifiable and args.students,
-                key=key if args.students else None))
+                result, out / ("report_internal.html" if args.internal else "report.html"), by=by, lang=lang,
+                min_cell=args.min_cell, screening_date=day, title=args.title, staff=staff, capacity_hours=capacity,
+                norms=args.norm or (), students=pages, ids=ids if named else None,
+                identifiable=args.identifiable and named, key=key if named else None,
+                audience="school" if args.internal else "district", responses=frame))
         elif step == "summary":
             written.append(write_frame(result.summary(by=by, min_cell=args.min_cell), out / f"summary{fmt}"))
         elif step == "workload":
@@ -649,6 +654,16 @@ def _cmd_report(args: argparse.Namespace) -> int:
         print("note: no student lists written (they name students): add --identifiable (ids) or --key-file "
               "(pseudonyms), or --lists (row numbers only)", file=sys.stderr)
     return 0
+
+
+def _screening_date(frame: pd.DataFrame) -> str | None:
+    """The screening date from the export's submission times (问卷星 提交答卷时间): the first day answered."""
+    import pandas as pd
+
+    if "submitted_at" not in frame.columns:
+        return None
+    days = pd.to_datetime(frame["submitted_at"], errors="coerce").dropna()
+    return None if days.empty else days.min().date().isoformat()
 
 
 def _cmd_keygen(args: argparse.Namespace) -> int:
@@ -775,7 +790,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder / 输出文件夹")
     p.add_argument("--by", metavar="COLS", help="group levels to compare, outermost first (default "
                                                 "district,school,grade,class present) / 比较的层级")
-    p.add_argument("--date", metavar="YYYY-MM-DD", help="screening date, for follow-up dates (default today) / 测评日期")
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="screening date, for follow-up dates (default: the first day "
+                   "in the export's submission times, e.g. 问卷星 提交答卷时间, else today) / 测评日期")
+    p.add_argument("--internal", action="store_true",
+                   help="the school's internal report (report_internal.html): actual counts incl. crisis and re-screen, "
+                        "warning / re-screen / follow-up lists and the three lists, under a confidentiality banner; "
+                        "without it the report is the shared one with small cells hidden / 校内报告（含名单，保密）")
     p.add_argument("--title", help="report title / 报告标题")
     p.add_argument("--format", choices=["csv", "xlsx", "json", "parquet"], default="csv",
                    help="format of the tables (default csv, opens in Excel) / 表格格式")

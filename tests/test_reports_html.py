@@ -128,7 +128,7 @@ def test_report_charts_are_svg_text_with_or_without_a_server_font(sample, fonts_
         warnings.simplefilter("error")  # the report needs no font on the server: no warning either way
         html = render_report(res, by=["school"], lang="zh")
     svgs = re.findall(r"<svg .*?</svg>", html, re.S)
-    assert len(svgs) == 1 + 2
+    assert len(svgs) == 1 + 1 + 2  # schools, by sex, two histograms
     assert "各校" not in svgs[0] and "全体" in svgs[0] and "%" in svgs[0]
     assert all("<path d=\"M" in s and "font-family: 'DejaVu Sans', 'Noto Sans CJK SC'" in s for s in svgs)
     assert "xmlns" not in html and "<?xml" not in html
@@ -167,3 +167,61 @@ def test_progress_only_when_interactive(monkeypatch):
     assert want_progress(None) is False  # pytest's stderr is not a terminal, no notebook here
     assert want_progress(True) is True  # tqdm is installed in the test environment
     assert list(progress_iter(range(3), progress=False)) == [0, 1, 2]
+
+
+# ---------------------------------------------------------------- school (internal) and district (shared) reports
+
+
+@pytest.fixture(scope="module")
+def teacher():
+    import runpy
+
+    wjx = runpy.run_path(str(ROOT / "examples" / "wjx_export.py"), run_name="wjx_export")
+    frame = sc.read_responses(_export(wjx), scales=["phq9", "gad7"])
+    with pytest.warns(UserWarning, match="flags not supplied"):
+        res = sc.screen(frame, scales=["phq9", "gad7"], rules="default")
+    return frame, res
+
+
+def _export(wjx):
+    import tempfile
+
+    d = Path(tempfile.mkdtemp())
+    return wjx["write_export"](d / "wjx.csv", n=150)
+
+
+def test_school_report_shows_actual_counts_lists_and_due_dates(teacher, fonts_installed):
+    frame, res = teacher
+    fonts_installed({"DejaVu Sans"})
+    n_urgent = int(res.table["urgent"].sum())
+    assert 0 < n_urgent < 10  # a count the shared report must hide
+    import pandas as pd
+
+    staff = pd.DataFrame({"school": ["城东中学"], "psychology_teacher": [1]})
+    html = render_report(res, audience="school", ids=frame["student_id"], identifiable=True, screening_date="2026-03-02",
+                         students=True, responses=frame, staff=staff, capacity_hours={"psychology_teacher": 40}, lang="zh")
+    assert "校内报告（内部工作用）" in html and "保密" in html.split("一、总体情况")[0]
+    overview = html.split("二、分组比较")[0]
+    assert re.search(rf'<div class="num">{n_urgent}</div><div class="lab">需立即干预（危机）', overview)
+    for title in ("预警名单", "需重新测评名单", "跟进名单与到期日", "清单：留守儿童", "清单：单亲家庭", "清单：有心理障碍"):
+        assert title in html
+    assert "2026-03-02" in html and "2026-03-16" in html  # crisis today, orange in 14 days
+    assert "未采集" in html and "0 (0" not in html.split("四、重点群体")[1].split("五、")[0]
+    assert "按性别" in html and "男" in html
+    assert re.search(r"心理健康教师需要 \d+\.\d 人的工作量（按每人每月 40 小时），现有 1 人", html)
+    pages = html.split("六、学生个案页")[1]
+    assert "PHQ-9 第9题" in pages and "好几天 (1)" in pages and "重点群体" in pages
+    assert not re.search(r"\b(moderate|mild|severe|minimal)\b", pages)  # bands in Chinese on Chinese pages
+    assert all(i in html for i in frame.loc[res.table["urgent"].to_numpy(), "student_id"])
+
+
+def test_district_report_suppresses_and_names_nobody(teacher, fonts_installed):
+    frame, res = teacher
+    fonts_installed({"DejaVu Sans"})
+    html = render_report(res, lang="zh")
+    assert "区域共享报告：人数少于 10 的格子已隐去" in html and "校内报告" not in html
+    overview = html.split("二、分组比较")[0]
+    assert '<div class="num">—</div><div class="lab">需立即干预（危机）' in overview
+    assert "预警名单（" not in html and not any(i in html for i in frame["student_id"])
+    with pytest.raises(ValueError, match="The 'audience' parameter of render_report"):
+        render_report(res, audience="everyone")
