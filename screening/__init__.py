@@ -80,3 +80,8 @@ def __getattr__(name: str) -> object:
         mod = importlib.import_module(module)
         return mod if attr is None else getattr(mod, attr)
     raise AttributeError(f"module 'screening' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """Every public name, including those loaded on first use (``research``, ``reports``, ``render_report`` …)."""
+    return sorted(set(globals()) | set(_LAZY) | set(__all__))

@@ -20,7 +20,8 @@ from .suppression import suppress
 if TYPE_CHECKING:
     from ..result import ScreeningResult
 
-__all__ = ["HIERARCHY", "Block", "count_blocks", "summarise"]
+__all__ = [
+    "HIERARCHY", "Block", "count_blocks", "summarise", "to_long"]
 
 #: Grouping columns used by default, in hierarchy order (those present in ``result.groups``).
 HIERARCHY = ("district", "school", "grade", "class")
@@ -143,8 +144,12 @@ def summarise(
     correction: str = "holm",
     alpha: float = 0.05,
     rollup: bool = True,
+    long: bool = False,
 ) -> pd.DataFrame:
     """Counts, proportions and intervals per group, with small cells suppressed.
+
+    ``long=True`` returns the tidy long form (:func:`to_long`): one row per
+    group and measure, for plotting libraries, databases and BI tools.
 
     One row for the whole population and one per group at each level of
     ``by`` (``district → school → grade → class``; a class is a class *within
@@ -301,4 +306,46 @@ def summarise(
         "disclaimer": dict(DISCLAIMER),
         "provenance": dict(result.provenance),
     }
-    return frame
+    return to_long(frame) if long else frame
+
+
+_STATS = ("n", "prop", "ci_low", "ci_high")
+
+
+def to_long(summary: pd.DataFrame) -> pd.DataFrame:
+    """The tidy long form of a :func:`summarise` table.
+
+    One row per group and measure: the group columns and ``level``,
+    ``group_n`` (students in the group), ``measure`` (``tier``, ``urgent``,
+    ``rescreen``, or a banded score such as ``phq9.total``), ``category``
+    (``green``, ``moderate``, ``unscored`` …; ``""`` for urgent/re-screen),
+    then ``n``, ``prop``, ``ci_low``, ``ci_high`` — NA where suppressed, as in
+    the wide table. Comparison columns stay with the wide table.
+    """
+    meta = summary.attrs.get("screening", {})
+    by = list(meta.get("by", []))
+    keys = ["level", *[c for c in by if c in summary.columns]]
+    prefixes = []
+    for c in summary.columns:
+        if c.endswith(".n") and c != "n" and all(f"{c[:-2]}.{s}" in summary.columns for s in _STATS):
+            prefixes.append(c[:-2])
+    parts = []
+    for pref in prefixes:
+        if pref.startswith("tier."):
+            measure, category = "tier", pref[len("tier."):]
+        elif ".band." in pref:
+            measure, category = pref.split(".band.", 1)
+        elif pref.endswith(".unscored"):
+            measure, category = pref[: -len(".unscored")], "unscored"
+        else:
+            measure, category = pref, ""
+        part = summary[keys].copy()
+        part["group_n"] = summary["n"]
+        part["measure"] = measure
+        part["category"] = category
+        for st in _STATS:
+            part[st] = summary[f"{pref}.{st}"]
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True) if parts else summary[keys].iloc[:0].copy()
+    out.attrs["screening"] = {**meta, "kind": "summary_long"}
+    return out
