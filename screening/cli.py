@@ -206,7 +206,7 @@ def _one_line_warnings(lang: str) -> Any:
         return f"{_msg(lang, 'warning')}: {text}\n"
 
     previous = warnings.formatwarning
-    warnings.formatwarning = fmt  # type: ignore[assignment]
+    warnings.formatwarning = fmt
     return previous
 
 

@@ -132,13 +132,13 @@ def yes_no(s: pd.Series, *, index_download: bool) -> tuple[pd.Series, str] | Non
     uniq = [u for u in text.dropna().unique() if u != ""]
     if index_download and uniq and set(uniq) <= {"1", "2", "-2", "-3"}:
         out = pd.array([pd.NA] * len(s), dtype="boolean")
-        v = text.to_numpy(dtype=object, na_value=None)
+        v = np.asarray(text.astype(object).where(text.notna(), None))
         out[np.asarray(v == "1", dtype=bool)] = True
         out[np.asarray(v == "2", dtype=bool)] = False
         return pd.Series(out, index=s.index, name=s.name), "1 = 是, 2 = 否"
     if uniq and set(uniq) <= (_YES | _NO) and any(not u.isdigit() for u in uniq):
         out = pd.array([pd.NA] * len(s), dtype="boolean")
-        v = text.to_numpy(dtype=object, na_value=None)
+        v = np.asarray(text.astype(object).where(text.notna(), None))
         out[np.isin(v, list(_YES))] = True
         out[np.isin(v, list(_NO))] = False
         return pd.Series(out, index=s.index, name=s.name), "是 / 否"

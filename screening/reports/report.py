@@ -266,7 +266,7 @@ def _students(result: ScreeningResult, ids: Any, identifiable: bool, key: Key | 
     critical = _critical_answers(result, responses, lang)
     not_collected = set(result.provenance.get("flags_not_supplied", ()))
     flag_specs = [f for f in result.rules.spec.flags if f.id in result.flags.columns and f.id not in not_collected]
-    flag_vals = {f.id: result.flags[f.id].to_numpy(dtype=object, na_value=None) for f in flag_specs}
+    flag_vals = {f.id: np.asarray(result.flags[f.id].astype(object).where(result.flags[f.id].notna(), None)) for f in flag_specs}
     out = []
     for rec in wl.to_dict("records"):  # one page per listed student: the explicit request this section exists for
         ident = rec.get("student_id") or rec.get("pseudonym") or f"{t['row']} {rec['row']}"
@@ -290,11 +290,11 @@ def _students(result: ScreeningResult, ids: Any, identifiable: bool, key: Key | 
     return out
 
 
-def _ident(rec: Mapping[str, Any], t: dict[str, str]) -> str:
+def _ident(rec: Mapping[Any, Any], t: dict[str, str]) -> str:
     return str(rec.get("student_id") or rec.get("pseudonym") or f"{t['row']} {rec['row']}")
 
 
-def _where(rec: Mapping[str, Any], groups: Sequence[str]) -> str:
+def _where(rec: Mapping[Any, Any], groups: Sequence[str]) -> str:
     return " / ".join(str(rec[g]) for g in groups if g in rec and not pd.isna(rec[g]) and g not in ("district", "sex"))
 
 
