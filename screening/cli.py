@@ -421,7 +421,7 @@ def _run_screen(args: argparse.Namespace, lang: str) -> tuple[Any, pd.DataFrame,
     result = screen(frame, scales=scales, rules=args.rules, groups=groups, lang=lang,  # type: ignore[arg-type]
                     response_format=fmt, on_invalid=args.on_invalid, flags=flags, quality=quality)
     if quality is not None:
-        _print_quality_effect(args, quality, result, lang)
+        _print_quality_effect(args, quality, result, lang, frame, id_col)
     return result, frame, id_col
 
 
@@ -495,9 +495,16 @@ def _quality(args: argparse.Namespace, frame: pd.DataFrame, scales: Sequence[str
                          id_column=id_col or "respondent_id")
 
 
-def _print_quality_effect(args: argparse.Namespace, quality: pd.DataFrame, result: Any, lang: str) -> None:
+def _print_quality_effect(args: argparse.Namespace, quality: pd.DataFrame, result: Any, lang: str,
+                          frame: pd.DataFrame, id_col: str | None) -> None:
     if getattr(args, "quiet", False):
         return
+    # a check whose input is unknown for every student was not really run: say so instead of "0"
+    known = {"too_fast": "duration_s", "incomplete": "complete", "duplicate_id": id_col or "respondent_id"}
+    not_run = {c for c, col in known.items() if col not in frame.columns or not frame[col].notna().any()}
+    if (id_col or "respondent_id") in frame.columns and frame[id_col or "respondent_id"].astype("string").isin(
+            ["nan", "", "<NA>"]).all():
+        not_run.add("duplicate_id")
     cols = [c for c in quality.columns if c != "quality_reasons" and quality[c].dtype == bool]
     counts = {c: int(quality[c].sum()) for c in cols}
     flagged = quality[cols].any(axis=1).to_numpy() if cols else None
@@ -505,9 +512,10 @@ def _print_quality_effect(args: argparse.Namespace, quality: pd.DataFrame, resul
                     "longstring": "连续相同作答", "inconsistent": "前后矛盾", "unreadable": "无法识别的作答"},
              "en": {}}[lang]
     parts = []
+    unknown = "未检查（无数据）" if lang == "zh" else "not checked (no data)"
     for c, k in counts.items():
         check = c.rsplit(".", 1)[-1]
-        parts.append(f"{names.get(check, check)}{'' if lang == 'zh' else ':'} {k}")
+        parts.append(f"{names.get(check, check)}{'' if lang == 'zh' else ':'} {unknown if check in not_run else k}")
     n_flagged = int(flagged.sum()) if flagged is not None else 0
     rescreen = int(result.table["rescreen"].to_numpy(dtype=bool)[flagged].sum()) if n_flagged else 0
     print(_msg(lang, "quality", checks="; ".join(parts) or "—", n=n_flagged, rescreen=rescreen), file=sys.stderr)
