@@ -155,7 +155,7 @@ def test_teacher_export_to_lists_in_one_command_with_quality_checks(tmp_path, ca
     out = tmp_path / "out"
     with pytest.warns(UserWarning, match="flags not supplied"):
         code = main(["report", str(export), "--scales", "phq9,gad7", "--lang", "zh", "-o", str(out), "--identifiable",
-                     "--date", "2026-03-02"])
+                     "--internal", "--staff", "psych=1", "--capacity", "psychology_teacher=40"])
     assert code == 0
     err = capsys.readouterr().err
     assert "Q8–Q16" in err and "Q17–Q23" in err and "left_behind" in err  # the mapping table
@@ -168,6 +168,10 @@ def test_teacher_export_to_lists_in_one_command_with_quality_checks(tmp_path, ca
     assert raw.loc[7, "24、学籍号"] in set(ids)  # row 7 answered PHQ-9 item 9 (thoughts of death): on the list
     assert len(read_table(str(out / "follow_up.csv"))) >= 2
     assert (out / "group_left_behind.csv").exists() and not (out / "group_poverty.csv").exists()  # not collected
+    html = (out / "report_internal.html").read_text(encoding="utf-8")
+    assert "测评日期：2026-03-02" in html  # from 提交答卷时间, not today
+    assert re.search(r"心理健康教师需要 \d+\.\d 人的工作量（按每人每月 40 小时），现有 1 人", html)
+    assert "校内报告（内部工作用）" in html and "预警名单" in html
 
 
 def test_flags_and_id_column_by_question_number(tmp_path, capsys):

@@ -101,7 +101,7 @@ def cjk_font(*, warn: bool = True) -> str | None:
     name = _find_cjk()
     if name is None and warn and not _BROWSER.get():
         warnings.warn(f"no Chinese font found for charts; Chinese text in figures will show as boxes — {INSTALL_HINT}",
-                      NoChineseFontWarning, stacklevel=3)
+                      NoChineseFontWarning, stacklevel=4)
     return name
 
 
