@@ -94,3 +94,8 @@ def __getattr__(name: str) -> object:
 __all__ += ["audit_rules", "simulate_answers"]
 _LAZY["audit_rules"] = ("screening.audit", "audit_rules")
 _LAZY["simulate_answers"] = ("screening.audit", "simulate_answers")
+
+
+def __dir__() -> list[str]:
+    """Every public name, including those loaded on first use (``research``, ``reports``, ``render_report`` …)."""
+    return sorted(set(globals()) | set(_LAZY) | set(__all__))

@@ -42,11 +42,172 @@ Examples / 示例 (screening, not diagnosis / 筛查结果，不是诊断):
 ID_CANDIDATES = ("student_id", "学籍号", "学号", "id", "respondent_id")
 
 SOURCE_HELP = (
-    "where the file comes from: table (default: item columns already named phq9_1 …), auto (detect), "
+    "where the file comes from: auto (default: detect 问卷星/Qualtrics/…, or a plain table), table (read as it is, "
+    "item columns already named phq9_1 …), "
     "wjx (问卷星 download), qualtrics, redcap, spss, csv, excel, parquet; anything but table reads the export "
     "through screening.read_responses, which maps question numbers and option text to the scale "
     "/ 文件来源，如 wjx（问卷星导出）"
 )
+
+
+# --- messages in the user's language, errors and hints in CLI terms -----------------------------------------
+
+MESSAGES = {
+    "en": {
+        "reading": "reading {file} …",
+        "screening": "screening {n} students with {scales} and rules {rules} …",
+        "mapping": "columns used (check them; change with --start / --flags / --id-column):",
+        "quality": "quality checks: {checks} → {n} student(s) flagged, {rescreen} of them sent to re-screening "
+                   "(turn off with --no-quality)",
+        "error": "error",
+        "warning": "warning",
+        "start_needs_scales": "--start must name each scale when several are read, e.g. --start phq9=8,gad7=17 "
+                              "(scales: {scales})",
+        "flags_syntax": "--flags must look like left_behind=5,single_parent=6 (flag=question number or header); got {got!r}",
+        "flags_no_question": "--flags {flag}={q}: the file has no question {q}",
+        "flags_no_column": "--flags {flag}={col}: the file has no column {col!r}",
+        "staff_syntax": "--staff must be a file or ROLE=N pairs, e.g. psych=1,class_teacher=12; got {got!r}",
+        "problems": "{n} problem(s)",
+        "hint": "hint",
+        "rows": "row positions (0 = first data row)",
+        "column": "column",
+    },
+    "zh": {
+        "reading": "正在读取 {file} …",
+        "screening": "正在测评 {n} 名学生（量表 {scales}，规则 {rules}）…",
+        "mapping": "使用的列（请核对；可用 --start / --flags / --id-column 更改）：",
+        "quality": "作答质量检查：{checks} → 共 {n} 名学生被标记，其中 {rescreen} 名列为需重新测评（关闭：--no-quality）",
+        "error": "错误",
+        "warning": "警告",
+        "start_needs_scales": "读取多个量表时 --start 须写明每个量表，例如 --start phq9=8,gad7=17（量表：{scales}）",
+        "flags_syntax": "--flags 的写法是 left_behind=5,single_parent=6（重点群体=题号或列名），现在是 {got!r}",
+        "flags_no_question": "--flags {flag}={q}：文件中没有第 {q} 题",
+        "flags_no_column": "--flags {flag}={col}：文件中没有列 {col!r}",
+        "staff_syntax": "--staff 须为师资表文件，或 角色=人数，例如 psych=1,class_teacher=12；现在是 {got!r}",
+        "problems": "{n} 个问题",
+        "hint": "提示",
+        "rows": "行号（0 = 第一行数据）",
+        "column": "列",
+    },
+}
+
+#: Issue code → its meaning in Chinese (the English message is kept after it).
+ISSUE_ZH = {
+    "file_not_found": "找不到文件", "missing_column": "缺少列", "scale_not_found": "文件中找不到该量表的题目",
+    "scale_ambiguous": "无法确定量表从第几题开始", "id_precision_lost": "学籍号等编号以数字存储，末几位已丢失",
+    "unknown_label": "有无法识别的选项文字", "invalid_value": "有不是有效选项的数值", "invalid_index": "有无效的选项序号",
+    "option_count": "选项序号超出该题的选项数", "not_a_number": "应为数字处出现文字", "item_count": "题目数量不符",
+    "question_gap": "量表题目不连续", "no_question": "没有该题号", "duplicate_column": "列名重复",
+    "unknown_format": "无法判断文件格式", "ambiguous_format": "无法判断作答是选项序号还是分值",
+    "invalid_flag": "重点群体一栏不是 是/否", "unparseable_duration": "作答时长无法识别",
+    "unparseable_time": "提交时间无法识别", "empty_file": "文件为空", "missing_dependency": "缺少依赖包",
+}
+
+_HINT_RULES: tuple[tuple[str, str], ...] = (
+    (r"\s*\(Python: [^)]*\)", ""),
+    (r"say where the scale is: start=<number of its first question> \(e\.g\. start=3\), start='<first column>', "
+     r"or columns=\[\.\.\.\] in item order", "add --start phq9=8,gad7=17 (the number of each scale's first question)"),
+    (r"pass start= with the number of the scale's first question, or columns=", "add --start <scale>=<first question>"),
+    (r"check start= and", "check --start and"),
+    (r"\(start=/columns=\)", "(--start)"),
+    (r"pass response_format='index' \(按选项序号\) or 'label' \(按选项文本\)",
+     "add --response-format index (按选项序号) or --response-format label (按选项文本)"),
+    (r"pass response_format='(\w+)'", r"add --response-format \1"),
+    (r"pass response_format=", "add --response-format"),
+    (r"pass source= \(([^)]*)\)", r"add --source wjx (or \1)"),
+    (r"labels=\{'(\w+)': \{'<label>': <value>\}\}", r"the Python API's labels= (not in the CLI)"),
+    (r"id_column=", "--id-column "),
+    (r"on_invalid='missing'", "--on-invalid missing"),
+    (r"map the items explicitly with columns=\[\.\.\.\]", "use the Python API's columns=[...]"),
+)
+
+_HINT_ZH: tuple[tuple[str, str], ...] = (
+    (r"^say where it starts: --start (\S+)", r"加 --start \1 写明量表从第几题开始"),
+    (r"^add --start (\S+).*$", r"加 --start \1（每个量表第一题的题号）"),
+    (r"^add --response-format index \(按选项序号\) or --response-format label \(按选项文本\)$",
+     "加 --response-format index（按选项序号下载）或 --response-format label（按选项文本下载）"),
+    (r"^add --source wjx.*$", "加 --source wjx（问卷星导出）"),
+    (r"^in Excel, format the (?:id )?column as Text.*$",
+     "在 Excel 中把该列设为“文本”格式后重新录入编号，或从问卷星下载 CSV 格式"),
+)
+
+
+def _msg(lang: str, key: str, **kw: Any) -> str:
+    table = MESSAGES.get(lang, MESSAGES["en"])
+    return table.get(key, MESSAGES["en"][key]).format(**kw)
+
+
+def cli_hint(hint: str, lang: str = "en") -> str:
+    """A library hint rewritten in command-line terms (``--start phq9=8``), in Chinese under ``lang='zh'``."""
+    import re
+
+    out = hint
+    for rx, repl in _HINT_RULES:
+        out = re.sub(rx, repl, out)
+    if lang == "zh":
+        for rx, repl in _HINT_ZH:
+            out = re.sub(rx, repl, out)
+    return out
+
+
+def cli_error(exc: BaseException, lang: str = "en") -> str:
+    """An exception as the command line shows it: each problem on its own lines, hints as options to add."""
+    import re
+
+    if isinstance(exc, ScreeningError) and exc.issues:
+        lines = [f"{_msg(lang, 'error')}: {exc.title} — {_msg(lang, 'problems', n=len(exc.issues))}"]
+        for k, i in enumerate(exc.issues, 1):
+            what = f"{ISSUE_ZH[i.code]}（{i.message}）" if lang == "zh" and i.code in ISSUE_ZH else i.message
+            where = ", ".join(x for x in (Path(i.file).name if i.file else "",
+                                           f"{_msg(lang, 'column')} {i.column!r}" if i.column else "") if x)
+            rows = ""
+            if i.rows:
+                shown = ", ".join(str(r) for r in i.rows)  # 0 = first data row, as in the lists' `row` column
+                rows = f"; {_msg(lang, 'rows')} [{shown}]" + (f" (… {i.count})" if i.count > len(i.rows) else "")
+            lines.append(f"  {k}. [{i.code}] {where + ': ' if where else ''}{what}{rows}")
+            if i.hint:
+                lines.append(f"     {_msg(lang, 'hint')}: {cli_hint(i.hint, lang)}")
+        return "\n".join(lines)
+    text = str(exc)
+    m = re.match(r"The '(\w+)' parameter of (\w+) (.*)", text, re.S)
+    if m:
+        text = f"--{m.group(1).replace('_', '-')} {m.group(3)}"
+    return f"{_msg(lang, 'error')}: {text}"
+
+
+class CliUsageError(Exception):
+    """Wrong use of an option: the message is written in CLI terms (exit code 2)."""
+
+    def __init__(self, key: str, **kw: Any) -> None:
+        super().__init__(key)
+        self.key, self.kw = key, kw
+
+    def render(self, lang: str) -> str:
+        return f"{_msg(lang, 'error')}: {_msg(lang, self.key, **self.kw)}"
+
+
+_WARN_ZH = (
+    (r"^risk-group flags not supplied, treated as unknown for every student: (.*)$",
+     r"以下重点群体未采集，所有学生按“未知”处理（报告中显示“未采集”）：\1"),
+)
+
+
+def _one_line_warnings(lang: str) -> Any:
+    """Format warnings as one line each (no Python source line), translated where known; returns the old formatter."""
+    import re
+    import warnings
+
+    def fmt(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+            line: str | None = None) -> str:
+        text = " ".join(str(message).split())
+        if lang == "zh":
+            for rx, repl in _WARN_ZH:
+                text = re.sub(rx, repl, text)
+        return f"{_msg(lang, 'warning')}: {text}\n"
+
+    previous = warnings.formatwarning
+    warnings.formatwarning = fmt
+    return previous
 
 
 def _comment_lines(path: Path, encoding: str) -> int:
@@ -173,12 +334,21 @@ def _read_input(args: argparse.Namespace, scales: Sequence[str], id_columns: Seq
     which maps questions and option text to the scales and returns option values.
     """
     if args.source == "table":
-        return read_table(args.input, id_columns=id_columns), args.response_format
+        return read_table(args.input, id_columns=id_columns), args.response_format or "value"
     from .intake import read_responses
 
-    fmt = None if args.response_format == "value" else args.response_format
+    fmt = args.response_format  # None: decided from the cells (问卷星 numbers are option positions, text is option text)
+    start = _start(args.start)
+    if start is not None and not isinstance(start, dict) and len(scales) > 1:
+        raise CliUsageError("start_needs_scales", scales=",".join(scales))
+    id_arg = getattr(args, "id_column", None)
+    id_col: str | int | None = None
+    if isinstance(id_arg, str) and id_arg.strip().isdigit():
+        id_col = int(id_arg)  # a question number: the 学籍号 question
     frame = read_responses(args.input, source=args.source, scales=list(scales), response_format=fmt,
-                           on_invalid=args.on_invalid, start=_start(args.start))
+                           on_invalid=args.on_invalid, start=start, id_column=id_col)
+    if id_col is not None:
+        args.id_column = "respondent_id"
     return frame, "value"
 
 
@@ -239,14 +409,116 @@ def _id_column(args: argparse.Namespace, frame: pd.DataFrame) -> str | None:
 def _run_screen(args: argparse.Namespace, lang: str) -> tuple[Any, pd.DataFrame, str | None]:
     from .screen import screen
 
-    _say(args, f"reading {args.input} …")
-    frame, fmt = _read_input(args, _scales(args.scales), [args.id_column] if args.id_column else ())
+    scales = _scales(args.scales)
+    _say(args, _msg(lang, "reading", file=args.input))
+    frame, fmt = _read_input(args, scales, [args.id_column] if args.id_column and not args.id_column.isdigit() else ())
+    _print_mapping(args, frame, lang)
     id_col = _id_column(args, frame)
     groups = [g.strip() for g in args.group.split(",")] if args.group else None
-    _say(args, f"screening {len(frame):,} students with {', '.join(_scales(args.scales))} and rules {args.rules} …")
-    result = screen(frame, scales=_scales(args.scales), rules=args.rules, groups=groups, lang=lang,  # type: ignore[arg-type]
-                    response_format=fmt, on_invalid=args.on_invalid)
+    flags = _flags(args.flags, frame)
+    quality = _quality(args, frame, scales, id_col, lang) if args.quality else None
+    _say(args, _msg(lang, "screening", n=f"{len(frame):,}", scales=", ".join(scales), rules=args.rules))
+    result = screen(frame, scales=scales, rules=args.rules, groups=groups, lang=lang,  # type: ignore[arg-type]
+                    response_format=fmt, on_invalid=args.on_invalid, flags=flags, quality=quality)
+    if quality is not None:
+        _print_quality_effect(args, quality, result, lang, frame, id_col)
     return result, frame, id_col
+
+
+def _print_mapping(args: argparse.Namespace, frame: pd.DataFrame, lang: str) -> None:
+    """The columns the reader chose, as a table the teacher can check (stderr)."""
+    rows = frame.attrs.get("screening", {}).get("mapping", [])
+    if not rows or getattr(args, "quiet", False):
+        return
+    heads = ("what", "kind", "columns", "how") if lang == "en" else ("内容", "类型", "所在列", "识别方式")
+    how_zh = (("found by option text", "按选项文字识别"), ("found by option numbers", "按选项序号识别"),
+              ("found by option values", "按分值识别"), ("wording match", "题干相似度"), ("wording; exact text", "按题干识别；原样文本"),
+              ("wording", "按题干识别"), ("option numbers (按选项序号: 1 = first option)", "选项序号（1 = 第一个选项）"),
+              ("column names", "列名"))
+    kinds_zh = {"scale": "量表", "group": "分组", "flag": "重点群体", "id": "学号"}
+
+    def tr(text: str, pairs: Any) -> str:
+        if lang == "zh":
+            for a, b in pairs:
+                text = text.replace(a, b)
+        return text
+
+    table = [heads] + [(r["what"], kinds_zh.get(r["kind"], r["kind"]) if lang == "zh" else r["kind"],
+                        _short(r["columns"]), tr(r["how"], how_zh)) for r in rows]
+    widths = [max(_width(str(r[k])) for r in table) for k in range(4)]
+    print(_msg(lang, "mapping"), file=sys.stderr)
+    for r in table:
+        print("  " + "  ".join(str(c) + " " * (w - _width(str(c))) for c, w in zip(r, widths)).rstrip(), file=sys.stderr)
+
+
+def _short(text: str, limit: int = 48) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _flags(text: str | None, frame: pd.DataFrame) -> dict[str, str] | None:
+    """``--flags left_behind=5,single_parent=6`` → {flag: column}; a value is a question number or a header."""
+    if not text:
+        return None
+    from .intake.mapping import parse_questions
+
+    questions = parse_questions([str(c) for c in frame.columns])
+    out: dict[str, str] = {}
+    for part in text.split(","):
+        flag, sep, where = part.partition("=")
+        flag, where = flag.strip(), where.strip()
+        if not sep or not flag or not where:
+            raise CliUsageError("flags_syntax", got=part)
+        if where.isdigit():
+            hits = [q.column for q in questions.values() if q.number == int(where)]
+            if len(hits) != 1:
+                raise CliUsageError("flags_no_question", flag=flag, q=where)
+            where = hits[0]
+        elif where not in frame.columns:
+            raise CliUsageError("flags_no_column", flag=flag, col=where)
+        out[flag] = where
+    return out
+
+
+def _quality(args: argparse.Namespace, frame: pd.DataFrame, scales: Sequence[str], id_col: str | None,
+             lang: str) -> pd.DataFrame | None:
+    """Response-quality flags (too fast, long strings, duplicate ids, …): every check whose input is present."""
+    from .quality import check_quality
+
+    n_q = frame.attrs.get("screening", {}).get("n_questions") or None
+    return check_quality(frame, scales, n_questions=n_q, seconds_per_item=args.seconds_per_item,
+                         id_column=id_col or "respondent_id")
+
+
+def _print_quality_effect(args: argparse.Namespace, quality: pd.DataFrame, result: Any, lang: str,
+                          frame: pd.DataFrame, id_col: str | None) -> None:
+    if getattr(args, "quiet", False):
+        return
+    # a check whose input is unknown for every student was not really run: say so instead of "0"
+    known = {"too_fast": "duration_s", "incomplete": "complete", "duplicate_id": id_col or "respondent_id"}
+    not_run = {c for c, col in known.items() if col not in frame.columns or not frame[col].notna().any()}
+    if (id_col or "respondent_id") in frame.columns and frame[id_col or "respondent_id"].astype("string").isin(
+            ["nan", "", "<NA>"]).all():
+        not_run.add("duplicate_id")
+    cols = [c for c in quality.columns if c != "quality_reasons" and quality[c].dtype == bool]
+    counts = {c: int(quality[c].sum()) for c in cols}
+    flagged = quality[cols].any(axis=1).to_numpy() if cols else None
+    names = {"zh": {"too_fast": "作答过快", "empty": "未作答", "duplicate_id": "学号重复", "incomplete": "未完成",
+                    "longstring": "连续相同作答", "inconsistent": "前后矛盾", "unreadable": "无法识别的作答"},
+             "en": {}}[lang]
+    parts = []
+    unknown = "未检查（无数据）" if lang == "zh" else "not checked (no data)"
+    for c, k in counts.items():
+        check = c.rsplit(".", 1)[-1]
+        parts.append(f"{names.get(check, check)}{'' if lang == 'zh' else ':'} {unknown if check in not_run else k}")
+    n_flagged = int(flagged.sum()) if flagged is not None else 0
+    rescreen = int(result.table["rescreen"].to_numpy(dtype=bool)[flagged].sum()) if n_flagged else 0
+    print(_msg(lang, "quality", checks="; ".join(parts) or "—", n=n_flagged, rescreen=rescreen), file=sys.stderr)
 
 
 def _say(args: argparse.Namespace, text: str) -> None:
@@ -289,8 +561,34 @@ def _cmd_screen(args: argparse.Namespace) -> int:
     return 0
 
 
-def _staff(args: argparse.Namespace) -> pd.DataFrame | None:
-    return read_table(args.staff) if args.staff else None
+#: Short names accepted by ``--staff ROLE=N``.
+ROLE_ALIASES = {"psych": "psychology_teacher", "psychology": "psychology_teacher", "心理教师": "psychology_teacher",
+                "class": "class_teacher", "班主任": "class_teacher", "leader": "school_leader",
+                "校领导": "school_leader"}
+
+
+def _staff(args: argparse.Namespace, result: Any = None) -> pd.DataFrame | None:
+    """``--staff staff.csv`` (one row per school) or ``--staff psych=1,class=12`` (the same for every school)."""
+    import pandas as pd
+
+    if not args.staff:
+        return None
+    if "=" not in args.staff or Path(args.staff).is_file():
+        return read_table(args.staff)
+    counts: dict[str, float] = {}
+    for part in args.staff.split(","):
+        role, sep, n = part.partition("=")
+        role = ROLE_ALIASES.get(role.strip(), role.strip())
+        try:
+            counts[role] = float(n)
+        except ValueError:
+            sep = ""
+        if not sep or not role:
+            raise CliUsageError("staff_syntax", got=part)
+    if result is not None and "school" in result.groups.columns:
+        schools = pd.Series(result.groups["school"].dropna().unique())
+        return pd.DataFrame({"school": schools, **counts})
+    return pd.DataFrame({r: [v] for r, v in counts.items()})
 
 
 def _capacity(values: Sequence[str] | None) -> dict[str, float] | None:
@@ -318,24 +616,29 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     lang = _lang(args, "zh")
     key = _key(args)
-    day = args.date or dt.date.today().isoformat()
     out = Path(args.output)
     fmt = "." + args.format
     result, frame, id_col = _run_screen(args, lang)
+    day = args.date or _screening_date(frame) or dt.date.today().isoformat()
+    if args.internal and not (args.identifiable or key is not None):
+        _say(args, "note: --internal without --identifiable or --key-file names students by row number")
     ids = _ids_for(args, frame, id_col, key)
     by = [g.strip() for g in args.by.split(",")] if args.by else None
-    staff = _staff(args)
+    staff = _staff(args, result)
     capacity = _capacity(args.capacity)
     written: list[Path] = []
     steps = ["report", "summary", "workload"] + (["lists"] if (ids is not None or args.lists) else [])
     for step in progress_iter(steps, total=len(steps), desc="screening report", progress=None if not args.quiet else False):
         if step == "report":
             _say(args, "drawing charts and writing the report …")
+            pages = args.students and (ids is not None or args.internal)
+            named = pages or args.internal
             written.append(write_report(
-                result, out / "report.html", by=by, lang=lang, min_cell=args.min_cell, screening_date=day, title=args.title,
-                staff=staff, capacity_hours=capacity, norms=args.norm or (), students=args.students and ids is not None,
-                ids=ids if args.students else None, identifiable=args.identifiable and args.students,
-                key=key if args.students else None))
+                result, out / ("report_internal.html" if args.internal else "report.html"), by=by, lang=lang,
+                min_cell=args.min_cell, screening_date=day, title=args.title, staff=staff, capacity_hours=capacity,
+                norms=args.norm or (), students=pages, ids=ids if named else None,
+                identifiable=args.identifiable and named, key=key if named else None,
+                audience="school" if args.internal else "district", responses=frame))
         elif step == "summary":
             written.append(write_frame(result.summary(by=by, min_cell=args.min_cell), out / f"summary{fmt}"))
         elif step == "workload":
@@ -346,7 +649,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
                                        out / f"warning_list{fmt}"))
             written.append(write_frame(follow_up_list(result, day, ids, identifiable=args.identifiable, key=key),
                                        out / f"follow_up{fmt}"))
+            not_collected = set(result.provenance.get("flags_not_supplied", ()))
             for flag, lst in group_lists(result, ids, identifiable=args.identifiable, key=key).items():
+                if flag in not_collected:
+                    continue  # not asked: no list at all, rather than an empty one that reads as "none"
                 written.append(write_frame(lst, out / f"group_{flag}{fmt}"))
     counts = ", ".join(f"{k} {v}" for k, v in result.tier_counts().items())
     print(f"screened {len(result):,} students ({counts}; urgent {int(result.table['urgent'].sum())})")
@@ -356,6 +662,16 @@ def _cmd_report(args: argparse.Namespace) -> int:
         print("note: no student lists written (they name students): add --identifiable (ids) or --key-file "
               "(pseudonyms), or --lists (row numbers only)", file=sys.stderr)
     return 0
+
+
+def _screening_date(frame: pd.DataFrame) -> str | None:
+    """The screening date from the export's submission times (问卷星 提交答卷时间): the first day answered."""
+    import pandas as pd
+
+    if "submitted_at" not in frame.columns:
+        return None
+    days = pd.to_datetime(frame["submitted_at"], errors="coerce").dropna()
+    return None if days.empty else days.min().date().isoformat()
 
 
 def _cmd_keygen(args: argparse.Namespace) -> int:
@@ -403,12 +719,20 @@ def _screen_options(p: argparse.ArgumentParser) -> None:
                                  "(items as phq9_1 … phq9_9) / 作答数据，每名学生一行")
     p.add_argument("--scales", action="append", required=True, metavar="IDS",
                    help="scales to score, comma-separated, e.g. phq9,gad7 / 量表，逗号分隔")
-    p.add_argument("--source", default="table",
+    p.add_argument("--source", default="auto",
                    choices=["table", "auto", "csv", "excel", "parquet", "spss", "wjx", "qualtrics", "redcap"],
                    help=SOURCE_HELP)
     p.add_argument("--start", metavar="Q",
-                   help="with --source: question number (or column) where the scale begins, e.g. 3; for several "
-                        "scales phq9=3,gad7=12 / 量表从第几题开始")
+                   help="question number (or column) where the scale begins, e.g. 8; for several scales "
+                        "phq9=8,gad7=17 (default: found by the options and wording) / 量表从第几题开始（默认自动识别）")
+    p.add_argument("--flags", metavar="FLAG=Q,…",
+                   help="risk-group questions, e.g. left_behind=5,single_parent=6,bullied=7 (question numbers or "
+                        "headers; default: recognised by wording, see docs/intake.md) / 重点群体题目，如 left_behind=5")
+    p.add_argument("--quality", action=argparse.BooleanOptionalAction, default=True,
+                   help="response-quality checks: too fast, long strings, duplicate ids, incomplete (default on; "
+                        "flagged students are re-screened, never dropped) / 作答质量检查（默认开启）")
+    p.add_argument("--seconds-per-item", type=float, default=2.0,
+                   help="too fast below this many seconds per question of the whole form (default 2) / 每题最少秒数")
     p.add_argument("--rules", default="default",
                    help="rule set: built-in id (default, four_level) or a YAML file (default: default) / 分级规则")
     p.add_argument("--lang", dest="sub_lang", choices=["zh", "en"], default=None,
@@ -416,14 +740,16 @@ def _screen_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--group", metavar="COLS", help="group columns to keep, comma-separated "
                                                   "(default: district,school,grade,class,sex present) / 分组列")
     p.add_argument("--id-column", metavar="COL",
-                   help=f"student id column (default: the first of {', '.join(ID_CANDIDATES)} present) / 学号列")
+                   help=f"student id column or question number, e.g. 24 (default: a 学籍号/学号 question, else the first "
+                        f"of {', '.join(ID_CANDIDATES)} present) / 学号列或题号")
     p.add_argument("--identifiable", action="store_true",
                    help="write real student ids in student lists (confidential!) / 名单中写入学号（须保密）")
     p.add_argument("--key-file", metavar="FILE", help="key file for pseudonyms instead of ids (see keygen) / 化名密钥文件")
     p.add_argument("--key-env", metavar="VAR", help="environment variable holding the pseudonym key / 存放密钥的环境变量")
     p.add_argument("--key-version", default="k1", help="label put before every pseudonym (default k1)")
-    p.add_argument("--response-format", choices=["value", "index", "label"], default="value",
-                   help="value: option scores (PHQ-9 0-3); index: option numbers from 1 (问卷星 按选项序号); label: option text")
+    p.add_argument("--response-format", choices=["value", "index", "label"], default=None,
+                   help="value: option scores (PHQ-9 0-3); index: option numbers from 1 (问卷星 按选项序号); label: option "
+                        "text (default: decided from the cells for survey exports, value for plain tables)")
     p.add_argument("--on-invalid", choices=["raise", "missing"], default="raise",
                    help="raise (default): stop and list invalid answers; missing: treat them as unanswered")
     p.add_argument("--min-cell", type=int, default=10,
@@ -467,8 +793,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "scales phq9=3,gad7=12 / 量表从第几题开始")
     p.add_argument("-o", "--output", required=True, help="where to write: .csv, .xlsx, .parquet, .json or .html")
     p.add_argument("--id-column", action="append", help="column(s) to keep as text and copy to the output")
-    p.add_argument("--response-format", choices=["value", "index", "label"], default="value",
-                   help="value: option scores (PHQ-9 0-3); index: option numbers from 1 (问卷星 按选项序号); label: option text")
+    p.add_argument("--response-format", choices=["value", "index", "label"], default=None,
+                   help="value: option scores (PHQ-9 0-3); index: option numbers from 1 (问卷星 按选项序号); label: option "
+                        "text (default: decided from the cells for survey exports, value for plain tables)")
     p.add_argument("--on-invalid", choices=["raise", "missing"], default="raise",
                    help="raise (default): stop and list invalid answers; missing: treat them as unanswered")
     p.set_defaults(func=_cmd_score)
@@ -499,15 +826,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder / 输出文件夹")
     p.add_argument("--by", metavar="COLS", help="group levels to compare, outermost first (default "
                                                 "district,school,grade,class present) / 比较的层级")
-    p.add_argument("--date", metavar="YYYY-MM-DD", help="screening date, for follow-up dates (default today) / 测评日期")
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="screening date, for follow-up dates (default: the first day "
+                   "in the export's submission times, e.g. 问卷星 提交答卷时间, else today) / 测评日期")
+    p.add_argument("--internal", action="store_true",
+                   help="the school's internal report (report_internal.html): actual counts incl. crisis and re-screen, "
+                        "warning / re-screen / follow-up lists and the three lists, under a confidentiality banner; "
+                        "without it the report is the shared one with small cells hidden / 校内报告（含名单，保密）")
     p.add_argument("--title", help="report title / 报告标题")
     p.add_argument("--format", choices=["csv", "xlsx", "json", "parquet"], default="csv",
                    help="format of the tables (default csv, opens in Excel) / 表格格式")
     p.add_argument("--lists", action="store_true", help="write student lists even without ids (row numbers only)")
     p.add_argument("--students", action="store_true",
                    help="add confidential per-student pages to the report (needs --identifiable or a key) / 学生个案页")
-    p.add_argument("--staff", metavar="FILE", help="staff per school: columns school, psychology_teacher, "
-                                                   "class_teacher, school_leader[, enrolment] / 师资表")
+    p.add_argument("--staff", metavar="FILE|ROLE=N", help="staff the school has: psych=1[,class=12,leader=2], or a "
+                   "file with columns school, psychology_teacher, class_teacher, school_leader[, enrolment] / 现有师资，"
+                   "如 psych=1")
     p.add_argument("--capacity", action="append", metavar="ROLE=HOURS",
                    help="hours per month one person can give, e.g. psychology_teacher=40 (repeatable) / 每人每月可用小时")
     p.add_argument("--norm", action="append", choices=["one_per_school", "ganzhou_1_800", "jinan_500"],
@@ -524,19 +857,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import warnings
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    lang = getattr(args, "sub_lang", None) or args.lang or "en"
+    previous = _one_line_warnings(lang)
     try:
         return int(args.func(args))
     except ScreeningError as exc:
-        print(str(exc), file=sys.stderr)
+        print(cli_error(exc, lang), file=sys.stderr)
         return 1
-    except InvalidParameterError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except CliUsageError as exc:
+        print(exc.render(lang), file=sys.stderr)
         return 2
+    except InvalidParameterError as exc:
+        print(cli_error(exc, lang), file=sys.stderr)
+        return 2
+    finally:
+        warnings.formatwarning = previous
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -25,6 +26,7 @@ def test_main_command_from_the_readme_as_a_subprocess(tmp_path):
         [sys.executable, "-m", "screening", "report", str(SAMPLE), "--scales", "phq9,gad7", "--rules", "default",
          "--lang", "zh", "-o", str(out)],
         capture_output=True, text=True, timeout=300, cwd=tmp_path, check=False,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])},  # this checkout
     )
     assert proc.returncode == 0, proc.stderr
     html = (out / "report.html").read_text(encoding="utf-8")
@@ -127,6 +129,93 @@ def test_survey_exports_through_the_cli(tmp_path):
     assert len(outs[0]) == 12
     pd.testing.assert_series_equal(outs[0]["tier"], outs[1]["tier"])
     pd.testing.assert_series_equal(outs[0]["phq9.total"], outs[1]["phq9.total"])
-    # without --start the reader says where to point it, and the command fails cleanly
+    # without --start the scale is found by its options and wording: same scores
     assert main(["score", str(fixtures / "wjx_phq9_text.xlsx"), "--scale", "phq9", "--source", "wjx",
-                 "-o", str(tmp_path / "x.csv")]) == 1
+                 "-o", str(tmp_path / "x.csv")]) == 0
+    pd.testing.assert_series_equal(pd.read_csv(tmp_path / "x.csv", comment="#")["phq9.total"], outs[0]["phq9.total"])
+
+
+# ---------------------------------------------------------------- a teacher's 问卷星 export, one command
+
+WJX = None
+
+
+def _wjx():
+    global WJX
+    if WJX is None:
+        import runpy
+
+        WJX = runpy.run_path(str(ROOT / "examples" / "wjx_export.py"), run_name="wjx_export")
+    return WJX
+
+
+@pytest.mark.parametrize("kind", ["text", "index"])
+def test_teacher_export_to_lists_in_one_command_with_quality_checks(tmp_path, capsys, kind):
+    export = _wjx()["write_export"](tmp_path / f"wjx_{kind}.xlsx", n=80, kind=kind)
+    out = tmp_path / "out"
+    with pytest.warns(UserWarning, match="flags not supplied"):
+        code = main(["report", str(export), "--scales", "phq9,gad7", "--lang", "zh", "-o", str(out), "--identifiable",
+                     "--internal", "--staff", "psych=1", "--capacity", "psychology_teacher=40"])
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "Q8–Q16" in err and "Q17–Q23" in err and "left_behind" in err  # the mapping table
+    assert "作答过快 2" in err and "需重新测评" in err  # the two speeders (18 s and 40 s for 24 questions)
+    wl = read_table(str(out / "warning_list.csv"))
+    ids = wl["student_id"].astype(str)
+    assert ids.str.fullmatch(r"\d{19}").all()  # exact 19-digit 学籍号, never rounded
+    assert set(ids) <= set(pd.read_excel(export, dtype=str)["24、学籍号"])
+    raw = pd.read_excel(export, dtype=str)
+    assert raw.loc[7, "24、学籍号"] in set(ids)  # row 7 answered PHQ-9 item 9 (thoughts of death): on the list
+    assert len(read_table(str(out / "follow_up.csv"))) >= 2
+    assert (out / "group_left_behind.csv").exists() and not (out / "group_poverty.csv").exists()  # not collected
+    html = (out / "report_internal.html").read_text(encoding="utf-8")
+    assert "测评日期：2026-03-02" in html  # from 提交答卷时间, not today
+    assert re.search(r"心理健康教师需要 \d+\.\d 人的工作量（按每人每月 40 小时），现有 1 人", html)
+    assert "校内报告（内部工作用）" in html and "预警名单" in html
+
+
+def test_flags_and_id_column_by_question_number(tmp_path, capsys):
+    export = _wjx()["write_export"](tmp_path / "wjx.csv", n=40)
+    out = tmp_path / "tiers.csv"
+    with pytest.warns(UserWarning, match="flags not supplied"):
+        assert main(["screen", str(export), "--scales", "phq9,gad7", "--flags", "left_behind=5,single_parent=6,bullied=7",
+                     "--id-column", "24", "--identifiable", "-o", str(out), "-q"]) == 0
+    t = read_table(str(out))
+    raw = pd.read_csv(export, dtype=str)
+    assert list(t["student_id"].astype(str)) == list(raw["24、学籍号"])
+    assert list(t["left_behind"].astype(bool)) == list(raw[_wjx()["FLAGS"][0]].eq("是"))
+    assert main(["screen", str(export), "--scales", "phq9,gad7", "--flags", "left_behind=99", "-o", str(out),
+                 "--lang", "zh", "-q"]) == 2
+    assert "文件中没有第 99 题" in capsys.readouterr().err
+
+
+def test_errors_speak_cli_and_chinese_and_warnings_are_one_line(tmp_path, capsys):
+    export = _wjx()["write_export"](tmp_path / "num.xlsx", n=12, numeric_ids=True)
+    assert main(["screen", str(export), "--scales", "phq9,gad7", "-o", str(tmp_path / "x.csv"), "--lang", "zh", "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "学籍号等编号以数字存储" in err and "设为“文本”格式" in err and "Traceback" not in err
+    assert main(["screen", str(export), "--scales", "phq9,gad7", "--start", "8", "-o", str(tmp_path / "x.csv"),
+                 "--lang", "zh", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "--start phq9=8,gad7=17" in err and "parameter of read_responses" not in err
+    # a scale that is not in the file: the hint is an option to add
+    frame = _wjx()["make_export"](12)
+    frame = frame[[c for c in frame.columns if not c[:2].rstrip("、").isdigit() or int(c.split("、")[0]) < 8
+                   or int(c.split("、")[0]) > 16]]
+    frame.to_csv(tmp_path / "nophq.csv", index=False)
+    assert main(["screen", str(tmp_path / "nophq.csv"), "--scales", "phq9", "-o", str(tmp_path / "x.csv"), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "--start phq9=" in err and "start={" not in err
+
+
+def test_warnings_print_one_line_without_source(tmp_path):
+    export = _wjx()["write_export"](tmp_path / "wjx.csv", n=30)
+    proc = subprocess.run(
+        [sys.executable, "-m", "screening", "screen", str(export), "--scales", "phq9,gad7", "-o", str(tmp_path / "t.csv"),
+         "--lang", "zh", "-q"], capture_output=True, text=True, timeout=300, cwd=tmp_path, check=False,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])},
+    )
+    assert proc.returncode == 0, proc.stderr
+    warn_lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("警告")]
+    assert warn_lines and all("未采集" in ln for ln in warn_lines)
+    assert "warnings.warn" not in proc.stderr and ".py:" not in proc.stderr

@@ -185,10 +185,20 @@ def test_missing_item_columns_are_all_listed(tmp_path):
     assert [i.column for i in e2.value.issues] == ITEMS[6:]
 
 
+def test_a_wjx_export_needs_no_start_its_scale_is_found_by_options_and_wording(tmp_path):
+    found = read_responses(FIX / "wjx_phq9_text.xlsx", scales="phq9")
+    given = read_responses(FIX / "wjx_phq9_text.xlsx", scales="phq9", start=3)
+    items = [f"phq9_{k}" for k in range(1, 10)]
+    pd.testing.assert_frame_equal(found[items], given[items])
+    (row,) = [m for m in found.attrs["screening"]["mapping"] if m["what"] == "phq9"]
+    assert row["columns"].startswith("Q3–Q11") and "option text" in row["how"]
+
+
 def test_no_item_columns_at_all_says_how_to_map(tmp_path):
+    path = _csv(tmp_path, "学籍号,1、班级,2、性别\n1,1班,男\n")
     with pytest.raises(ReadError) as e:
-        read_responses(FIX / "wjx_phq9_text.xlsx", scales="phq9")
-    assert e.value.codes == ["missing_column"] and "start=" in e.value.issues[0].hint
+        read_responses(path, scales="phq9")
+    assert e.value.codes == ["scale_not_found"] and "--start phq9=" in e.value.issues[0].hint
 
 
 # ---------------------------------------------------------------- blank rows and row counts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -22,7 +23,8 @@ def test_python_example_runs(tmp_path):
     code = re.search(r"```python\n(.*?)```", README, re.S).group(1)
     (tmp_path / "examples" / "data").mkdir(parents=True)
     shutil.copy(ROOT / "examples" / "data" / "sample_school.csv", tmp_path / "examples" / "data")
-    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}  # this checkout
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert (tmp_path / "out" / "report.html").stat().st_size > 10_000
 

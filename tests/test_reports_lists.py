@@ -137,13 +137,15 @@ def test_exports_are_labelled(tmp_path, data):
     for suffix in (".csv", ".json", ".xlsx", ".parquet", ".html"):
         write_frame(s, tmp_path / f"s{suffix}")
     text = (tmp_path / "s.csv").read_text(encoding="utf-8-sig")
-    assert text.startswith("# " + DISCLAIMER["zh"]) and DISCLAIMER["en"] in text and "sha256:" in text
-    back = pd.read_csv(tmp_path / "s.csv", comment="#")
+    assert text.startswith("level,") and "#" not in text.splitlines()[0]  # header on Excel's row 1
+    side = (tmp_path / "s.provenance.json").read_text(encoding="utf-8")
+    assert DISCLAIMER["zh"] in side and DISCLAIMER["en"] in side and "sha256:" in side and '"file": "s.csv"' in side
+    back = pd.read_csv(tmp_path / "s.csv")
     assert back["n"].tolist() == s["n"].tolist()
     js = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
     assert js["disclaimer"]["en"] == DISCLAIMER["en"] and js["meta"]["provenance"]["rules"]["id"] == "default"
     assert len(js["data"]) == len(s)
-    about = pd.read_excel(tmp_path / "s.xlsx", sheet_name="about")
+    about = pd.read_excel(tmp_path / "s.xlsx", sheet_name="provenance")
     assert DISCLAIMER["zh"] in about["value"].tolist()
     pq = pd.read_parquet(tmp_path / "s.parquet")
     assert pq.attrs["screening"]["disclaimer"]["en"] == DISCLAIMER["en"]

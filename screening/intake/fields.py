@@ -60,7 +60,13 @@ def id_text(s: pd.Series, *, file: str, column: str, imprecise: npt.NDArray[np.b
                          index=s.index)
         text[frac] = s[frac].astype(str)
     else:
-        text = s.astype("string").str.strip().astype(object)
+        stripped = s.astype("string").str.strip()
+        # Excel's scientific notation (4.40106E+18): the digits after the first few are gone
+        sci_s = stripped.str.fullmatch(r"[0-9](?:\.[0-9]+)?[eE]\+?[0-9]+")
+        if bool(sci_s.any(skipna=True)):  # the mask is built only when some cell matches (a million ids: none)
+            sci = sci_s.fillna(False).to_numpy(dtype=bool)
+            imprecise = sci if imprecise is None else (imprecise | sci)
+        text = stripped.astype(object)
     if imprecise is not None and imprecise.any():
         issues.append(rows_issue(
             "id_precision_lost", "ids stored as numbers too large to be exact: their last digits are already lost",

@@ -15,12 +15,14 @@ from ..catalog import Scale, load_scale
 from ..errors import Issue
 from . import meta as M
 from . import qualtrics, redcap, spss, wjx
+from .detect import Detected, detect_items
 from .errors import ReadError
 from .fields import id_text, parse_complete, parse_datetime, parse_duration, rows_issue
 from .grid import Grid, infer_passthrough, read_csv_grid, read_excel_grid
+from .groups import Recognised, recognise, yes_no
 from .mapping import ColumnSpec, parse_questions, resolve_items
 from .options import BAD_CODES, ItemTarget, convert_column, distinct_cells, option_key, targets_for
-from .source import Extract, from_grid
+from .source import ID_NAMES, Extract, from_grid
 
 __all__ = ["read_responses"]
 
@@ -384,14 +386,29 @@ def read_responses(
     order = [c for c in frame.columns if c not in ex.consumed and c not in meta_used]
     questions = parse_questions(order)
 
-    # items
+    # items: explicit mappings and default names first, then scales found by their options and wording
     mapped: dict[str, list[str]] = {}
+    detected: dict[str, Detected] = {}
+    to_detect = [sc for sc in sc_list if sc.id not in col_specs and sc.id not in starts and questions
+                 and not any(c in order for c in sc.input_columns())]
     for sc in sc_list:
+        if sc in to_detect:
+            continue
         cols, found = resolve_items(sc, order, questions, columns=col_specs.get(sc.id), start=starts.get(sc.id),
                                     aliases=ex.aliases, file=file)
         issues += found
         if cols is not None:
             mapped[sc.id] = cols
+    kinds = {"label": ("labels",), "index": ("index",), "value": ("values",)}.get(
+        response_format or "", ("labels", "index") if ex.numeric_means == "index" else ("labels", "values"))
+    for sc in to_detect:
+        det, found = detect_items(sc, frame, order, questions, targets_for(sc, extra_labels.get(sc.id)),
+                                  taken={c for cols in mapped.values() for c in cols}, missing_codes=ex.missing_codes,
+                                  file=file, kinds=kinds)
+        issues += found
+        if det is not None:
+            mapped[sc.id] = list(det.columns)
+            detected[sc.id] = det
     used: dict[str, str] = {}
     for sid, cols in mapped.items():
         for c in cols:
@@ -432,10 +449,46 @@ def read_responses(
     if issues:
         raise _fail(issues, file)
 
+    recognised = {r.column: r for r in recognise([c for c in order if c not in used],
+                                                  taken=set(frame.columns) | set(out))}
+    rid = next((r for r in recognised.values() if r.kind == "id"), None)
+    if rid is not None and rid.column != ex.meta_cols.get(M.RESPONDENT_ID) and "student_id" not in frame.columns:
+        # a 学籍号/学号 question: also given as exact text under `student_id` (the CLI's default id column)
+        ids_, found = id_text(frame[rid.column], file=file, column=rid.column, imprecise=ex.imprecise.get(rid.column))
+        issues += found
+        out["student_id"] = ids_.to_numpy(dtype=object)
+        checked = {rid.column}
+    else:
+        checked = set()
+    issues += _precision_issues(ex, [c for c in order if c not in checked], used, recognised)
+    if issues:
+        raise _fail(issues, file)
+    mapping_rows = _mapping_rows(sc_list, mapped, detected, questions, starts, col_specs)
+    if "student_id" in out and rid is not None:
+        mapping_rows.append({"what": "student_id", "kind": "id", "columns": rid.column, "how": "wording; exact text"})
+    renamed: dict[str, str] = {}
+    notes: dict[str, str] = {}
+    for col, r in recognised.items():
+        if col in used or r.kind == "id":
+            continue
+        renamed[col] = r.name
+        if r.kind == "flag":
+            yn = yes_no(frame[col], index_download=ex.numeric_means == "index")
+            if yn is not None:
+                notes[col] = yn[1]
+        elif ex.numeric_means == "index" and pd.to_numeric(frame[col], errors="coerce").notna().any():
+            notes[col] = "option numbers (按选项序号: 1 = first option)"
     if keep_other:
         for c in order:
             if c in used:
                 continue
+            name = renamed.get(c, c)
+            if name != c and name not in out and name not in frame.columns:
+                # a recognised group or risk-group question: also given under its canonical name
+                r = recognised[c]
+                yn = yes_no(frame[c], index_download=ex.numeric_means == "index") if r.kind == "flag" else None
+                out[name] = yn[0].array if yn is not None else (infer_passthrough(frame[c]) if ex.text_cells else frame[c])
+                mapping_rows.append({"what": r.name, "kind": r.kind, "columns": c, "how": notes.get(c, "wording")})
             if c in out:
                 issues.append(Issue("column_clash", "the file has its own column with the name of an output column",
                                     file=file, column=c, hint="rename it in the file, or pass keep_other=False"))
@@ -448,4 +501,57 @@ def read_responses(
     table[M.RESPONDENT_ID] = table[M.RESPONDENT_ID].astype(str)
     table[M.SOURCE] = table[M.SOURCE].astype(str)
     table[M.COMPLETE] = table[M.COMPLETE].astype("boolean")
+    table.attrs["screening"] = {"mapping": mapping_rows, "file": file, "source": ex.source,
+                                "n_questions": len({q.number for q in parse_questions(list(frame.columns)).values()})}
     return table
+
+
+def _precision_issues(ex: Extract, order: list[str], used: Mapping[str, str],
+                      recognised: Mapping[str, Recognised]) -> list[Issue]:
+    """Every column that may hold ids gets the precision check, not only the one taken as respondent id.
+
+    A number of 16 digits or more stored in an Excel cell has already lost its last digits (a 19-digit
+    学籍号 …819 reads back as …808); text written in scientific notation (``4.40106E+18``) has too.
+    """
+    issues: list[Issue] = []
+    id_col = ex.meta_cols.get(M.RESPONDENT_ID)
+    for c in order:
+        if c in used or c == id_col:
+            continue  # items (a bad number is an invalid answer) and the id column (checked by id_text)
+        mask = ex.imprecise.get(c)
+        if mask is None or not mask.any():
+            looks_id = (c in recognised and recognised[c].kind == "id") or c in ID_NAMES
+            if not looks_id or not ex.text_cells:
+                continue
+            sci = ex.frame[c].astype("string").str.strip().str.fullmatch(r"[0-9](?:\.[0-9]+)?[eE]\+?[0-9]+")
+            mask = sci.fillna(False).to_numpy(dtype=bool)
+            if not mask.any():
+                continue
+        issues.append(rows_issue(
+            "id_precision_lost", "numbers too long to be exact (an id such as a 学籍号 stored as a number): their last "
+            "digits are already lost", mask, file=ex.file, column=c,
+            hint="in Excel, format the column as Text (文本) and enter the ids again, or download the export as CSV"))
+    return issues
+
+
+def _mapping_rows(sc_list: Sequence[Scale], mapped: Mapping[str, list[str]], detected: Mapping[str, Detected],
+                  questions: Mapping[str, Any], starts: Mapping[str, Any], col_specs: Mapping[str, Any]
+                  ) -> list[dict[str, Any]]:
+    rows = []
+    for sc in sc_list:
+        cols = mapped.get(sc.id, [])
+        nums = [questions[c].number for c in cols if c in questions]
+        if sc.id in detected:
+            d = detected[sc.id]
+            how = {"labels": "option text", "index": "option numbers (按选项序号)", "values": "option values"}[d.how]
+            how = f"found by {how}; wording match {d.wording:.2f}"
+        elif sc.id in starts:
+            how = "start="
+        elif sc.id in col_specs:
+            how = "columns="
+        else:
+            how = "column names"
+        where = (f"Q{nums[0]}–Q{nums[-1]}" if len(set(nums)) > 1 else f"Q{nums[0]}") if nums else ""
+        rows.append({"what": sc.id, "kind": "scale", "columns": f"{where} {cols[0]} … {cols[-1]}".strip() if cols else "",
+                     "how": how})
+    return rows

@@ -19,6 +19,10 @@ h3 { font-size: 16px; margin: 22px 0 8px; }
 .meta span { margin-right: 18px; white-space: nowrap; }
 .disclaimer { background: #fff3e0; border-left: 5px solid var(--warn); padding: 10px 14px; margin: 14px 0; font-size: 14px; }
 .confidential { background: #ffebee; border: 2px solid #c62828; color: #b71c1c; padding: 10px 14px; margin: 10px 0; font-weight: 600; }
+.audience { display: inline-block; font-weight: 700; padding: 4px 12px; border-radius: 4px; margin: 6px 0; }
+.audience.internal { background: #b71c1c; color: #fff; }
+.audience.shared { background: #e3f2fd; color: #0d47a1; }
+td.wrapc { white-space: normal; text-align: left; min-width: 12em; }
 .cards { display: flex; gap: 12px; flex-wrap: wrap; margin: 12px 0; }
 .card { border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px; min-width: 150px; }
 .card .num { font-size: 24px; font-weight: 700; }
@@ -34,7 +38,8 @@ tr.flagged td { background: #fff8e1; }
 tr.lvl-all td { font-weight: 600; }
 .wrap { overflow-x: auto; }
 .note { color: var(--muted); font-size: 12px; }
-img.chart { max-width: 100%; height: auto; display: block; margin: 8px 0; }
+figure.chart { margin: 8px 0; }
+figure.chart svg { max-width: 100%; height: auto; display: block; }
 .student { border: 1px solid var(--line); border-radius: 6px; padding: 12px 16px; margin: 16px 0; page-break-before: always; }
 .student h3 { margin-top: 4px; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 6px 0; }
@@ -55,6 +60,8 @@ code { font-size: 12px; word-break: break-all; }
   <span>{{ t.rules }}：{{ rules_title }} ({{ rules_id }} v{{ rules_version }})</span>
   <span>{{ t.scales }}：{{ scales_text }}</span>
 </div>
+<div class="audience {{ 'internal' if internal else 'shared' }}">{{ audience_label }}</div>
+{% if internal %}<div class="confidential">{{ t.confidential }} {{ t.audience_school_note }}</div>{% endif %}
 <div class="disclaimer">{{ disclaimer }}</div>
 </header>
 
@@ -78,7 +85,7 @@ code { font-size: 12px; word-break: break-all; }
 <h2>{{ t.groups }}</h2>
 {% for lv in levels %}
 <h3>{{ lv.title }}</h3>
-{% if lv.chart %}<img class="chart" alt="{{ lv.title }}" src="data:image/png;base64,{{ lv.chart }}">{% else %}<p class="note">{{ lv.chart_note }}</p>{% endif %}
+{% if lv.chart %}<figure class="chart" aria-label="{{ lv.title }}">{{ lv.chart }}</figure>{% else %}<p class="note">{{ lv.chart_note }}</p>{% endif %}
 <div class="wrap"><table>
 <thead><tr><th>{{ t.group }}</th><th>{{ t.n }}</th>{% for h in tier_heads %}<th><span class="swatch" style="background:{{ h.colour }}"></span>{{ h.label }}</th>{% endfor %}<th>{{ t.urgent }}</th><th>{{ t.ratio }}</th><th>{{ t.p_adj }}</th><th>{{ t.flagged }}</th></tr></thead>
 <tbody>
@@ -96,7 +103,7 @@ code { font-size: 12px; word-break: break-all; }
 <h2>{{ t.scores }}</h2>
 {% for s in score_sections %}
 <h3>{{ s.title }}</h3>
-<img class="chart" alt="{{ s.title }}" src="data:image/png;base64,{{ s.chart }}">
+<figure class="chart" aria-label="{{ s.title }}">{{ s.chart }}</figure>
 <div class="wrap"><table>
 <thead><tr><th>{{ t.band }}</th><th>{{ t.n }}</th><th>{{ t.share }}</th><th>{{ t.ci }}</th></tr></thead>
 <tbody>{% for r in s.rows %}<tr><td>{{ r.label }}</td><td class="{{ r.cls }}">{{ r.n }}</td><td class="{{ r.cls }}">{{ r.prop }}</td><td class="{{ r.cls }}">{{ r.ci }}</td></tr>{% endfor %}</tbody>
@@ -123,6 +130,7 @@ code { font-size: 12px; word-break: break-all; }
 <thead><tr>{% for h in workload_heads %}<th>{{ h }}</th>{% endfor %}</tr></thead>
 <tbody>{% for r in workload_rows %}<tr>{% for c in r %}<td{% if loop.index <= 2 %} class="l"{% endif %}>{{ c }}</td>{% endfor %}</tr>{% endfor %}</tbody>
 </table></div>
+{% for n in workload_needs %}<p><strong>{{ n }}</strong></p>{% endfor %}
 {% for n in norm_notes %}<p class="note">{{ n }}</p>{% endfor %}
 </section>
 {% endif %}
@@ -141,6 +149,20 @@ code { font-size: 12px; word-break: break-all; }
 {% endfor %}
 </dl>
 </div>
+{% endfor %}
+</section>
+{% endif %}
+
+{% if lists is not none %}
+<section>
+<h2>{{ t.lists_section }}</h2>
+<div class="confidential">{{ t.confidential }}</div>
+{% for l in lists %}
+<h3>{{ l.title }} ({{ l.rows|length if not l.note else l.note }})</h3>
+{% if l.rows %}<div class="wrap"><table>
+<thead><tr>{% for h in l.heads %}<th>{{ h }}</th>{% endfor %}</tr></thead>
+<tbody>{% for r in l.rows %}<tr>{% for c in r %}<td class="wrapc">{{ c }}</td>{% endfor %}</tr>{% endfor %}</tbody>
+</table></div>{% elif not l.note %}<p class="note">{{ t.no_students }}</p>{% endif %}
 {% endfor %}
 </section>
 {% endif %}

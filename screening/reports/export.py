@@ -1,9 +1,9 @@
 """Writing tables with the "screening, not diagnosis" label and the provenance on every file.
 
-CSV gets ``#`` comment lines above the header (``screening`` reads them back;
-``pandas.read_csv(path, comment="#")`` also works), Excel a print header and
-an "about" sheet, JSON a wrapper object, Parquet the table's metadata, HTML a
-banner and a footer.
+CSV is a plain table (the header on row 1, so Excel opens it as it is) with the
+disclaimer and provenance in a sidecar ``<name>.provenance.json``; Excel gets a
+print header and a ``provenance`` sheet, JSON a wrapper object, Parquet the
+table's metadata, HTML a banner and a footer.
 """
 
 from __future__ import annotations
@@ -20,9 +20,15 @@ import pandas as pd
 from ..errors import Issue, ScreeningError
 from ..result import DISCLAIMER
 
-__all__ = ["FORMATS", "meta_of", "write_frame"]
+__all__ = ["FORMATS", "meta_of", "sidecar_of", "write_frame"]
 
 FORMATS = (".csv", ".xlsx", ".parquet", ".json", ".html")
+
+
+def sidecar_of(path: str | Path) -> Path:
+    """Where the provenance of a CSV file is written: ``x.csv`` → ``x.provenance.json``."""
+    p = Path(path)
+    return p.with_name(p.stem + ".provenance.json")
 
 
 def meta_of(frame: pd.DataFrame, provenance: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -57,19 +63,23 @@ def write_frame(frame: pd.DataFrame, path: str | Path, *, provenance: Mapping[st
     data = frame.reset_index() if index else frame
     if suffix == ".csv":
         with open(p, "w", encoding="utf-8-sig", newline="") as fh:
-            fh.write(f"# {disclaimer['zh']}\n# {disclaimer['en']}\n")
-            fh.write("# " + _json({k: v for k, v in meta.items() if k != "disclaimer"}) + "\n")
             data.to_csv(fh, index=False, lineterminator="\n")
+        sidecar_of(p).write_text(_json({"file": p.name, "disclaimer": disclaimer,
+                                        **{k: v for k, v in meta.items() if k != "disclaimer"}}, indent=1),
+                                 encoding="utf-8")
     elif suffix == ".xlsx":
         with pd.ExcelWriter(p, engine="openpyxl") as xw:
             data.to_excel(xw, sheet_name="data", index=False)
             about = pd.DataFrame({"item": ["disclaimer (zh)", "disclaimer (en)", *[k for k in meta if k != "disclaimer"]],
                                   "value": [disclaimer["zh"], disclaimer["en"],
                                             *[_json(v) if not isinstance(v, str) else v for k, v in meta.items() if k != "disclaimer"]]})
-            about.to_excel(xw, sheet_name="about", index=False)
+            about.to_excel(xw, sheet_name="provenance", index=False)
             ws = xw.sheets["data"]
             ws.oddHeader.center.text = f"{disclaimer['zh']} {disclaimer['en']}"
             ws.freeze_panes = "A2"
+            for col in ws.columns:  # readable column widths (CJK counts double)
+                width = max((sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(c.value or "")) for c in col[:200]), default=8)
+                ws.column_dimensions[col[0].column_letter].width = min(max(width + 2, 8), 60)
     elif suffix == ".parquet":
         out = data.copy()
         out.attrs = {"screening": json.loads(_json(meta))}

@@ -3,12 +3,15 @@
 Figures are built with ``matplotlib.figure.Figure`` (no pyplot, no global
 state): show one in a notebook by leaving it as the cell's value, or save it
 with ``fig.savefig("x.png")``. Suppressed cells are drawn hatched, never with
-their true size. Chinese labels use the first Chinese font found
-(:mod:`screening.reports.fonts`).
+their true size. Every text carries an explicit font list —
+``DejaVu Sans`` for digits and Latin, then the first Chinese font found —
+that stays with the figure (:mod:`screening.reports.fonts`); the HTML report
+embeds the charts as SVG with the text kept as text, drawn by the browser.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +22,7 @@ from .. import columns as C
 from ..specs.derive import score_range
 from ._common import result_lang
 from ._deps import require
-from .fonts import font_rc
+from .fonts import apply_fonts, browser_text, cjk_font, font_families, font_rc
 from .summary import summarise
 from .suppression import suppress
 
@@ -28,7 +31,7 @@ if TYPE_CHECKING:
 
     from ..result import ScreeningResult
 
-__all__ = ["HIDDEN_COLOUR", "TEXT", "figure_png", "group_labels", "score_histogram", "tier_bars"]
+__all__ = ["HIDDEN_COLOUR", "TEXT", "figure_png", "figure_svg", "group_labels", "score_histogram", "tier_bars"]
 
 HIDDEN_COLOUR = "#9e9e9e"
 
@@ -133,7 +136,7 @@ def tier_bars(
         fig.legend(ncol=len(spec_tiers) + 1, loc="outside lower center", frameon=False, fontsize=9)
         if title:
             ax.set_title(title, loc="left", fontsize=11)
-    return fig
+    return apply_fonts(fig, font_families())
 
 
 def _band_colours(k: int) -> list[str]:
@@ -207,7 +210,7 @@ def score_histogram(
         ax.spines[["top", "right"]].set_visible(False)
         if title:
             ax.set_title(title, loc="left", fontsize=11)
-    return fig
+    return apply_fonts(fig, font_families())
 
 
 def _rc() -> Any:
@@ -215,10 +218,36 @@ def _rc() -> Any:
 
 
 def figure_png(fig: Figure) -> bytes:
-    """The figure as PNG bytes (for embedding in a self-contained HTML file)."""
+    """The figure as PNG bytes. Without a Chinese font its Chinese glyphs are boxes (warned when the figure was made)."""
     import io
+    import warnings
 
     buf = io.BytesIO()
-    with _rc():
+    with _rc(), warnings.catch_warnings():
+        if cjk_font(warn=False) is None:
+            warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font", category=UserWarning)
         fig.savefig(buf, format="png", dpi=110)
     return buf.getvalue()
+
+
+_SVG_DROP = re.compile(r"<\?xml[^>]*\?>|<!DOCTYPE[^>]*>|\s+xmlns(:xlink)?=\"[^\"]*\"|<metadata>.*?</metadata>", re.S)
+_SVG_FONT = re.compile(r"font-family: [^;\"]*")
+
+
+def figure_svg(fig: Figure) -> str:
+    """The figure as an inline ``<svg>`` element with its text kept as text.
+
+    The reader's browser draws the glyphs (font list :data:`~screening.reports.fonts.CSS_FONT_STACK`),
+    so no Chinese font is needed where the report is made. No URL is left in
+    the markup (XML namespaces are implied for ``<svg>`` inside HTML).
+    """
+    import io
+
+    from .fonts import CSS_FONT_STACK
+
+    buf = io.StringIO()
+    with browser_text(), require("matplotlib").rc_context({**font_rc(), "svg.fonttype": "none", "svg.hashsalt": "screening"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
+    svg = _SVG_DROP.sub("", buf.getvalue()).strip()
+    svg = _SVG_FONT.sub("font-family: " + CSS_FONT_STACK.replace('"', "'"), svg)
+    return svg.replace("<svg ", '<svg role="img" ', 1)

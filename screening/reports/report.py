@@ -2,12 +2,12 @@
 
 Aggregates only, suppressed as :func:`~screening.reports.summary.summarise`
 does; per-student pages only with ``students=True`` and ids or a key, under a
-confidentiality banner. No network: CSS is inline and charts are PNG data URIs.
+confidentiality banner. No network: CSS is inline and charts are inline SVG whose
+text the reader's browser draws (no Chinese font is needed where the report is made).
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -23,9 +23,10 @@ from ._common import result_lang
 from ._deps import require
 from ._progress import progress_iter
 from ._template import TEMPLATE
+from .fonts import browser_text
 from .i18n import T
 from .lists import follow_up_list, warning_list
-from .plots import figure_png, group_labels, score_histogram, tier_bars
+from .plots import figure_svg, group_labels, score_histogram, tier_bars
 from .summary import resolve_by, summarise
 from .suppression import suppress
 from .workload import workload
@@ -47,10 +48,11 @@ def _cell(n: Any, prop: Any, mark: str) -> dict[str, str]:
     return {"text": f"{int(n):,} ({_pct(prop)})", "cls": ""}
 
 
-def _png(fig: Any) -> str:
-    data = base64.b64encode(figure_png(fig)).decode("ascii")
+def _svg(fig: Any) -> Any:
+    """The chart as inline SVG (text kept as text, drawn by the reader's browser), marked safe for the template."""
+    markup = require("markupsafe").Markup(figure_svg(fig))
     fig.clear()
-    return data
+    return markup
 
 
 def _overview(result: ScreeningResult, summ: pd.DataFrame, lang: str, t: dict[str, str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -83,7 +85,7 @@ def _levels(result: ScreeningResult, summ: pd.DataFrame, by: list[str], lang: st
         n_groups = len(rows) - 1
         chart, note = None, ""
         if n_groups <= max_chart_groups:
-            chart = _png(tier_bars(result, by=by, level=level, summary=summ, min_cell=min_cell, lang=lang))
+            chart = _svg(tier_bars(result, by=by, level=level, summary=summ, min_cell=min_cell, lang=lang))
         else:
             note = t["too_many"].format(n=n_groups)
         labels = group_labels(rows, by[: by.index(level) + 1], lang)
@@ -100,9 +102,16 @@ def _levels(result: ScreeningResult, summ: pd.DataFrame, by: list[str], lang: st
                       "cls": "sup" if r["level"] != "all" and p_hidden else ""},
                 "flag": "" if pd.isna(r["compare.flag"]) else (t["yes"] if bool(r["compare.flag"]) else t["no"]),
             })
-        title = level if lang == "en" else {"district": "区县", "school": "学校", "grade": "年级", "class": "班级", "sex": "性别"}.get(level, level)
+        title = _level_title(level, t)
         out.append({"title": title, "chart": chart, "chart_note": note, "rows": body})
     return out
+
+
+_LEVELS = ("district", "school", "grade", "class", "sex", "stage")
+
+
+def _level_title(level: str, t: dict[str, str]) -> str:
+    return dict(zip(_LEVELS, t["level_names"].split("|"), strict=True)).get(level, level)
 
 
 def _scores(result: ScreeningResult, summ: pd.DataFrame, lang: str, t: dict[str, str], min_cell: int) -> list[dict[str, Any]]:
@@ -122,7 +131,7 @@ def _scores(result: ScreeningResult, summ: pd.DataFrame, lang: str, t: dict[str,
                 m = f"{col}.{b.id}"
                 rows.append(_band_row(row, m, b.label.get(lang), mark))
             rows.append(_band_row(row, f"{C.score_col(scale.id, sc.id)}.unscored", t["unscored"], mark))
-            chart = _png(score_histogram(result, scale.id, sc.id, min_cell=min_cell, lang=lang))
+            chart = _svg(score_histogram(result, scale.id, sc.id, min_cell=min_cell, lang=lang))
             out.append({"title": name, "chart": chart, "rows": rows})
     return out
 
@@ -136,9 +145,13 @@ def _band_row(row: pd.Series, m: str, label: str, mark: str) -> dict[str, str]:
 
 def _risk_rows(result: ScreeningResult, lang: str, t: dict[str, str], min_cell: int) -> list[dict[str, Any]]:
     """Per flag: students flagged and their tiers (each flag's row suppressed as a partition of its students)."""
-    flags = [f for f in result.rules.spec.flags if f.id in result.flags.columns]
+    not_collected = set(result.provenance.get("flags_not_supplied", ()))
+    flags = [f for f in result.rules.spec.flags if f.id in result.flags.columns and f.id not in not_collected]
+    missing_rows = [{"label": f.label.get(lang), "n": t["not_collected"], "n_cls": "sup",
+                     "cells": [{"text": "", "cls": "sup"} for _ in result.rules.tiers]}
+                    for f in result.rules.spec.flags if f.id in not_collected]
     if not flags:
-        return []
+        return missing_rows
     tiers = result.rules.tiers
     codes = np.asarray(result.table["tier"].array.codes)
     mat = np.zeros((len(flags), len(tiers)), dtype=np.int64)
@@ -156,7 +169,7 @@ def _risk_rows(result: ScreeningResult, lang: str, t: dict[str, str], min_cell: 
                  for j in order]
         rows.append({"label": f.label.get(lang), "n": mark if n_hidden else f"{n[i]:,}", "n_cls": "sup" if n_hidden else "",
                      "cells": cells})
-    return rows
+    return rows + missing_rows
 
 
 def _workload_table(result: ScreeningResult, lang: str, t: dict[str, str], staff: pd.DataFrame | None,
@@ -204,25 +217,140 @@ def _norm_notes(norms: Sequence[Any], lang: str, t: dict[str, str]) -> list[str]
             f"{t['norm_required']} / {t['norm_met']}" for i, n in enumerate(objs, 1)]
 
 
+def _band_labels(result: ScreeningResult, lang: str) -> dict[str, tuple[str, dict[str, str]]]:
+    """Score column → (readable score name, band id → band label) in ``lang``."""
+    out = {}
+    for scale in result.scales:
+        spec = scale.spec
+        for sc in spec.scores:
+            if sc.bands is None:
+                continue
+            bset = sc.bands.sets[sc.bands.default]
+            out[C.score_col(scale.id, sc.id)] = (f"{spec.abbreviation or spec.title.get(lang)} {sc.label.get(lang)}",
+                                                 {b.id: b.label.get(lang) for b in bset.bands})
+    return out
+
+
+def _critical_answers(result: ScreeningResult, responses: pd.DataFrame | None, lang: str) -> list[tuple[str, list[str]]]:
+    """Per critical item: its name and, per student, the answer as option text with its value (or unanswered)."""
+    if responses is None:
+        return []
+    out = []
+    unanswered = "未作答" if lang == "zh" else "not answered"
+    for scale in result.scales:
+        spec = scale.spec
+        for crit in spec.critical:
+            col = C.item_input_col(scale.id, crit.item)
+            if col not in responses.columns:
+                continue
+            item = next(i for i in spec.items if str(i.id) == str(crit.item))
+            labels = {float(o.value): o.label.get(lang) for o in spec.option_sets[item.options]}
+            vals = pd.to_numeric(responses[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            text = item.text.get(lang) if item.text is not None else ""
+            name = (f"{spec.abbreviation} 第{crit.item}题" if lang == "zh" else f"{spec.abbreviation} item {crit.item}") + \
+                   (f"（{text}）" if lang == "zh" and text else (f" ({text})" if text else ""))
+            answers = [unanswered if np.isnan(v) else f"{labels.get(v, f'{v:g}')} ({v:g})" for v in vals]
+            out.append((name, answers))
+    return out
+
+
 def _students(result: ScreeningResult, ids: Any, identifiable: bool, key: Key | None, lang: str, t: dict[str, str],
-              screening_date: str | None) -> list[dict[str, Any]]:
+              screening_date: str | None, responses: pd.DataFrame | None = None) -> list[dict[str, Any]]:
     wl = warning_list(result, ids, identifiable=identifiable, key=key, lang=lang)
     due = None
     if screening_date:
         fu = follow_up_list(result, screening_date, lang=lang)
         due = dict(zip(fu["row"], fu["due"]))
     groups = list(result.groups.columns)
-    score_cols = [c for c in wl.columns if c.endswith(".total") or (c.count(".") == 1 and c.split(".")[0] in {s.id for s in result.scales})]
+    bands = _band_labels(result, lang)
+    critical = _critical_answers(result, responses, lang)
+    not_collected = set(result.provenance.get("flags_not_supplied", ()))
+    flag_specs = [f for f in result.rules.spec.flags if f.id in result.flags.columns and f.id not in not_collected]
+    flag_vals = {f.id: np.asarray(result.flags[f.id].astype(object).where(result.flags[f.id].notna(), None)) for f in flag_specs}
     out = []
     for rec in wl.to_dict("records"):  # one page per listed student: the explicit request this section exists for
         ident = rec.get("student_id") or rec.get("pseudonym") or f"{t['row']} {rec['row']}"
-        fields = [(g, rec[g]) for g in groups if g in rec]
+        row = int(rec["row"])
+        fields = [(_level_title(g, t), rec[g]) for g in groups if g in rec and not pd.isna(rec[g])]
+        scores = "; ".join(f"{name} = {rec[c]:g}（{lab.get(str(rec.get(c + '.band')), '')}）" if lang == "zh" else
+                           f"{name} = {rec[c]:g} ({lab.get(str(rec.get(c + '.band')), '')})"
+                           for c, (name, lab) in bands.items() if c in rec and not pd.isna(rec[c]))
         fields += [(t["tier"], rec["tier_label"] + (f" · {t['urgent']}" if rec["urgent"] else "")),
-                   (t["scores_of_student"], "; ".join(f"{c} = {rec[c]:g} ({rec.get(c + '.band', '')})" for c in score_cols if not pd.isna(rec[c]))),
-                   (t["reasons"], rec["reasons"]), (t["actions"], rec["actions"]), (t["responsible"], rec["responsible"])]
+                   (t["scores_of_student"], scores)]
+        for name, answers in critical:
+            fields.append((f"{t['critical_items']}：{name}" if lang == "zh" else f"{t['critical_items']}: {name}",
+                           answers[row]))
+        if flag_specs:
+            has = [f.label.get(lang) for f in flag_specs if flag_vals[f.id][row] is not None and bool(flag_vals[f.id][row])]
+            fields.append((t["risk_of_student"], "、".join(has) if lang == "zh" and has else (", ".join(has) or t["none"])))
+        fields += [(t["reasons"], rec["reasons"]), (t["actions"], rec["actions"]), (t["responsible"], rec["responsible"])]
         if due is not None and not pd.isna(due.get(rec["row"], pd.NA)):
             fields.append((t["follow_up"], str(due[rec["row"]])))
         out.append({"ident": ident, "fields": fields})
+    return out
+
+
+def _ident(rec: Mapping[Any, Any], t: dict[str, str]) -> str:
+    return str(rec.get("student_id") or rec.get("pseudonym") or f"{t['row']} {rec['row']}")
+
+
+def _where(rec: Mapping[Any, Any], groups: Sequence[str]) -> str:
+    return " / ".join(str(rec[g]) for g in groups if g in rec and not pd.isna(rec[g]) and g not in ("district", "sex"))
+
+
+def _school_lists(result: ScreeningResult, ids: Any, identifiable: bool, key: Key | None, lang: str,
+                  t: dict[str, str], day: str | None) -> list[dict[str, Any]]:
+    """The internal report's lists: warning list, re-screen list, follow-up with due dates, the three lists."""
+    from .lists import group_lists
+
+    groups = list(result.groups.columns)
+    wl = warning_list(result, ids, identifiable=identifiable, key=key, lang=lang)
+    heads = [t["col_student"], t["group"], t["tier"], t["reasons"], t["actions"], t["responsible"]]
+
+    def rows_of(frame: pd.DataFrame) -> list[list[str]]:
+        return [[_ident(r, t), _where(r, groups), r["tier_label"] + (f" · {t['urgent']}" if r["urgent"] else ""),
+                 str(r["reasons"]), str(r["actions"]), str(r["responsible"])] for r in frame.to_dict("records")]
+
+    out = [{"title": t["list_warning"], "heads": heads, "rows": rows_of(wl), "note": ""}]
+    out.append({"title": t["list_rescreen"], "heads": heads, "rows": rows_of(wl[wl["rescreen"].astype(bool)]), "note": ""})
+    if day:
+        fu = follow_up_list(result, day, ids, identifiable=identifiable, key=key, lang=lang)
+        out.append({"title": t["list_followup"], "heads": [t["col_student"], t["group"], t["col_what"], t["col_due"],
+                                                          t["responsible"]],
+                    "rows": [[_ident(r, t), _where(r, groups), str(r.get("what", "")),
+                              "" if pd.isna(r["due"]) else str(r["due"]), str(r["responsible"])]
+                             for r in fu.to_dict("records")], "note": ""})
+    not_collected = set(result.provenance.get("flags_not_supplied", ()))
+    labels = {f.id: f.label.get(lang) for f in result.rules.spec.flags}
+    for flag, lst in group_lists(result, ids, identifiable=identifiable, key=key, lang=lang).items():
+        if flag in not_collected:
+            out.append({"title": t["list_group"].format(label=labels.get(flag, flag)), "heads": [], "rows": [],
+                        "note": t["not_collected"]})
+            continue
+        out.append({"title": t["list_group"].format(label=labels.get(flag, flag)), "heads": heads, "rows": rows_of(lst),
+                    "note": ""})
+    return out
+
+
+def _workload_needs(result: ScreeningResult, lang: str, t: dict[str, str], staff: pd.DataFrame | None,
+                    capacity_hours: Mapping[str, float] | None) -> list[str]:
+    """"需要 3.2 名心理教师的工作量，现有 1 名": hours needed / hours one person gives, against the staff there."""
+    if not capacity_hours:
+        return []
+    wl = workload(result, staff=staff, capacity_hours=capacity_hours)
+    by = wl.attrs["screening"]["by"]
+    roles = {r.id: r.label.get(lang) for r in result.rules.spec.roles if r.staff}
+    out = []
+    for _, r in wl.iterrows():  # one row per school
+        group = " / ".join(str(r[c]) for c in by) if by else T[lang]["level_all"]
+        for rid, cap in capacity_hours.items():
+            if rid not in roles or f"{rid}.hours" not in wl.columns or not cap:
+                continue
+            have = r.get(f"{rid}.staff", pd.NA)
+            if pd.isna(have):
+                continue
+            out.append(t["workload_need"].format(group=group, role=roles[rid], need=float(r[f"{rid}.hours"]) / cap,
+                                                 cap=cap, have=float(have)))
     return out
 
 
@@ -243,6 +371,8 @@ def render_report(
     key: Key | None = None,
     max_chart_groups: int = 60,
     progress: bool | None = None,
+    audience: str = "district",
+    responses: pd.DataFrame | None = None,
 ) -> str:
     """The report as one self-contained HTML string.
 
@@ -269,27 +399,50 @@ def render_report(
         Levels with more groups than this get a table but no chart.
     progress : bool or None
         Progress bar (None: only in a terminal or notebook).
+    audience : {"district", "school"}, default "district"
+        ``district``: a report to share — small cells suppressed, no lists.
+        ``school``: the school's **internal** report for the staff who act on
+        it — actual counts (crisis and re-screen included, no suppression),
+        the warning list, the re-screen list, follow-up due dates and the
+        three lists, under a confidentiality banner. Only on this explicit
+        request; students are named by ``ids``/``key`` as for ``students=True``.
+    responses : DataFrame, optional
+        The answers (same rows as the result): student pages then show the
+        answer to each critical item (e.g. PHQ-9 item 9) as option text.
     """
     jinja2 = require("jinja2")
     lang = result_lang(result, lang, "render_report")
     if isinstance(min_cell, bool) or not isinstance(min_cell, int) or min_cell < 1:
         raise InvalidParameterError(f"The 'min_cell' parameter of render_report must be an integer >= 1. Got {min_cell!r} instead.")
-    if not students and (ids is not None or identifiable or key is not None):
+    if audience not in ("district", "school"):
+        raise InvalidParameterError(f"The 'audience' parameter of render_report must be 'district' or 'school'. "
+                                    f"Got {audience!r} instead.")
+    internal = audience == "school"
+    if not students and not internal and (ids is not None or identifiable or key is not None):
         raise InvalidParameterError(
             "The 'students' parameter of render_report must be True when ids, identifiable or key are given "
             "(student pages are only made on explicit request). Got False instead."
         )
+    if internal:
+        min_cell = 1  # the school's own staff hold the lists: suppression would only hide their own students
     t = T[lang]
     cols = resolve_by(result, by, "render_report")
     summ = summarise(result, by=cols, min_cell=min_cell)
     meta = summ.attrs["screening"]
     overview, cards = _overview(result, summ, lang, t)
-    levels = _levels(result, summ, cols, lang, t, min_cell, max_chart_groups, progress)
-    scores = _scores(result, summ, lang, t, min_cell)
+    with browser_text():  # the reader's browser draws the chart text: no font needed here, no font warning
+        levels = _levels(result, summ, cols, lang, t, min_cell, max_chart_groups, progress)
+        if "sex" in result.groups.columns and "sex" not in cols:
+            summ_sex = summarise(result, by=["sex"], min_cell=min_cell)
+            levels += _levels(result, summ_sex, ["sex"], lang, t, min_cell, max_chart_groups, False)
+            levels[-1]["title"] = t["by_sex"]
+        scores = _scores(result, summ, lang, t, min_cell)
     risk = _risk_rows(result, lang, t, min_cell)
     w_heads, w_rows = _workload_table(result, lang, t, staff, capacity_hours, norms)
     day = screening_date.isoformat() if isinstance(screening_date, dt.date) else screening_date
-    student_pages = _students(result, ids, identifiable, key, lang, t, day) if students else None
+    student_pages = _students(result, ids, identifiable, key, lang, t, day, responses) if students else None
+    lists = _school_lists(result, ids, identifiable, key, lang, t, day) if internal else None
+    needs = _workload_needs(result, lang, t, staff, capacity_hours)
     spec = result.rules.spec
     concern = ", ".join(x.label.get(lang) for x in spec.tiers if x.id in meta["concern"])
     methods = [
@@ -309,7 +462,8 @@ def render_report(
         cards=cards, overview=overview, levels=levels, tier_heads=[{"label": x.label.get(lang), "colour": x.colour} for x in reversed(spec.tiers)],
         score_sections=scores, risk_rows=risk, workload_heads=w_heads, workload_rows=w_rows,
         norm_notes=_norm_notes(norms, lang, t),
-        students=student_pages, methods=methods,
+        students=student_pages, methods=methods, internal=internal, lists=lists, workload_needs=needs,
+        audience_label=t["audience_school"] if internal else t["audience_district"].format(min_cell=min_cell),
         scale_prov=[{"id": s.id, "version": s.spec.version, "hash": s.content_hash} for s in result.scales],
     )
     return html

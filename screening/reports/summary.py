@@ -20,7 +20,8 @@ from .suppression import suppress
 if TYPE_CHECKING:
     from ..result import ScreeningResult
 
-__all__ = ["HIERARCHY", "Block", "count_blocks", "summarise"]
+__all__ = [
+    "HIERARCHY", "Block", "count_blocks", "summarise", "to_long"]
 
 #: Grouping columns used by default, in hierarchy order (those present in ``result.groups``).
 HIERARCHY = ("district", "school", "grade", "class")
@@ -85,6 +86,22 @@ def count_blocks(result: ScreeningResult, include: Sequence[str] = _INCLUDE) -> 
     return blocks
 
 
+def _school_order(codes: npt.NDArray[Any], uniques: Any) -> tuple[npt.NDArray[Any], Any]:
+    """Re-order a factorised group column in school order (一年级 … 高三; 2班 before 10班); missing stays last."""
+    from ..intake.groups import school_order
+
+    u = pd.Index(uniques)
+    known = ~u.isna()
+    vals = list(u[known])
+    order = school_order(vals)
+    if np.array_equal(order, np.arange(len(vals))):
+        return codes, uniques
+    perm = np.concatenate([np.flatnonzero(known)[order], np.flatnonzero(~known)])  # new position -> old code
+    inverse = np.empty(len(perm), dtype=np.int64)
+    inverse[perm] = np.arange(len(perm))
+    return inverse[codes], uniques.take(perm) if hasattr(uniques, "take") else np.asarray(uniques)[perm]
+
+
 def _levels(groups: pd.DataFrame, by: list[str]) -> tuple[list[npt.NDArray[np.int64]], list[npt.NDArray[np.int64]],
                                                          list[npt.NDArray[np.int64] | None], list[Any]]:
     """Per level: each student's group row, each group's codes (one column per ``by`` column so far),
@@ -92,6 +109,7 @@ def _levels(groups: pd.DataFrame, by: list[str]) -> tuple[list[npt.NDArray[np.in
     codes, uniques = [], []
     for col in by:
         c, u = pd.factorize(groups[col], sort=True, use_na_sentinel=False)
+        c, u = _school_order(c, u)
         codes.append(c.astype(np.int64))
         uniques.append(u)
     n = len(groups)
@@ -126,8 +144,12 @@ def summarise(
     correction: str = "holm",
     alpha: float = 0.05,
     rollup: bool = True,
+    long: bool = False,
 ) -> pd.DataFrame:
     """Counts, proportions and intervals per group, with small cells suppressed.
+
+    ``long=True`` returns the tidy long form (:func:`to_long`): one row per
+    group and measure, for plotting libraries, databases and BI tools.
 
     One row for the whole population and one per group at each level of
     ``by`` (``district → school → grade → class``; a class is a class *within
@@ -284,4 +306,46 @@ def summarise(
         "disclaimer": dict(DISCLAIMER),
         "provenance": dict(result.provenance),
     }
-    return frame
+    return to_long(frame) if long else frame
+
+
+_STATS = ("n", "prop", "ci_low", "ci_high")
+
+
+def to_long(summary: pd.DataFrame) -> pd.DataFrame:
+    """The tidy long form of a :func:`summarise` table.
+
+    One row per group and measure: the group columns and ``level``,
+    ``group_n`` (students in the group), ``measure`` (``tier``, ``urgent``,
+    ``rescreen``, or a banded score such as ``phq9.total``), ``category``
+    (``green``, ``moderate``, ``unscored`` …; ``""`` for urgent/re-screen),
+    then ``n``, ``prop``, ``ci_low``, ``ci_high`` — NA where suppressed, as in
+    the wide table. Comparison columns stay with the wide table.
+    """
+    meta = summary.attrs.get("screening", {})
+    by = list(meta.get("by", []))
+    keys = ["level", *[c for c in by if c in summary.columns]]
+    prefixes = []
+    for c in summary.columns:
+        if c.endswith(".n") and c != "n" and all(f"{c[:-2]}.{s}" in summary.columns for s in _STATS):
+            prefixes.append(c[:-2])
+    parts = []
+    for pref in prefixes:
+        if pref.startswith("tier."):
+            measure, category = "tier", pref[len("tier."):]
+        elif ".band." in pref:
+            measure, category = pref.split(".band.", 1)
+        elif pref.endswith(".unscored"):
+            measure, category = pref[: -len(".unscored")], "unscored"
+        else:
+            measure, category = pref, ""
+        part = summary[keys].copy()
+        part["group_n"] = summary["n"]
+        part["measure"] = measure
+        part["category"] = category
+        for st in _STATS:
+            part[st] = summary[f"{pref}.{st}"]
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True) if parts else summary[keys].iloc[:0].copy()
+    out.attrs["screening"] = {**meta, "kind": "summary_long"}
+    return out

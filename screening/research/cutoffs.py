@@ -118,6 +118,17 @@ class CutoffEvaluation:
     auc_ci_method: str
     prevalence: float | None
 
+    def _repr_html_(self) -> str:
+        """Notebook view: AUC, the Youden optimum and the cut-off table."""
+        from ._result import html_view
+
+        lo, hi = self.auc_ci
+        lines = [f"{self.n_cases} cases, {self.n_controls} controls ({self.n_excluded} excluded)",
+                 f"AUC = {self.auc:.3f} [{lo:.3f}, {hi:.3f}] ({self.ci:.0%} {self.auc_ci_method}); Youden optimum: "
+                 f"cut-off {self.youden['cutoff']:g}"]
+        cols = ["cutoff", "tp", "fp", "fn", "tn", "sensitivity", "specificity", "ppv", "npv", "youden"]
+        return html_view("CutoffEvaluation", lines, [("cut-offs", self.table[[c for c in cols if c in self.table]])])
+
     def __repr__(self) -> str:
         lo, hi = self.auc_ci
         sign = ">=" if self.positive == "high" else "<="

@@ -119,6 +119,15 @@ class NormsBuild:
         )
         return f"{head}\n{frame_text(self.groups)}>"
 
+    def _repr_html_(self) -> str:
+        """Notebook view: what was built, the groups and the first rows of the norm table."""
+        from ._result import html_view
+
+        title = f"NormsBuild {self.scale_id + '.' if self.scale_id else ''}{self.score}"
+        lines = [f"method = {self.method}{', T ' + self.t_score if self.method == 'table' else ''}; by = {list(self.by)}; "
+                 f"{len(self.groups)} group(s); n used = {self.n_used}, excluded = {self.n_excluded}"]
+        return html_view(title, lines, [("groups", self.groups), ("table", self.table)])
+
     def norms_block(self, name: str = "local", *, default: bool = True) -> dict[str, Any]:
         """The ``norms`` block of a scale file holding only this set, as plain data."""
         _check_name(name)

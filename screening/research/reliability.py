@@ -86,6 +86,17 @@ class Reliability:
         notes = "".join(f"\n  note: {n}" for n in self.notes)
         return f"{head}{notes}\n{frame_text(self.items)}>"
 
+    def _repr_html_(self) -> str:
+        """Notebook view: the summary line, notes and the item table."""
+        from ._result import html_view
+
+        row = self.summary.iloc[0]
+        lo, hi = self.alpha_ci
+        lines = [f"{int(row['n_items'])} items, n = {int(row['n_obs'])} ({self.nan_policy}); alpha = {row['alpha']:.3f} "
+                 f"[{lo:.3f}, {hi:.3f}] ({self.ci:.0%} {self.ci_method}); lambda6 = {row['lambda6']:.3f}; "
+                 f"omega_total = {row['omega_total']:.3f}", *(f"note: {n}" for n in self.notes)]
+        return html_view(f"Reliability {self.score}", lines, [("summary", self.summary), ("items", self.items)])
+
 
 def check_level(func: str, ci: object) -> float:
     if isinstance(ci, bool) or not isinstance(ci, (int, float)) or not 0 < float(ci) < 1:
