@@ -74,7 +74,7 @@ def export_transfer(self: Archive, ids: Any, path: str | Path, *, purpose: str, 
                 row["data"] = json.dumps(d, ensure_ascii=False, sort_keys=True)
         rows.append(row)
     body = {"format": FORMAT, "version": 1, "key_version": self._key.version, "purpose": why,
-            "waves": [{"wave": w, "on": str(o), "period": p} for w, o, p in waves.itertuples(index=False)],
+            "waves": [{"wave": w, "on": str(o), "period": None if pd.isna(p) else p} for w, o, p in waves.itertuples(index=False)],
             "records": rows, "actions": acts}
     out = Path(path)
     out.write_text(json.dumps({"body": body, "signature": _sign(self, body)}, ensure_ascii=False, default=str),

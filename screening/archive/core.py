@@ -546,7 +546,7 @@ def _expand(recs: pd.DataFrame, kinds: dict[str, str] | None = None) -> pd.DataF
     base["follow_up_days"] = pd.to_numeric(base["follow_up_days"]).astype("float64")
     if "data" not in recs.columns or recs.empty:
         return base
-    data = pd.read_json(io.StringIO("\n".join(recs["data"])), lines=True, dtype=False, convert_dates=False)
+    data = pd.read_json(io.StringIO("\n".join(recs["data"])), lines=True, dtype=False)
     data.index = base.index
     kinds = kinds or {}
     for c in data.columns:
