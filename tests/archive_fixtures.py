@@ -68,7 +68,7 @@ def archive_target(request, tmp_path):
 
 
 @pytest.fixture(scope="session")
-def answers() -> pd.DataFrame:
+def archive_answers() -> pd.DataFrame:
     """200 students of the sample district (long numeric ids, read as text) with some blanks."""
     a = pd.read_csv(ROOT / "examples" / "data" / "sample_school.csv", dtype={"student_id": str})
     return a.iloc[::6].head(200).reset_index(drop=True)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from archive_fixtures import KEY, OTHER_KEY, answers, archive_target, later_wave, screen, table_rows  # noqa: F401
+from archive_fixtures import KEY, OTHER_KEY, later_wave, screen, table_rows
 
 import screening as sc
 from screening.archive import ArchiveError, core
@@ -22,30 +22,30 @@ def arch(archive_target):
 
 
 @pytest.fixture
-def two_waves(arch, answers):
-    w1 = screen(answers)
-    b = later_wave(answers, 1, drop=10)
+def two_waves(arch, archive_answers):
+    w1 = screen(archive_answers)
+    b = later_wave(archive_answers, 1, drop=10)
     w2 = screen(b)
-    arch.add(w1, wave="2025秋", on="2025-09-10", ids=answers["student_id"])
+    arch.add(w1, wave="2025秋", on="2025-09-10", ids=archive_answers["student_id"])
     arch.add(w2, wave="2026春", on="2026-03-02", ids=b["student_id"], period="开学")
     return w1, w2, b
 
 
-def test_add_stores_every_student_and_is_idempotent(arch, answers):
-    res = screen(answers)
-    rep = arch.add(res, wave="2025秋", on="2025-09-10", ids=answers["student_id"])
+def test_add_stores_every_student_and_is_idempotent(arch, archive_answers):
+    res = screen(archive_answers)
+    rep = arch.add(res, wave="2025秋", on="2025-09-10", ids=archive_answers["student_id"])
     assert (rep.added, rep.unchanged, rep.superseded) == (200, 0, 0)
     before = table_rows(arch)
-    again = arch.add(res, wave="2025秋", on="2025-09-10", ids="student_id" if False else answers["student_id"])
+    again = arch.add(res, wave="2025秋", on="2025-09-10", ids="student_id" if False else archive_answers["student_id"])
     assert (again.added, again.unchanged) == (0, 200)
     assert table_rows(arch) == before  # nothing written, not even a log row
     w = arch.waves()
     assert w.to_dict("records") == [{"wave": "2025秋", "on": pd.Timestamp("2025-09-10").date(), "n_students": 200, "period": None}]
 
 
-def test_different_content_is_an_error_unless_replace(arch, answers):
-    arch.add(screen(answers), wave="w1", on="2025-09-10", ids=answers["student_id"])
-    changed = answers.copy()
+def test_different_content_is_an_error_unless_replace(arch, archive_answers):
+    arch.add(screen(archive_answers), wave="w1", on="2025-09-10", ids=archive_answers["student_id"])
+    changed = archive_answers.copy()
     changed.loc[3, "phq9_1"] = 3 - changed.loc[3, "phq9_1"] if pd.notna(changed.loc[3, "phq9_1"]) else 3
     before = table_rows(arch)
     with pytest.raises(ArchiveError) as err:
@@ -61,14 +61,14 @@ def test_different_content_is_an_error_unless_replace(arch, answers):
         assert conn.execute(sa.text("SELECT count(*) FROM record")).scalar() == 201
 
 
-def test_same_wave_with_another_date_is_refused(arch, answers):
-    arch.add(screen(answers), wave="w1", on="2025-09-10", ids=answers["student_id"])
+def test_same_wave_with_another_date_is_refused(arch, archive_answers):
+    arch.add(screen(archive_answers), wave="w1", on="2025-09-10", ids=archive_answers["student_id"])
     with pytest.raises(ArchiveError, match="wave_conflict"):
-        arch.add(screen(answers), wave="w1", on="2025-09-11", ids=answers["student_id"])
+        arch.add(screen(archive_answers), wave="w1", on="2025-09-11", ids=archive_answers["student_id"])
 
 
-def test_a_failure_mid_add_leaves_the_archive_exactly_as_before(arch, answers, monkeypatch):
-    arch.add(screen(answers), wave="w1", on="2025-09-10", ids=answers["student_id"])
+def test_a_failure_mid_add_leaves_the_archive_exactly_as_before(arch, archive_answers, monkeypatch):
+    arch.add(screen(archive_answers), wave="w1", on="2025-09-10", ids=archive_answers["student_id"])
     before = table_rows(arch)
     real = core._insert_records
 
@@ -77,7 +77,7 @@ def test_a_failure_mid_add_leaves_the_archive_exactly_as_before(arch, answers, m
         raise RuntimeError("disk full")                              # … then the failure
 
     monkeypatch.setattr(core, "_insert_records", half_then_fail)
-    b = later_wave(answers, 2)
+    b = later_wave(archive_answers, 2)
     with pytest.raises(RuntimeError, match="disk full"):
         arch.add(screen(b), wave="w2", on="2026-03-02", ids=b["student_id"])
     assert table_rows(arch) == before  # no wave, no subject, no batch, no record, no log row
@@ -88,54 +88,53 @@ def test_update_and_delete_are_refused_by_the_database(arch, two_waves):
     with arch.engine.connect() as conn:
         for stmt in ("UPDATE record SET tier = 'green'", "DELETE FROM record", "UPDATE access_log SET actor = 'x'",
                      "DELETE FROM access_log", "DELETE FROM subject", "UPDATE wave SET label = 'x'"):
-            with pytest.raises(sa.exc.DBAPIError, match="append-only"):
-                with conn.begin():
-                    conn.exec_driver_sql(stmt)
+            with pytest.raises(sa.exc.DBAPIError, match="append-only"), conn.begin():
+                conn.exec_driver_sql(stmt)
         if conn.dialect.name == "postgresql":
             with pytest.raises(sa.exc.DBAPIError, match="append-only"), conn.begin():
                 conn.exec_driver_sql("TRUNCATE record")
 
 
-def test_the_database_holds_no_raw_id(tmp_path, answers):
+def test_the_database_holds_no_raw_id(tmp_path, archive_answers):
     path = tmp_path / "district.sqlite"
     arch = sc.open_archive(path, key=KEY, actor="psych01")
-    arch.add(screen(answers), wave="w1", on="2025-09-10", ids=answers["student_id"])
-    arch.history(answers["student_id"].head(3))
-    arch.record_action(answers["student_id"].head(2), kind="interview", on="2025-09-12")
+    arch.add(screen(archive_answers), wave="w1", on="2025-09-10", ids=archive_answers["student_id"])
+    arch.history(archive_answers["student_id"].head(3))
+    arch.record_action(archive_answers["student_id"].head(2), kind="interview", on="2025-09-12")
     arch.close()  # the last connection checkpoints the WAL; any -wal/-shm file left is read too
     blob = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("district.sqlite"))
     assert len(blob) > 10_000
-    ids = answers["student_id"].tolist()
+    ids = archive_answers["student_id"].tolist()
     assert all(len(i) >= 15 for i in ids)
     assert [i for i in ids if i.encode() in blob or i.encode("utf-16-le") in blob] == []
     assert KEY.secret not in blob
     assert sc.pseudonymise(ids[:1], KEY).iloc[0].encode() in blob  # the pseudonym is what is stored
 
 
-def test_the_wrong_key_finds_nobody_and_writes_nothing(archive_target, answers):
+def test_the_wrong_key_finds_nobody_and_writes_nothing(archive_target, archive_answers):
     a = sc.open_archive(archive_target, key=KEY, actor="psych01")
-    a.add(screen(answers), wave="w1", on="2025-09-10", ids=answers["student_id"])
+    a.add(screen(archive_answers), wave="w1", on="2025-09-10", ids=archive_answers["student_id"])
     before = table_rows(a)
     a.close()
     wrong = sc.load_key(OTHER_KEY.secret, version=KEY.version)
     b = sc.open_archive(archive_target, key=wrong, actor="intruder")
     assert not b.key_matches
-    assert b.history(answers["student_id"].head(5)).empty
+    assert b.history(archive_answers["student_id"].head(5)).empty
     after_read = table_rows(b)
     with pytest.raises(ArchiveError, match="wrong_key"):
-        b.add(screen(answers), wave="w2", on="2026-03-02", ids=answers["student_id"])
+        b.add(screen(archive_answers), wave="w2", on="2026-03-02", ids=archive_answers["student_id"])
     assert table_rows(b)["record"] == before["record"] and table_rows(b) == after_read
     b.close()
 
 
-def test_access_log_is_a_checkable_hash_chain(arch, two_waves, answers):
-    arch.history(answers["student_id"].head(3), purpose="class teacher look-up")
+def test_access_log_is_a_checkable_hash_chain(arch, two_waves, archive_answers):
+    arch.history(archive_answers["student_id"].head(3), purpose="class teacher look-up")
     arch.export("long")
     log = arch.access_log()
     assert log["action"].tolist() == ["add", "add", "read_history", "export_long"]
     assert log.loc[2, "n_subjects"] == 3 and log.loc[2, "purpose"] == "class teacher look-up"
     text = log.to_csv()
-    assert not any(i in text for i in answers["student_id"])
+    assert not any(i in text for i in archive_answers["student_id"])
     assert arch.verify_log() == 4
     with arch.engine.connect() as conn, conn.begin():  # an intruder with write access to the database itself
         if conn.dialect.name == "sqlite":
@@ -148,9 +147,9 @@ def test_access_log_is_a_checkable_hash_chain(arch, two_waves, answers):
     assert err.value.codes == ["log_tampered"] and "row 3" in str(err.value)
 
 
-def test_history_one_row_per_wave_in_date_order(arch, two_waves, answers):
+def test_history_one_row_per_wave_in_date_order(arch, two_waves, archive_answers):
     w1, w2, b = two_waves
-    sid = answers["student_id"].iloc[[0, 15]]  # 0 left before wave 2, 15 stayed
+    sid = archive_answers["student_id"].iloc[[0, 15]]  # 0 left before wave 2, 15 stayed
     h = arch.history(sid)
     assert h.groupby("pseudonym").size().sort_values().tolist() == [1, 2]
     stayed = h[h["pseudonym"] == sc.pseudonymise(sid.iloc[[1]], KEY).iloc[0]]
@@ -160,10 +159,10 @@ def test_history_one_row_per_wave_in_date_order(arch, two_waves, answers):
     assert stayed["period"].iloc[1] == "开学"
 
 
-def test_transitions_count_every_student_including_absent(arch, two_waves, answers):
+def test_transitions_count_every_student_including_absent(arch, two_waves, archive_answers):
     w1, w2, b = two_waves
     t = arch.transitions("2025秋", "2026春")
-    t1 = pd.Series(w1.table["tier"].astype(str).to_numpy(), index=answers["student_id"])
+    t1 = pd.Series(w1.table["tier"].astype(str).to_numpy(), index=archive_answers["student_id"])
     t2 = pd.Series(w2.table["tier"].astype(str).to_numpy(), index=b["student_id"])
     both = pd.concat([t1.rename("a"), t2.rename("b")], axis=1).fillna("absent")
     want = pd.crosstab(both["a"], both["b"])
@@ -177,11 +176,11 @@ def test_transitions_count_every_student_including_absent(arch, two_waves, answe
     assert not small.any()  # a count below 10 never shows
 
 
-def test_change_is_jacobson_truax_per_student(arch, two_waves, answers):
+def test_change_is_jacobson_truax_per_student(arch, two_waves, archive_answers):
     w1, w2, b = two_waves
     c = arch.change("2025秋", "2026春", score="phq9.total")
     assert len(c) == 190
-    x1 = pd.Series(w1.scores["phq9.total"].to_numpy(), index=sc.pseudonymise(answers["student_id"], KEY).to_numpy())
+    x1 = pd.Series(w1.scores["phq9.total"].to_numpy(), index=sc.pseudonymise(archive_answers["student_id"], KEY).to_numpy())
     x2 = pd.Series(w2.scores["phq9.total"].to_numpy(), index=sc.pseudonymise(b["student_id"], KEY).to_numpy())
     c = c.set_index("pseudonym")
     np.testing.assert_allclose(c["before"], x1[c.index], equal_nan=True)
@@ -197,11 +196,11 @@ def test_change_is_jacobson_truax_per_student(arch, two_waves, answers):
     np.testing.assert_allclose(own["rci"].dropna(), (own["difference"] / (np.sqrt(2) * 10 * np.sqrt(0.5))).dropna())
 
 
-def test_due_list_urgent_first_and_fulfilled_items_leave(arch, two_waves, answers):
+def test_due_list_urgent_first_and_fulfilled_items_leave(arch, two_waves, archive_answers):
     w1, w2, b = two_waves
     d = arch.due(on="2026-06-30")
     # each student's latest wave: wave 2, or wave 1 for the 10 who left before it
-    gone = w1.table.iloc[:10].assign(pseudonym=sc.pseudonymise(answers["student_id"].iloc[:10], KEY).to_numpy())
+    gone = w1.table.iloc[:10].assign(pseudonym=sc.pseudonymise(archive_answers["student_id"].iloc[:10], KEY).to_numpy())
     latest = w2.table.assign(pseudonym=sc.pseudonymise(b["student_id"], KEY).to_numpy())
     both = pd.concat([gone, latest])
     nongreen = both[both["tier"].astype(str) != "green"]
@@ -225,29 +224,29 @@ def test_due_list_urgent_first_and_fulfilled_items_leave(arch, two_waves, answer
         arch.record_action(someone, kind="chat", on="2026-03-05")
 
 
-def test_watchlist_follows_until_green(arch, answers):
-    base = screen(answers)
+def test_watchlist_follows_until_green(arch, archive_answers):
+    base = screen(archive_answers)
     t = base.table["tier"].astype(str)
-    arch.add(base, wave="w1", on="2025-09-10", ids=answers["student_id"])
-    arch.add(base, wave="w2", on="2026-03-02", ids=answers["student_id"])  # the same tiers again
+    arch.add(base, wave="w1", on="2025-09-10", ids=archive_answers["student_id"])
+    arch.add(base, wave="w2", on="2026-03-02", ids=archive_answers["student_id"])  # the same tiers again
     w = arch.watchlist()
-    assert set(w["pseudonym"]) == set(sc.pseudonymise(answers["student_id"][(t != "green").to_numpy()], KEY))
+    assert set(w["pseudonym"]) == set(sc.pseudonymise(archive_answers["student_id"][(t != "green").to_numpy()], KEY))
     assert (w["waves_in_tier"] == 2).all() and (w["since_wave"] == "w1").all()
-    one = answers["student_id"][(t != "green").to_numpy()].iloc[:1]
+    one = archive_answers["student_id"][(t != "green").to_numpy()].iloc[:1]
     arch.record_action(one, kind="close_watch", on="2026-03-10")
     assert len(arch.watchlist()) == len(w) - 1
-    better = later_wave(answers, 3, shift=-3)  # everyone answers 0
+    better = later_wave(archive_answers, 3, shift=-3)  # everyone archive_answers 0
     rb = screen(better)
     arch.add(rb, wave="w3", on="2026-09-01", ids=better["student_id"])
     still = rb.table["tier"].astype(str) != "green"
     assert len(arch.watchlist()) == int(still.sum())
 
 
-def test_transfer_bundle_is_signed_and_tampering_is_refused(arch, two_waves, answers, tmp_path):
-    ids = answers["student_id"].iloc[20:25]
+def test_transfer_bundle_is_signed_and_tampering_is_refused(arch, two_waves, archive_answers, tmp_path):
+    ids = archive_answers["student_id"].iloc[20:25]
     bundle = arch.export_transfer(ids, tmp_path / "to_senior_school.json", purpose="初升高 心理档案转接")
     text = bundle.read_text(encoding="utf-8")
-    assert not any(i in text for i in answers["student_id"])
+    assert not any(i in text for i in archive_answers["student_id"])
     other = sc.open_archive(tmp_path / "receiver.sqlite", key=KEY, actor="psych02")
     tampered = tmp_path / "tampered.json"
     doc = json.loads(text)
@@ -271,9 +270,9 @@ def test_transfer_bundle_is_signed_and_tampering_is_refused(arch, two_waves, ans
     wrong.close()
 
 
-def test_erase_removes_the_students_and_logs_without_ids(arch, two_waves, answers):
-    gone = answers["student_id"].iloc[[30, 31]]
-    arch.record_action(answers["student_id"].iloc[[30, 31, 32]], kind="interview", on="2026-03-05")
+def test_erase_removes_the_students_and_logs_without_ids(arch, two_waves, archive_answers):
+    gone = archive_answers["student_id"].iloc[[30, 31]]
+    arch.record_action(archive_answers["student_id"].iloc[[30, 31, 32]], kind="interview", on="2026-03-05")
     assert arch.erase(gone, actor="principal", reason="PIPL request") == 2
     assert arch.history(gone).empty
     assert arch.waves()["n_students"].tolist() == [198, 188]
@@ -285,9 +284,9 @@ def test_erase_removes_the_students_and_logs_without_ids(arch, two_waves, answer
         conn.exec_driver_sql("DELETE FROM action")
 
 
-def test_exports_long_wide_and_parquet(arch, answers, tmp_path):
-    arch.add(screen(answers), wave="w1", on="2025-09-10", ids=answers["student_id"])
-    no_flags = answers.drop(columns=["bullied"])
+def test_exports_long_wide_and_parquet(arch, archive_answers, tmp_path):
+    arch.add(screen(archive_answers), wave="w1", on="2025-09-10", ids=archive_answers["student_id"])
+    no_flags = archive_answers.drop(columns=["bullied"])
     with pytest.warns(UserWarning, match="bullied"):
         w2 = screen(later_wave(no_flags, 4))
     arch.add(w2, wave="w2", on="2026-03-02", ids=no_flags["student_id"])
@@ -307,42 +306,42 @@ def test_exports_long_wide_and_parquet(arch, answers, tmp_path):
     assert len(back) == 400
 
 
-def test_add_chunks_equals_add(archive_target, answers, tmp_path):
-    res = screen(answers)
+def test_add_chunks_equals_add(archive_target, archive_answers, tmp_path):
+    res = screen(archive_answers)
     a = sc.open_archive(archive_target, key=KEY, actor="spark")
     frame = res.to_frame()
-    parts = [(frame.iloc[i:i + 70], answers["student_id"].iloc[i:i + 70]) for i in range(0, 200, 70)]
+    parts = [(frame.iloc[i:i + 70], archive_answers["student_id"].iloc[i:i + 70]) for i in range(0, 200, 70)]
     rep = a.add_chunks(iter(parts), wave="w1", on="2025-09-10")
     assert rep.added == 200
     b = sc.open_archive(tmp_path / "whole.sqlite", key=KEY, actor="spark")
-    b.add(res, wave="w1", on="2025-09-10", ids=answers["student_id"])
+    b.add(res, wave="w1", on="2025-09-10", ids=archive_answers["student_id"])
     pd.testing.assert_frame_equal(a.export("long"), b.export("long"))
     a.close()
     b.close()
 
 
-def test_merge_links_follow_old_ids(arch, answers):
-    res = screen(answers)
-    arch.add(res, wave="w1", on="2025-09-10", ids=answers["student_id"])
-    typo = answers["student_id"].str.slice(0, -1) + "X"
+def test_merge_links_follow_old_ids(arch, archive_answers):
+    res = screen(archive_answers)
+    arch.add(res, wave="w1", on="2025-09-10", ids=archive_answers["student_id"])
+    typo = archive_answers["student_id"].str.slice(0, -1) + "X"
     arch.add(res, wave="w2", on="2026-03-02", ids=typo)
-    assert len(arch.history(answers["student_id"].head(1))) == 1
-    arch.link(answers["student_id"].head(1), typo.head(1), actor="registrar", reason="mistyped 学籍号")
-    assert len(arch.history(answers["student_id"].head(1))) == 2
+    assert len(arch.history(archive_answers["student_id"].head(1))) == 1
+    arch.link(archive_answers["student_id"].head(1), typo.head(1), actor="registrar", reason="mistyped 学籍号")
+    assert len(arch.history(archive_answers["student_id"].head(1))) == 2
     assert len(arch.history(typo.head(1))) == 2
     t = arch.transitions("w1", "w2")
     assert t.loc["absent"].sum() == 199
 
 
-def test_student_summary_and_trend_chart(arch, answers):
-    one = answers.iloc[[0]].copy()
+def test_student_summary_and_trend_chart(arch, archive_answers):
+    one = archive_answers.iloc[[0]].copy()
     items9 = [f"phq9_{i}" for i in range(1, 10)]
-    one[items9] = [[2, 2, 2, 2, 1, 1, 2, 0, 0]]  # 12: moderate (US Core example answers)
+    one[items9] = [[2, 2, 2, 2, 1, 1, 2, 0, 0]]  # 12: moderate (US Core example archive_answers)
     arch.add(screen(one), wave="2025秋", on="2025-09-10", ids=one["student_id"])
     one[items9] = [[1, 1, 1, 1, 1, 0, 0, 0, 0]]  # 5: mild
     arch.add(screen(one), wave="2026春", on="2026-03-02", ids=one["student_id"])
     s = arch.student_summary(one["student_id"].iloc[0], scores=("phq9.total",))
-    t1 = {"green": "绿", "yellow": "黄", "orange": "橙"}[str(screen(answers.iloc[[0]].assign(**dict(zip(items9, [2, 2, 2, 2, 1, 1, 2, 0, 0])))).table["tier"].iloc[0])]
+    t1 = {"green": "绿", "yellow": "黄", "orange": "橙"}[str(screen(archive_answers.iloc[[0]].assign(**dict(zip(items9, [2, 2, 2, 2, 1, 1, 2, 0, 0])))).table["tier"].iloc[0])]
     assert s.startswith(f"2025秋 PHQ-9 12（中度）{t1} → 2026春 5（轻度）")
     assert s.endswith("可靠改善（恢复）")  # RCI = -7/1.852 = -3.78; 12 ≥ 10 > 5
     en = arch.student_summary(one["student_id"].iloc[0], scores=("phq9.total",), lang="en")
@@ -353,10 +352,10 @@ def test_student_summary_and_trend_chart(arch, answers):
     assert "DejaVu Sans" in svg
 
 
-def test_previous_wave_as_rule_inputs(arch, two_waves, answers):
+def test_previous_wave_as_rule_inputs(arch, two_waves, archive_answers):
     w1, w2, b = two_waves
-    prev = arch.previous(answers["student_id"], before="2026-03-02")
-    assert prev.index.equals(answers.index)
+    prev = arch.previous(archive_answers["student_id"], before="2026-03-02")
+    assert prev.index.equals(archive_answers.index)
     assert prev["prev.tier"].tolist() == w1.table["tier"].astype(str).tolist()
     assert (prev["prev.wave"] == "2025秋").all()
     unknown = arch.previous(pd.Series(["999999999999999999"]))
