@@ -326,6 +326,8 @@ class Archive:
                                           rows=tuple(int(i) for i in missing[:10]), count=int(missing.size))],
                                    title="cannot record the action")
             sids = sorted(set(found.values()))
+            if not sids:
+                return 0
             if wave is not None:
                 wid, _ = self._wave_id(conn, wave, where)
                 wave_of = dict.fromkeys(sids, wid)
