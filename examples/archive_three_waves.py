@@ -76,7 +76,7 @@ def main(out: Path) -> None:
     print("\n== watch list (followed until green) ==")
     print(arch.watchlist().head(5).to_string(index=False))
 
-    sid = autumn["student_id"].iloc[[i for i in range(len(autumn)) if autumn["student_id"].iloc[i] in set(autumn2["student_id"])][0]]
+    sid = autumn.loc[autumn["student_id"].isin(autumn2["student_id"]), "student_id"].iloc[0]  # screened in all three
     print("\n== one student's history ==")
     hist = arch.history([sid], purpose="class teacher's look-up")
     print(hist[["wave", "on", "tier", "phq9.total", "phq9.total.band", "gad7.total", "gad7.total.band"]].to_string(index=False))

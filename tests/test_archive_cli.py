@@ -34,3 +34,15 @@ def test_archive_commands(archive_target, tmp_path, capsys):
     lines = [ln for ln in due.read_text(encoding="utf-8-sig").splitlines() if not ln.startswith("#")]
     assert lines[0].startswith("pseudonym,wave,item,due_on") and len(lines) > 1
     assert main(["archive", "waves", archive_target]) == 2  # no key: usage error
+
+
+def test_three_wave_example_runs(tmp_path, capsys):
+    import runpy
+
+    mod = runpy.run_path(str(ROOT / "examples" / "archive_three_waves.py"), run_name="example")
+    mod["main"](tmp_path)
+    out = capsys.readouterr().out
+    for part in ("== waves ==", "absent", "Jacobson–Truax", "== due on 2026-10-15", "== one student's history ==",
+                 "hash chain intact", "no student id inside"):
+        assert part in out
+    assert (tmp_path / "trend_phq9.svg").read_text(encoding="utf-8").count("<svg") == 1
