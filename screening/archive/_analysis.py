@@ -55,7 +55,7 @@ def transitions(self: Archive, from_wave: str, to_wave: str, *, by: str | list[s
         frames = []
         for w in (w1, w2):
             res = conn.execute(sa.select(*cols).where(record.c.wave_id == w, self._current()))
-            frames.append(_canon(self, conn, pd.DataFrame(res.all(), columns=list(res.keys()))))
+            frames.append(_canon(self, conn, _db.frame(res)))
         _db.log(conn, actor=who, action="transitions", n_subjects=0, obj=f"{from_wave} -> {to_wave}")
     a, b = frames
     m = a.merge(b, on="subject_id", how="outer", suffixes=("_from", "_to"))
@@ -92,7 +92,7 @@ def _score_values(self: Archive, conn: Any, wave_id: int, score: str) -> pd.Data
     res = conn.execute(sa.select(record.c.subject_id, subject.c.pseudonym, value.label("x"))
                        .select_from(record.join(subject, subject.c.subject_id == record.c.subject_id))
                        .where(record.c.wave_id == wave_id, self._current()))
-    return pd.DataFrame(res.all(), columns=["subject_id", "pseudonym", "x"])
+    return _db.frame(res, ["subject_id", "pseudonym", "x"])
 
 
 def change(self: Archive, from_wave: str, to_wave: str, *, score: str = "phq9.total", reliability: float | None = None,
@@ -194,7 +194,7 @@ def _episodes(recs: pd.DataFrame, acts: pd.DataFrame) -> pd.DataFrame:
 
 def _actions(conn: Any) -> pd.DataFrame:
     res = conn.execute(sa.select(action.c.subject_id, action.c.wave_id, action.c.kind, action.c.on, action.c.fulfils))
-    df = pd.DataFrame(res.all(), columns=list(res.keys()))
+    df = _db.frame(res)
     df["on"] = pd.to_datetime(df["on"]) if len(df) else pd.Series(dtype="datetime64[ns]")
     return df
 

@@ -59,17 +59,39 @@ def _kinds(frame: pd.DataFrame, flags: set[str]) -> dict[str, str]:
 
 
 def _text(s: pd.Series) -> pd.Series:
-    out = s.astype("string")
-    return out.astype(object).where(out.notna(), None)
+    """Text as an object column with None for missing (categoricals through their categories: fast)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = np.asarray([str(c) for c in s.cat.categories] + [None], dtype=object)
+        codes = s.cat.codes.to_numpy()
+        return pd.Series(cats[np.where(codes < 0, len(cats) - 1, codes)], index=s.index, dtype=object)
+    v = s.astype(object)
+    mask = s.isna().to_numpy()
+    if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
+        out = v.where(~mask, None)
+        return out if all(isinstance(x, str) or x is None for x in out.to_numpy()[:1000]) else out.map(
+            lambda x: None if x is None else str(x))
+    return pd.Series(np.where(mask, None, s.astype(str).to_numpy(dtype=object)), index=s.index, dtype=object)
+
+
+RECORD_COLS = ("tier", "urgent", "rescreen", "follow_up_days", "rules_fired", *GROUP_COLS)
 
 
 def content_hash(rows: pd.DataFrame) -> list[str]:
-    """SHA-256 of one stored row's content (record columns and JSON data): equal rows, equal hashes."""
-    keyed = pd.Series("", index=rows.index, dtype=object)
-    for c in ("tier", "urgent", "rescreen", "follow_up_days", "rules_fired", *GROUP_COLS):
-        v = rows[c].astype(object)
-        keyed = keyed + v.where(v.notna(), "\x00").map(str).astype(object) + "\x1f"
-    return [hashlib.sha256((k + "\x1e" + d).encode("utf-8")).hexdigest() for k, d in zip(keyed, rows["data"])]
+    """SHA-256 of one stored row's content (record columns and JSON data): equal rows, equal hashes.
+
+    The record columns are rendered by pandas' JSON writer (C code) after normalising their types, so a row
+    read back from a transfer bundle hashes exactly as it did when it was added.
+    """
+    rec = pd.DataFrame({
+        "tier": rows["tier"].astype(object).where(rows["tier"].notna(), None),
+        "urgent": rows["urgent"].astype("boolean"),
+        "rescreen": rows["rescreen"].astype("boolean"),
+        "follow_up_days": pd.to_numeric(rows["follow_up_days"]).astype("float64"),
+        **{c: rows[c].astype(object).where(rows[c].notna(), None) for c in ("rules_fired", *GROUP_COLS)},
+    })
+    # one JSON line per row (newlines inside values are escaped, so splitting on them is safe)
+    keys = rec.to_json(orient="records", lines=True, double_precision=15, force_ascii=False).splitlines() if len(rec) else []
+    return [hashlib.sha256((k + "\x1e" + d).encode("utf-8")).hexdigest() for k, d in zip(keys, rows["data"])]
 
 
 def prepare(result: Any, ids: Any, pseudonyms_of: Any, *, where: str = "Archive.add") -> Prepared:

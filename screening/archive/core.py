@@ -266,16 +266,20 @@ class Archive:
             provenance=json.dumps(prep.provenance, ensure_ascii=False, default=str), recorded_at=_db.now()))
         return int(res.inserted_primary_key[0])
 
+    def _new_subjects(self, conn: Connection, pseudonyms: list[str], key_version: str) -> dict[str, int]:
+        top = conn.execute(sa.select(sa.func.max(subject.c.subject_id))).scalar() or 0
+        stamp = _db.now()
+        _db.bulk_insert(conn, subject, ["pseudonym", "key_version", "recorded_at"], [(p, key_version, stamp) for p in pseudonyms])
+        return {str(p): int(i) for p, i in conn.execute(sa.select(subject.c.pseudonym, subject.c.subject_id)
+                                                          .where(subject.c.subject_id > top))}
+
     def _diff(self, conn: Connection, prep: Prepared, wave_id: int, replace: bool,
               seen: set[int]) -> tuple[pd.DataFrame, int, int]:
         f = prep.frame
         ids = self._subject_ids(conn, f["pseudonym"].tolist())
         new = f.loc[~f["pseudonym"].isin(ids.keys()), "pseudonym"].tolist()
         if new:
-            stamp = _db.now()
-            res = conn.execute(subject.insert().returning(subject.c.pseudonym, subject.c.subject_id, sort_by_parameter_order=True),
-                               [{"pseudonym": p, "key_version": self._key.version, "recorded_at": stamp} for p in new])
-            ids.update({p: int(s) for p, s in res})
+            ids.update(self._new_subjects(conn, new, self._key.version))
         f = f.assign(subject_id=f["pseudonym"].map(ids).astype("int64"))
         again = f["subject_id"].isin(seen)
         if again.any():
@@ -283,9 +287,9 @@ class Archive:
                                       rows=tuple(int(i) for i in np.flatnonzero(again)[:10]), count=int(again.sum()))],
                                title="cannot add to the archive")
         seen.update(f["subject_id"].tolist())
-        old = pd.DataFrame(conn.execute(
+        old = _db.frame(conn.execute(
             sa.select(record.c.subject_id, record.c.record_id, record.c.content_sha256)
-            .where(record.c.wave_id == wave_id, self._current())).all(), columns=["subject_id", "old_id", "old_sha"])
+            .where(record.c.wave_id == wave_id, self._current())), ["subject_id", "old_id", "old_sha"])
         m = f.merge(old, on="subject_id", how="left")
         present = m["old_id"].notna()
         same = present & (m["old_sha"] == m["content_sha256"])
@@ -386,12 +390,9 @@ class Archive:
         with self._engine.begin() as conn:
             self._writable(conn)
             ids = self._subject_ids(conn, list(a.dropna()) + list(b.dropna()))
-            new = [p for p in b.dropna() if p not in ids]
+            new = list(dict.fromkeys(p for p in b.dropna() if p not in ids))
             if new:
-                kv = (new_key or self._key).version
-                res = conn.execute(subject.insert().returning(subject.c.pseudonym, subject.c.subject_id, sort_by_parameter_order=True),
-                                   [{"pseudonym": p, "key_version": kv, "recorded_at": _db.now()} for p in new])
-                ids.update({p: int(s) for p, s in res})
+                ids.update(self._new_subjects(conn, new, (new_key or self._key).version))
             rows = [{"from_subject": ids[x], "to_subject": ids[y], "kind": kind, "actor": who, "reason": why,
                      "recorded_at": _db.now()} for x, y in zip(a, b) if x in ids and y in ids and x != y]
             if rows:
@@ -428,7 +429,7 @@ class Archive:
         if subject_ids is not None:
             q = q.where(record.c.subject_id.in_(list(subject_ids)))
         res = conn.execute(q)
-        return pd.DataFrame(res.all(), columns=list(res.keys()))
+        return _db.frame(res)
 
     def _latest(self, conn: Connection, sids: Sequence[int]) -> pd.DataFrame:
         recs = pd.concat([self._records(conn, subject_ids=c, data=False) for c in _chunks(list(sids))] or [pd.DataFrame()])
@@ -460,7 +461,7 @@ class Archive:
                               .outerjoin(wave, wave.c.wave_id == action.c.wave_id))
                  .where(action.c.subject_id.in_(sids or [-1])).order_by(action.c.on, action.c.action_id))
             res = conn.execute(q)
-            out = pd.DataFrame(res.all(), columns=list(res.keys()))
+            out = _db.frame(res)
             _db.log(conn, actor=who, action="read_actions", n_subjects=n, purpose=purpose)
         return out
 
@@ -510,7 +511,7 @@ class Archive:
 
         with self._engine.connect() as conn:
             res = conn.execute(sa.select(access_log).order_by(access_log.c.seq))
-            return pd.DataFrame(res.all(), columns=list(res.keys()))
+            return _db.frame(res)
 
     # analyses live in _analysis.py; they are bound here
     from ._analysis import change, due, previous, transitions, watchlist
@@ -522,13 +523,23 @@ def _insert_records(conn: Connection, rows: pd.DataFrame, wave_id: int, batch_id
     """Insert the prepared rows (a module function, so tests can make it fail half-way)."""
     cols = ["subject_id", "supersedes", "content_sha256", "tier", "urgent", "rescreen", "follow_up_days", "rules_fired",
             *GROUP_COLS, "data"]
-    payload = rows[cols].astype(object).where(rows[cols].notna(), None)
-    recs = payload.to_dict("records")
-    for r in recs:
-        r["wave_id"] = wave_id
-        r["batch_id"] = batch_id
-        r["subject_id"] = int(r["subject_id"])
-    conn.execute(record.insert(), recs)
+    n = len(rows)
+    lists: list[list[Any]] = [[wave_id] * n, [batch_id] * n]
+    for c in cols:
+        s = rows[c]
+        if c == "subject_id":
+            lists.append([int(v) for v in s.to_numpy()])
+            continue
+        v = s.astype(object)
+        vals = v.where(v.notna(), None).tolist()
+        if c in ("urgent", "rescreen"):
+            vals = [None if x is None else bool(x) for x in vals]
+        elif c in ("follow_up_days",):
+            vals = [None if x is None else float(x) for x in vals]
+        elif c == "supersedes":
+            vals = [None if x is None else int(x) for x in vals]
+        lists.append(vals)
+    _db.bulk_insert(conn, record, ["wave_id", "batch_id", *cols], list(zip(*lists)))
 
 
 def _batch_kinds(conn: Connection) -> dict[str, str]:
