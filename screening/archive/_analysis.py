@@ -54,8 +54,7 @@ def transitions(self: Archive, from_wave: str, to_wave: str, *, by: str | list[s
         w2, _ = self._wave_id(conn, to_wave, "Archive.transitions")
         frames = []
         for w in (w1, w2):
-            res = conn.execute(sa.select(*cols).where(record.c.wave_id == w, self._current()))
-            frames.append(_canon(self, conn, _db.frame(res)))
+            frames.append(_canon(self, conn, _db.fetch(conn, sa.select(*cols).where(record.c.wave_id == w, self._current()))))
         _db.log(conn, actor=who, action="transitions", n_subjects=0, obj=f"{from_wave} -> {to_wave}")
     a, b = frames
     m = a.merge(b, on="subject_id", how="outer", suffixes=("_from", "_to"))
@@ -89,10 +88,9 @@ def _score_values(self: Archive, conn: Any, wave_id: int, score: str) -> pd.Data
         value = sa.cast(sa.cast(record.c.data, JSONB).op("->>")(score), sa.Float)
     else:
         value = sa.cast(sa.func.json_extract(record.c.data, '$."' + score.replace('"', "") + '"'), sa.Float)
-    res = conn.execute(sa.select(record.c.subject_id, subject.c.pseudonym, value.label("x"))
-                       .select_from(record.join(subject, subject.c.subject_id == record.c.subject_id))
-                       .where(record.c.wave_id == wave_id, self._current()))
-    return _db.frame(res, ["subject_id", "pseudonym", "x"])
+    return _db.fetch(conn, sa.select(record.c.subject_id, subject.c.pseudonym, value.label("x"))
+                     .select_from(record.join(subject, subject.c.subject_id == record.c.subject_id))
+                     .where(record.c.wave_id == wave_id, self._current()), ["subject_id", "pseudonym", "x"])
 
 
 def change(self: Archive, from_wave: str, to_wave: str, *, score: str = "phq9.total", reliability: float | None = None,
@@ -193,8 +191,7 @@ def _episodes(recs: pd.DataFrame, acts: pd.DataFrame) -> pd.DataFrame:
 
 
 def _actions(conn: Any) -> pd.DataFrame:
-    res = conn.execute(sa.select(action.c.subject_id, action.c.wave_id, action.c.kind, action.c.on, action.c.fulfils))
-    df = _db.frame(res)
+    df = _db.fetch(conn, sa.select(action.c.subject_id, action.c.wave_id, action.c.kind, action.c.on, action.c.fulfils))
     df["on"] = pd.to_datetime(df["on"]) if len(df) else pd.Series(dtype="datetime64[ns]")
     return df
 

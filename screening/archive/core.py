@@ -287,9 +287,8 @@ class Archive:
                                       rows=tuple(int(i) for i in np.flatnonzero(again)[:10]), count=int(again.sum()))],
                                title="cannot add to the archive")
         seen.update(f["subject_id"].tolist())
-        old = _db.frame(conn.execute(
-            sa.select(record.c.subject_id, record.c.record_id, record.c.content_sha256)
-            .where(record.c.wave_id == wave_id, self._current())), ["subject_id", "old_id", "old_sha"])
+        old = _db.fetch(conn, sa.select(record.c.subject_id, record.c.record_id, record.c.content_sha256)
+                        .where(record.c.wave_id == wave_id, self._current()), ["subject_id", "old_id", "old_sha"])
         m = f.merge(old, on="subject_id", how="left")
         present = m["old_id"].notna()
         same = present & (m["old_sha"] == m["content_sha256"])
@@ -428,8 +427,7 @@ class Archive:
             q = q.where(record.c.wave_id.in_(list(wave_ids)))
         if subject_ids is not None:
             q = q.where(record.c.subject_id.in_(list(subject_ids)))
-        res = conn.execute(q)
-        return _db.frame(res)
+        return _db.fetch(conn, q)
 
     def _latest(self, conn: Connection, sids: Sequence[int]) -> pd.DataFrame:
         recs = pd.concat([self._records(conn, subject_ids=c, data=False) for c in _chunks(list(sids))] or [pd.DataFrame()])
@@ -550,37 +548,68 @@ def _batch_kinds(conn: Connection) -> dict[str, str]:
     return kinds
 
 
+def _kind_of(c: str, kinds: dict[str, str]) -> str:
+    kind = kinds.get(c, "score" if "." in c else "group")
+    if kind == "flag" or c.endswith(".critical") or ".critical." in c:
+        return "boolean"
+    if kind == "group":
+        return "group"
+    if c.endswith(".band") or c.endswith(".status"):
+        return "string"
+    if c.endswith(".n_missing") or c.endswith(".n_invalid"):
+        return "Int64"
+    return "float"
+
+
+def _column(values: Any, how: str) -> Any:
+    if how == "boolean":
+        return pd.array(values, dtype="boolean")
+    if how == "Int64":
+        return pd.array(values, dtype="Int64")
+    if how == "string":
+        return pd.array(values, dtype="string")
+    if how == "float":
+        arr = np.asarray(values, dtype=object)
+        try:
+            return np.where(pd.isna(arr), np.nan, arr).astype("float64")
+        except (TypeError, ValueError):
+            return arr
+    return np.asarray(values, dtype=object)
+
+
 def _expand(recs: pd.DataFrame, kinds: dict[str, str] | None = None) -> pd.DataFrame:
     """Records with their JSON data spread into columns, dtypes restored (flags and critical → boolean …)."""
-    base = recs.drop(columns=[c for c in ("data", "subject_id", "wave_id") if c in recs.columns])
-    base["on"] = pd.to_datetime(base["on"]).dt.date if len(base) else pd.Series(dtype=object)
-    for c in ("urgent", "rescreen"):
-        base[c] = base[c].astype("boolean")
-    base["follow_up_days"] = pd.to_numeric(base["follow_up_days"]).astype("float64")
-    if "data" not in recs.columns or recs.empty:
-        return base
-    data = pd.read_json(io.StringIO("\n".join(recs["data"])), lines=True, dtype=False)
-    data.index = base.index
     kinds = kinds or {}
-    for c in data.columns:
-        kind = kinds.get(c, "score" if "." in c else "group")
-        s = data[c]
-        if kind == "flag" or c.endswith(".critical") or ".critical." in c:
-            data[c] = s.astype("boolean")
-        elif c.endswith(".band") or c.endswith(".status") or kind == "group":
-            data[c] = s.astype(object).where(s.notna(), None).astype("string") if kind != "group" else s
-        elif c.endswith(".n_missing") or c.endswith(".n_invalid"):
-            data[c] = pd.to_numeric(s).astype("Int64")
+    n = len(recs)
+    out: dict[str, Any] = {}
+    for c in recs.columns:
+        if c in ("data", "subject_id", "wave_id"):
+            continue
+        v = recs[c].to_numpy(dtype=object)
+        if c == "on":
+            out[c] = pd.to_datetime(pd.Series(v, dtype=object)).dt.date.to_numpy() if n else v
+        elif c in ("urgent", "rescreen"):
+            out[c] = pd.array([None if x is None or x != x else bool(x) for x in v], dtype="boolean")
+        elif c == "follow_up_days":
+            out[c] = _column(v, "float")
         else:
-            num = pd.to_numeric(s, errors="coerce")
-            data[c] = num.astype("float64") if num.notna().sum() == s.notna().sum() else s
-    missing = [c for c in kinds if c not in data.columns and c not in base.columns]
-    for c in missing:
-        k = kinds[c]
-        data[c] = pd.array([pd.NA] * len(data), dtype="boolean") if k == "flag" else np.nan
-    rank = {"group": 0, "flag": 1, "score": 2}
-    data = data[sorted(data.columns, key=lambda c: (rank.get(kinds.get(c, "score" if "." in c else "group"), 3), c))]
-    return pd.concat([base, data], axis=1)
+            out[c] = np.where(pd.isna(v), None, v) if n else v
+    if "data" in recs.columns and n:
+        if n <= 2000:  # a few students: json.loads is quicker than pandas' reader
+            dicts = [json.loads(d) for d in recs["data"]]
+            names = list(dict.fromkeys(k for d in dicts for k in d))
+            data = {k: [d.get(k) for d in dicts] for k in names}
+        else:
+            frame = pd.read_json(io.StringIO("\n".join(recs["data"])), lines=True, dtype=False)
+            data = {k: frame[k].to_numpy(dtype=object) for k in frame.columns}
+            data = {k: np.where(pd.isna(v), None, v) for k, v in data.items()}
+        for c in kinds:
+            if c not in data and c not in out:
+                data[c] = [None] * n  # not collected in these waves: missing, never False
+        rank = {"group": 0, "boolean": 1}
+        for c in sorted(data, key=lambda c: (rank.get(_kind_of(c, kinds), 2) if kinds.get(c) != "flag" else 1, c)):
+            out[c] = _column(data[c], _kind_of(c, kinds))
+    return pd.DataFrame(out, index=recs.index)
 
 
 def open_archive(target: str | Path, key: Key | bytes, *, actor: str | None = None, upgrade: bool = True) -> Archive:
