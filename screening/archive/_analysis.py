@@ -54,19 +54,23 @@ def transitions(self: Archive, from_wave: str, to_wave: str, *, by: str | list[s
         w2, _ = self._wave_id(conn, to_wave, "Archive.transitions")
         frames = []
         for w in (w1, w2):
-            frames.append(_canon(self, conn, _db.fetch(conn, sa.select(*cols).where(record.c.wave_id == w, self._current()))))
+            frames.append(_canon(self, conn, _db.fetch(conn, sa.select(*cols).where(record.c.wave_id == w, self._current(conn)))))
         _db.log(conn, actor=who, action="transitions", n_subjects=0, obj=f"{from_wave} -> {to_wave}")
     a, b = frames
     m = a.merge(b, on="subject_id", how="outer", suffixes=("_from", "_to"))
-    m["from"] = m["tier_from"].fillna(ABSENT).astype(str)
-    m["to"] = m["tier_to"].fillna(ABSENT).astype(str)
-    tiers = _tier_sort(list(m["from"]) + list(m["to"])) + [ABSENT]
+    m["from"] = m["tier_from"].astype(object).where(m["tier_from"].notna(), ABSENT)
+    m["to"] = m["tier_to"].astype(object).where(m["tier_to"].notna(), ABSENT)
+    codes_from, uniq_from = pd.factorize(m["from"])
+    codes_to, uniq_to = pd.factorize(m["to"])
+    tiers = _tier_sort([str(t) for t in uniq_from] + [str(t) for t in uniq_to]) + [ABSENT]
     if not by_cols:
-        tab = pd.crosstab(pd.Categorical(m["from"], categories=tiers), pd.Categorical(m["to"], categories=tiers),
-                          dropna=False)
-        tab.index.name = f"tier {from_wave}"
-        tab.columns.name = f"tier {to_wave}"
-        return tab.astype("int64")
+        pos = {t: i for i, t in enumerate(tiers)}
+        fi = np.array([pos[str(t)] for t in uniq_from], dtype=np.int64)[codes_from]
+        ti = np.array([pos[str(t)] for t in uniq_to], dtype=np.int64)[codes_to]
+        counts = np.bincount(fi * len(tiers) + ti, minlength=len(tiers) ** 2).reshape(len(tiers), len(tiers))
+        tab = pd.DataFrame(counts.astype("int64"), index=pd.Index(tiers, name=f"tier {from_wave}"),
+                           columns=pd.Index(tiers, name=f"tier {to_wave}"))
+        return tab
     for c in by_cols:
         m[c] = m[f"{c}_to"].combine_first(m[f"{c}_from"]).fillna("(unknown)")
     counts = (m.groupby([*by_cols, "from", "to"], dropna=False).size().rename("n").reset_index())
@@ -90,7 +94,7 @@ def _score_values(self: Archive, conn: Any, wave_id: int, score: str) -> pd.Data
         value = sa.cast(sa.func.json_extract(record.c.data, '$."' + score.replace('"', "") + '"'), sa.Float)
     return _db.fetch(conn, sa.select(record.c.subject_id, subject.c.pseudonym, value.label("x"))
                      .select_from(record.join(subject, subject.c.subject_id == record.c.subject_id))
-                     .where(record.c.wave_id == wave_id, self._current()), ["subject_id", "pseudonym", "x"])
+                     .where(record.c.wave_id == wave_id, self._current(conn)), ["subject_id", "pseudonym", "x"])
 
 
 def change(self: Archive, from_wave: str, to_wave: str, *, score: str = "phq9.total", reliability: float | None = None,

@@ -139,7 +139,12 @@ class Archive:
         return self.actor if actor is None else _text_param(actor, "actor", where)
 
     @staticmethod
-    def _current() -> Any:
+    def _current(conn: Connection | None = None) -> Any:
+        """Rows nothing supersedes. With ``conn``: a plain TRUE when the archive has no correction at all
+        (one index probe), which spares a 130,000-row wave the anti-join."""
+        if conn is not None and conn.execute(sa.select(record.c.record_id).where(record.c.supersedes.is_not(None))
+                                             .limit(1)).first() is None:
+            return sa.true()
         s = record.alias("s")
         return ~sa.exists().where(s.c.supersedes == record.c.record_id)
 
@@ -288,7 +293,7 @@ class Archive:
                                title="cannot add to the archive")
         seen.update(f["subject_id"].tolist())
         old = _db.fetch(conn, sa.select(record.c.subject_id, record.c.record_id, record.c.content_sha256)
-                        .where(record.c.wave_id == wave_id, self._current()), ["subject_id", "old_id", "old_sha"])
+                        .where(record.c.wave_id == wave_id, self._current(conn)), ["subject_id", "old_id", "old_sha"])
         m = f.merge(old, on="subject_id", how="left")
         present = m["old_id"].notna()
         same = present & (m["old_sha"] == m["content_sha256"])
@@ -422,7 +427,7 @@ class Archive:
             cols.append(record.c.data)
         q = (sa.select(*cols).select_from(record.join(wave, wave.c.wave_id == record.c.wave_id)
                                           .join(subject, subject.c.subject_id == record.c.subject_id))
-             .where(self._current()))
+             .where(self._current(conn)))
         if wave_ids is not None:
             q = q.where(record.c.wave_id.in_(list(wave_ids)))
         if subject_ids is not None:
