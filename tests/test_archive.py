@@ -360,3 +360,18 @@ def test_previous_wave_as_rule_inputs(arch, two_waves, archive_answers):
     assert (prev["prev.wave"] == "2025秋").all()
     unknown = arch.previous(pd.Series(["999999999999999999"]))
     assert unknown["prev.tier"].isna().all()
+
+
+def test_a_frame_with_an_id_column_never_stores_it(arch, archive_answers):
+    frame = screen(archive_answers).to_frame().assign(student_id=archive_answers["student_id"].to_numpy(),
+                                                      copy_of_id=archive_answers["student_id"].to_numpy())
+    arch.add(frame, wave="w1", on="2025-09-10", ids="student_id")
+    long = arch.export("long")
+    assert "student_id" not in long.columns and "copy_of_id" not in long.columns
+    assert len(long) == 200
+    with pytest.raises(ArchiveError, match="missing_id"):
+        arch.add(frame.assign(student_id=[None] + frame["student_id"].tolist()[1:]), wave="w2", on="2026-03-02", ids="student_id")
+    with pytest.raises(ArchiveError, match="duplicate_id"):
+        arch.add(frame.assign(student_id=[frame["student_id"].iloc[1]] + frame["student_id"].tolist()[1:]), wave="w2",
+                 on="2026-03-02", ids="student_id")
+    assert arch.waves()["wave"].tolist() == ["w1"]

@@ -277,9 +277,10 @@ def due(self: Archive, on: Any = None, *, within: int = 0, rescreen_days: int = 
 def previous(self: Archive, ids: Any, *, before: Any = None, actor: str | None = None) -> pd.DataFrame:
     """The previous wave of these students, as extra named inputs for rules (aligned with ``ids``).
 
-    Columns ``prev.tier``, ``prev.wave``, ``prev.on``, ``prev.waves_in_tier`` (consecutive latest waves in
-    that tier) and ``prev.phq9.total``-style scores are not included; students never archived get NA.
-    ``before`` (a date) ignores waves on or after it — use the date of the screening being tiered.
+    Columns ``prev.tier``, ``prev.wave``, ``prev.on`` and ``prev.waves_in_tier`` (how many consecutive latest
+    waves the student has been in that tier); students never archived get NA (unknown, not "green").
+    ``before`` (a date) ignores waves on or after it — use the date of the screening being tiered. The read is
+    logged.
     """
     from .core import _date
 

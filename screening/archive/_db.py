@@ -77,13 +77,13 @@ def migrate(engine: Engine, *, upgrade: bool, where: str) -> str | None:
         before = current_revision(conn)
         if before == SCHEMA_HEAD:
             return before
-        if before is not None and not upgrade:
-            raise ArchiveError([Issue("old_schema", f"the archive has schema revision {before}; this library writes {SCHEMA_HEAD}",
-                                      file=where, hint="open it with upgrade=True (back it up first)")],
-                               title="cannot open the archive")
         if before is not None and before > SCHEMA_HEAD:
             raise ArchiveError([Issue("newer_schema", f"the archive has schema revision {before}, newer than this library's "
                                       f"{SCHEMA_HEAD}", file=where, hint="upgrade the screening library")],
+                               title="cannot open the archive")
+        if before is not None and not upgrade:
+            raise ArchiveError([Issue("old_schema", f"the archive has schema revision {before}; this library writes {SCHEMA_HEAD}",
+                                      file=where, hint="open it with upgrade=True (back it up first)")],
                                title="cannot open the archive")
         command.upgrade(_alembic_config(conn), SCHEMA_HEAD)
         return before
