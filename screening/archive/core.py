@@ -431,7 +431,7 @@ class Archive:
         if wave_ids is not None:
             q = q.where(record.c.wave_id.in_(list(wave_ids)))
         if subject_ids is not None:
-            q = q.where(record.c.subject_id.in_(list(subject_ids)))
+            q = q.where(record.c.subject_id.in_(list(subject_ids))).order_by(subject.c.pseudonym, wave.c.on, wave.c.label)
         return _db.fetch(conn, q)
 
     def _latest(self, conn: Connection, sids: Sequence[int]) -> pd.DataFrame:
@@ -451,7 +451,7 @@ class Archive:
             sids, n = self._resolve(conn, ids, "Archive.history")
             recs = self._records(conn, subject_ids=sids) if sids else self._records(conn, subject_ids=[-1])
             _db.log(conn, actor=who, action="read_history", n_subjects=n, purpose=purpose)
-        return _expand(recs).sort_values(["pseudonym", "on", "wave"], kind="stable").reset_index(drop=True)
+        return _expand(recs).reset_index(drop=True)  # already in pseudonym, date, wave order (SQL ORDER BY)
 
     def actions(self, ids: Any, *, purpose: str | None = None, actor: str | None = None) -> pd.DataFrame:
         """The actions recorded for these students: ``pseudonym, wave, kind, on, fulfils, outcome, actor``."""
@@ -592,7 +592,7 @@ def _expand(recs: pd.DataFrame, kinds: dict[str, str] | None = None) -> pd.DataF
             continue
         v = recs[c].to_numpy(dtype=object)
         if c == "on":
-            out[c] = pd.to_datetime(pd.Series(v, dtype=object)).dt.date.to_numpy() if n else v
+            out[c] = np.array([x if isinstance(x, dt.date) else dt.date.fromisoformat(str(x)[:10]) for x in v], dtype=object)
         elif c in ("urgent", "rescreen"):
             out[c] = pd.array([None if x is None or x != x else bool(x) for x in v], dtype="boolean")
         elif c == "follow_up_days":
