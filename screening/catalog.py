@@ -25,7 +25,10 @@ __all__ = ["Scale", "load_scale", "list_scales", "content_hash"]
 
 def content_hash(model: Any) -> str:
     """SHA-256 of a spec's canonical JSON: the same definition gives the same hash, whatever its layout."""
-    text = json.dumps(model.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    data = model.model_dump(mode="json")
+    if isinstance(data, dict) and data.get("change") == []:
+        del data["change"]  # the optional reliable-change block, when absent, leaves earlier hashes unchanged
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
