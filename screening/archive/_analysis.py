@@ -16,7 +16,7 @@ from .._params import InvalidParameterError
 from ..errors import Issue
 from . import _db
 from .errors import ArchiveError
-from .schema import action, record, subject
+from .schema import action, record, subject, wave
 
 if TYPE_CHECKING:
     from .core import Archive
@@ -165,10 +165,34 @@ def change(self: Archive, from_wave: str, to_wave: str, *, score: str = "phq9.to
 
 
 def _all_current(self: Archive, conn: Any) -> pd.DataFrame:
-    recs = self._records(conn, data=False)
+    """Every current record (no group columns, no pseudonyms: see :func:`_with_pseudonyms`), sorted by student
+    then wave date — the lean read ``due``, ``watchlist`` and ``previous`` need over a whole city."""
+    recs = _db.fetch(conn, sa.select(record.c.subject_id, record.c.wave_id, record.c.tier, record.c.urgent,
+                                     record.c.rescreen, record.c.follow_up_days).where(self._current(conn)))
     recs = _canon(self, conn, recs)
-    recs["on"] = pd.to_datetime(recs["on"])
-    return recs.sort_values(["subject_id", "on", "wave_id"], kind="stable")
+    waves = _db.fetch(conn, sa.select(wave.c.wave_id, wave.c.label, wave.c.on))
+    waves["on"] = pd.to_datetime(waves["on"])
+    waves = waves.sort_values(["on", "wave_id"], kind="stable").reset_index(drop=True)
+    rank = pd.Series(np.arange(len(waves)), index=waves["wave_id"].astype("int64"))
+    wid = recs["wave_id"].astype("int64").to_numpy()
+    r = rank.reindex(wid).to_numpy()
+    order = np.lexsort((r, recs["subject_id"].astype("int64").to_numpy()))
+    recs = recs.iloc[order].reset_index(drop=True)
+    r = r[order]
+    recs["wave"] = waves["label"].to_numpy(dtype=object)[r]
+    recs["on"] = waves["on"].to_numpy()[r]
+    return recs
+
+
+def _with_pseudonyms(conn: Any, df: pd.DataFrame) -> pd.DataFrame:
+    """Add the ``pseudonym`` column for the (few) subjects in ``df``."""
+    if df.empty:
+        return df.assign(pseudonym=pd.Series(dtype=object))
+    ids = sorted({int(x) for x in df["subject_id"]})
+    parts = [_db.fetch(conn, sa.select(subject.c.subject_id, subject.c.pseudonym).where(subject.c.subject_id.in_(ids[i:i + 30000])))
+             for i in range(0, len(ids), 30000)]
+    look = pd.concat(parts).set_index("subject_id")["pseudonym"]
+    return df.assign(pseudonym=look.reindex(df["subject_id"].astype("int64").to_numpy()).to_numpy(dtype=object))
 
 
 def _episodes(recs: pd.DataFrame, acts: pd.DataFrame) -> pd.DataFrame:
@@ -212,7 +236,7 @@ def watchlist(self: Archive, *, actor: str | None = None) -> pd.DataFrame:
         recs = _all_current(self, conn)
         acts = _actions(conn)
         last = _episodes(recs, _canon(self, conn, acts) if len(acts) else acts)
-        open_ = last[last["tier"].notna() & last["tier"].ne("green")]
+        open_ = _with_pseudonyms(conn, last[last["tier"].notna() & last["tier"].ne("green")])
         if "_ck" in open_:
             closed = open_["_ck"].eq("close_watch") & (open_["_con"] >= open_["on"])
             open_ = open_[~closed.fillna(False).astype(bool)]
@@ -244,7 +268,11 @@ def due(self: Archive, on: Any = None, *, within: int = 0, rescreen_days: int = 
     with self._engine.begin() as conn:
         recs = _all_current(self, conn)
         acts = _actions(conn)
-        last = recs.groupby("subject_id", sort=False).tail(1)
+        sid = recs["subject_id"].to_numpy()
+        last = recs[np.r_[sid[1:] != sid[:-1], True]] if len(recs) else recs
+        last = last[(last["tier"].notna() & last["tier"].ne("green") & last["follow_up_days"].notna())
+                    | last["rescreen"].fillna(False).astype(bool)]
+        last = _with_pseudonyms(conn, last)
         fu = last[last["tier"].notna() & last["tier"].ne("green") & last["follow_up_days"].notna()]
         rs = last[last["rescreen"].fillna(False).astype(bool)]
         items = pd.concat([
@@ -291,7 +319,7 @@ def previous(self: Archive, ids: Any, *, before: Any = None, actor: str | None =
         recs = _all_current(self, conn)
         if limit is not None:
             recs = recs[recs["on"] < pd.Timestamp(limit)]
-        last = _episodes(recs, pd.DataFrame())
+        last = _with_pseudonyms(conn, _episodes(recs, pd.DataFrame()))
         _db.log(conn, actor=who, action="read_previous", n_subjects=int(pseudo.notna().sum()))
     look = last.set_index("pseudonym") if len(last) else pd.DataFrame(columns=["tier", "wave", "on", "waves_in_tier"])
     idx = pd.Index(pseudo.astype(object))
