@@ -375,3 +375,16 @@ def test_a_frame_with_an_id_column_never_stores_it(arch, archive_answers):
         arch.add(frame.assign(student_id=[frame["student_id"].iloc[1]] + frame["student_id"].tolist()[1:]), wave="w2",
                  on="2026-03-02", ids="student_id")
     assert arch.waves()["wave"].tolist() == ["w1"]
+
+
+def test_erased_students_leave_no_trace_in_the_sqlite_file(tmp_path, archive_answers):
+    path = tmp_path / "district.sqlite"
+    arch = sc.open_archive(path, key=KEY, actor="psych01")
+    arch.add(screen(archive_answers), wave="w1", on="2025-09-10", ids=archive_answers["student_id"])
+    gone = archive_answers["student_id"].iloc[[7]]
+    p = sc.pseudonymise(gone, KEY).iloc[0].encode()
+    arch.erase(gone, actor="principal", reason="PIPL request")
+    arch.close()
+    blob = b"".join(f.read_bytes() for f in tmp_path.iterdir() if f.name.startswith("district.sqlite"))
+    assert p not in blob  # secure_delete: the pseudonym is overwritten, not left in a free page
+    assert sc.pseudonymise(archive_answers["student_id"].iloc[[8]], KEY).iloc[0].encode() in blob

@@ -41,6 +41,7 @@ def make_engine(target: str | Path) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA secure_delete=ON")  # erased rows are overwritten in the file, not left in free pages
             cur.close()
 
         @sa.event.listens_for(engine, "begin")
