@@ -70,7 +70,6 @@ def student_summary(self: Archive, id: Any, *, scores: tuple[str, ...] | None = 
         h = hist[hist[col].notna()] if col in hist.columns else hist.iloc[:0]
         parts = []
         for i, r in enumerate(h.itertuples(index=False)):
-            row = r._asdict() if hasattr(r, "_asdict") else dict(zip(h.columns, r))
             vals = dict(zip(h.columns, r))
             band = vals.get(f"{col}.band")
             band_txt = bands.get(str(band), str(band)) if band is not None and not pd.isna(band) else None
@@ -80,7 +79,6 @@ def student_summary(self: Archive, id: Any, *, scores: tuple[str, ...] | None = 
             head = f"{vals['wave']} {name} " if i == 0 else f"{vals['wave']} "
             sep = "" if lang == "zh" else " "
             parts.append(f"{head}{_fmt(vals[col])}{open_ + band_txt + close if band_txt else ''}{sep}{tier_txt}".rstrip())
-            del row
         if not parts:
             continue
         text = " → ".join(parts)
