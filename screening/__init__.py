@@ -56,6 +56,7 @@ __all__ = [
     "RuleError",
     "to_fhir",
     "referral",
+    "open_archive",
 ]
 
 
@@ -77,6 +78,7 @@ _LAZY = {
     "referral": ("screening.fhir.referral", "referral"),
     "early_warning": ("screening.warning.table", "early_warning"),
     "warning": ("screening.warning", None),
+    "open_archive": ("screening.archive", "open_archive"),
 }
 
 

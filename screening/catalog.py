@@ -28,6 +28,8 @@ def content_hash(model: Any) -> str:
     data = model.model_dump(mode="json")
     if isinstance(data, dict) and "codes" in data and data["codes"] is None:
         del data["codes"]  # the optional `codes` block (added later) leaves the hash of a scale without one unchanged
+    if isinstance(data, dict) and data.get("change") == []:
+        del data["change"]  # the optional reliable-change block, when absent, leaves earlier hashes unchanged
     text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 

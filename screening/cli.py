@@ -714,6 +714,16 @@ def _add_audit(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 COMMANDS.append(_add_audit)
 
 
+def _add_archive(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """``screening archive …`` (needs the archive extra; see screening/archive/cli.py)."""
+    from .archive.cli import add_parser
+
+    add_parser(sub)
+
+
+COMMANDS.append(_add_archive)
+
+
 def _screen_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", help="answers: .csv, .xlsx, .xls or .parquet, one row per student "
                                  "(items as phq9_1 … phq9_9) / 作答数据，每名学生一行")

@@ -20,3 +20,7 @@ settings.load_profile("default")
 @pytest.fixture(scope="session")
 def fixture_scale_path() -> Path:
     return FIXTURES / "scales" / "fixture_full.yaml"
+
+
+# the archive tests' fixtures (SQLite and PostgreSQL backends, sample answers)
+from archive_fixtures import archive_answers, archive_target  # noqa: E402, F401

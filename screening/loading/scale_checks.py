@@ -16,6 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 from ..errors import Issue, did_you_mean
 from ..specs.derive import score_range
 from ..specs.scale import (
+    ChangeSpec,
     Codes,
     Coding,
     CriticalItem,
@@ -59,6 +60,7 @@ class _Partial:
         self.validity = self._list(data, "validity", ValidityCheck)
         self.pairs = self._list(data, "pairs", ItemPair)
         self.examples = self._list(data, "examples", Example)
+        self.change = self._list(data, "change", ChangeSpec)
         self.reverse = _try(tuple[str | int, ...], data.get("reverse", ()))
         self.norms = _try(Norms, data["norms"]) if isinstance(data.get("norms"), dict) else None
         self.codes = self._codes(data.get("codes"))
@@ -394,6 +396,40 @@ def _cross_checks(data: dict[str, Any], p: _Partial, file: str, stem: str | None
                 issues.append(Issue("unknown_output", f"example {ex.id!r} expects unknown output {key!r}",
                                     path=f"examples[{i}].expected.{key}", file=file,
                                     hint=did_you_mean(key, sorted(allowed_expect)) or ""))
+    issues += _check_change(p, defined, file)
+    return issues
+
+
+def _check_change(p: _Partial, defined: list[str], file: str) -> list[Issue]:
+    """`change:` blocks name a real score once each, and their worked examples give the stated index."""
+    issues: list[Issue] = []
+    scores = {s.id: s for _, s in p.scores}
+    seen: set[str] = set()
+    for i, ch in p.change:
+        base = f"change[{i}]"
+        if ch.score not in defined:
+            issues.append(Issue("unknown_score", f"change block uses unknown score {ch.score!r}", path=f"{base}.score",
+                                file=file, hint=did_you_mean(ch.score, defined) or ""))
+            continue
+        if ch.score in seen:
+            issues.append(Issue("duplicate_id", f"score {ch.score!r} has two change blocks", path=f"{base}.score", file=file))
+        seen.add(ch.score)
+        score = scores.get(ch.score)
+        higher_worse = score is None or score.direction == "higher_worse"
+        for j, ex in enumerate(ch.examples):
+            got = ch.classify(ex.before, ex.after, higher_worse=higher_worse)
+            for key, want in ex.expected.items():
+                epath = f"{base}.examples[{j}].expected.{key}"
+                if key not in got:
+                    issues.append(Issue("unknown_output", f"change example {ex.id!r} expects unknown output {key!r}",
+                                        path=epath, file=file, hint=did_you_mean(key, sorted(got)) or ""))
+                    continue
+                value = got[key]
+                ok = (isinstance(want, str) and value == want) or (
+                    not isinstance(want, str) and not isinstance(value, str) and abs(float(value) - float(want)) <= 5e-3)
+                if not ok:
+                    issues.append(Issue("example_mismatch", f"change example {ex.id!r}: {key} is {value!r}, the file says {want!r}",
+                                        path=epath, file=file))
     return issues
 
 

@@ -9,6 +9,7 @@ at once.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -38,6 +39,10 @@ __all__ = [
     "Coding",
     "AnswerList",
     "Codes",
+    "ChangeReliability",
+    "ChangeSD",
+    "ChangeExample",
+    "ChangeSpec",
     "ScaleSpec",
 ]
 
@@ -364,6 +369,75 @@ class Codes(StrictModel):
     items: dict[ItemId, Coding] = Field(default_factory=dict)
     scores: dict[SnakeId, Coding] = Field(default_factory=dict)
     answers: dict[SnakeId, AnswerList] = Field(default_factory=dict)
+class ChangeReliability(StrictModel):
+    """Reliability of a score for the reliable change index (Jacobson & Truax 1991)."""
+
+    value: float = Field(gt=0, lt=1, description="Coefficient r (alpha, omega or test-retest).")
+    kind: Literal["alpha", "omega", "retest"]
+    interval_days: int | None = Field(default=None, ge=1, description="Retest interval, for kind: retest.")
+    population: str | None = None
+    source: Source
+
+
+class ChangeSD(StrictModel):
+    """Reference standard deviation of the score (a published norm sample)."""
+
+    value: float = Field(gt=0)
+    population: str | None = None
+    source: Source
+
+
+class ChangeExample(StrictModel):
+    """A worked reliable-change example checked when the file loads.
+
+    ``expected`` keys: ``s_diff``, ``rc`` (minimum reliable change in score points),
+    ``rci``, ``reliable`` (improved / no_change / deteriorated) and ``clinical``
+    (recovered / improved / unchanged / deteriorated / harmed).
+    """
+
+    id: SnakeId
+    source: str = Field(min_length=3)
+    before: float
+    after: float
+    expected: dict[str, float | str] = Field(min_length=1)
+
+
+class ChangeSpec(StrictModel):
+    """Parameters of the Jacobson–Truax reliable change index for one score.
+
+    ``S_diff = sqrt(2) · sd · sqrt(1 − r)``; ``RCI = (after − before) / S_diff``;
+    change is reliable when ``|RCI| > criterion`` (1.96: 95 %). ``cutoff`` is the
+    first score of the clinical range (for ``higher_worse`` scores: ``score ≥ cutoff``);
+    moving out of it with a reliable improvement is "recovered" (Jacobson & Truax
+    1991, J Consult Clin Psychol 59(1):12-19; Christensen & Mendoza 1986 for the √2).
+    """
+
+    score: SnakeId
+    reliability: ChangeReliability
+    sd: ChangeSD
+    criterion: float = Field(default=1.96, gt=0)
+    cutoff: float | None = None
+    cutoff_source: Source | None = None
+    examples: tuple[ChangeExample, ...] = ()
+
+    @property
+    def s_diff(self) -> float:
+        return math.sqrt(2.0) * self.sd.value * math.sqrt(1.0 - self.reliability.value)
+
+    def classify(self, before: float, after: float, *, higher_worse: bool = True) -> dict[str, float | str]:
+        """The worked-example form of the index for one pair of scores (the archive uses a vectorised twin)."""
+        s_diff = self.s_diff
+        rci = (after - before) / s_diff
+        better = -rci if higher_worse else rci
+        reliable = "improved" if better > self.criterion else "deteriorated" if better < -self.criterion else "no_change"
+        clinical = {"improved": "improved", "deteriorated": "deteriorated", "no_change": "unchanged"}[reliable]
+        if self.cutoff is not None:
+            case = (lambda x: x >= self.cutoff) if higher_worse else (lambda x: x <= self.cutoff)
+            if reliable == "improved" and case(before) and not case(after):
+                clinical = "recovered"
+            elif reliable == "deteriorated" and not case(before) and case(after):
+                clinical = "harmed"
+        return {"s_diff": s_diff, "rc": self.criterion * s_diff, "rci": rci, "reliable": reliable, "clinical": clinical}
 
 
 class ScaleSpec(StrictModel):
@@ -390,6 +464,7 @@ class ScaleSpec(StrictModel):
     pairs: tuple[ItemPair, ...] = ()
     examples: tuple[Example, ...] = Field(min_length=1)
     codes: Codes | None = None
+    change: tuple[ChangeSpec, ...] = ()
 
     def item_ids(self) -> list[str]:
         return [i.id for i in self.items]
