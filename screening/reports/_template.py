@@ -148,11 +148,14 @@ code { font-size: 12px; word-break: break-all; }
 {% for k, v in s.fields %}<dt>{{ k }}</dt><dd>{{ v }}</dd>
 {% endfor %}
 </dl>
+{% for svg in s.trends %}<div class="chart">{{ svg }}</div>{% endfor %}
 </div>
 {% endfor %}
 </section>
 {% endif %}
 
+{% for sec in extra_sections %}{{ sec }}
+{% endfor %}
 {% if lists is not none %}
 <section>
 <h2>{{ t.lists_section }}</h2>

@@ -254,8 +254,40 @@ def _critical_answers(result: ScreeningResult, responses: pd.DataFrame | None, l
     return out
 
 
+def _extra_sections(result: ScreeningResult, lang: str, t: dict[str, str], min_cell: int, archive: Any,
+                    early_warning: pd.DataFrame | None, transitions: pd.DataFrame | None) -> list[Any]:
+    """HTML of the optional sections: the archive's tier transitions and the regional early-warning page."""
+    from markupsafe import Markup, escape
+
+    out: list[Any] = []
+    if archive is not None:
+        waves = archive.waves()
+        if len(waves) >= 2:
+            w1, w2 = (str(w) for w in waves["wave"].iloc[-2:])
+            tab = archive.transitions(w1, w2, min_cell=min_cell)
+            labels = {x.id: x.label.get(lang) for x in result.rules.spec.tiers} | {"absent": t["archive_absent"]}
+            head = "".join(f"<th>{escape(labels.get(str(c), str(c)))}</th>" for c in tab.columns)
+            rows = "".join(
+                f"<tr><th>{escape(labels.get(str(i), str(i)))}</th>"
+                + "".join(f"<td>{'—' if pd.isna(v) else f'{int(v):,}'}</td>" for v in tab.loc[i]) + "</tr>"
+                for i in tab.index
+            )
+            out.append(Markup(
+                f"<section class='archive'><h2>{escape(t['archive_section'])}</h2>"
+                f"<p class='note'>{escape(t['archive_note'].format(w1=w1, w2=w2, m=min_cell - 1))}</p>"
+                f"<div class='wrap'><table><thead><tr><th>{escape(w1)} \\ {escape(w2)}</th>{head}</tr></thead>"
+                f"<tbody>{rows}</tbody></table></div></section>"
+            ))
+    if early_warning is not None:
+        from ..warning.report import render_warning_section
+
+        with browser_text():
+            out.append(Markup(render_warning_section(early_warning, lang=lang, transitions=transitions)))
+    return out
+
+
 def _students(result: ScreeningResult, ids: Any, identifiable: bool, key: Key | None, lang: str, t: dict[str, str],
-              screening_date: str | None, responses: pd.DataFrame | None = None) -> list[dict[str, Any]]:
+              screening_date: str | None, responses: pd.DataFrame | None = None, archive: Any = None) -> list[dict[str, Any]]:
     wl = warning_list(result, ids, identifiable=identifiable, key=key, lang=lang)
     due = None
     if screening_date:
@@ -267,6 +299,10 @@ def _students(result: ScreeningResult, ids: Any, identifiable: bool, key: Key | 
     not_collected = set(result.provenance.get("flags_not_supplied", ()))
     flag_specs = [f for f in result.rules.spec.flags if f.id in result.flags.columns and f.id not in not_collected]
     flag_vals = {f.id: np.asarray(result.flags[f.id].astype(object).where(result.flags[f.id].notna(), None)) for f in flag_specs}
+    raw_ids = None if ids is None or archive is None else np.asarray(pd.Series(ids).astype(str))
+    totals = [c for c in result.scores.columns if c.endswith(".total")]
+    if archive is not None:
+        from markupsafe import Markup
     out = []
     for rec in wl.to_dict("records"):  # one page per listed student: the explicit request this section exists for
         ident = rec.get("student_id") or rec.get("pseudonym") or f"{t['row']} {rec['row']}"
@@ -286,7 +322,13 @@ def _students(result: ScreeningResult, ids: Any, identifiable: bool, key: Key | 
         fields += [(t["reasons"], rec["reasons"]), (t["actions"], rec["actions"]), (t["responsible"], rec["responsible"])]
         if due is not None and not pd.isna(due.get(rec["row"], pd.NA)):
             fields.append((t["follow_up"], str(due[rec["row"]])))
-        out.append({"ident": ident, "fields": fields})
+        trends: list[Any] = []
+        if archive is not None and raw_ids is not None:
+            sid = raw_ids[row]
+            fields.append((t["archive_history"], archive.student_summary(sid, lang=lang, purpose="report")))
+            with browser_text():
+                trends = [Markup(archive.trend_svg(sid, score=c, lang=lang, purpose="report")) for c in totals]
+        out.append({"ident": ident, "fields": fields, "trends": trends})
     return out
 
 
@@ -373,6 +415,9 @@ def render_report(
     progress: bool | None = None,
     audience: str = "district",
     responses: pd.DataFrame | None = None,
+    archive: Any = None,
+    early_warning: pd.DataFrame | None = None,
+    transitions: pd.DataFrame | None = None,
 ) -> str:
     """The report as one self-contained HTML string.
 
@@ -409,6 +454,17 @@ def render_report(
     responses : DataFrame, optional
         The answers (same rows as the result): student pages then show the
         answer to each critical item (e.g. PHQ-9 item 9) as option text.
+    archive : Archive, optional
+        The student archive (:func:`screening.open_archive`): the report gets a
+        longitudinal section (archive colour between its last two waves, suppressed
+        like every table) and, on student pages (which need raw ``ids`` to look
+        students up), the one-line history per scale and a trend chart. Each look-up
+        is a logged read of that student's history (purpose "report").
+    early_warning : DataFrame, optional
+        The table of :func:`screening.early_warning`: adds the regional early-warning
+        page (funnel plot, trends of flagged groups, plain-language flags);
+        ``transitions`` (:func:`screening.warning.transitions.tier_transitions`) adds
+        the tier-flow chart to it.
     """
     jinja2 = require("jinja2")
     lang = result_lang(result, lang, "render_report")
@@ -440,7 +496,8 @@ def render_report(
     risk = _risk_rows(result, lang, t, min_cell)
     w_heads, w_rows = _workload_table(result, lang, t, staff, capacity_hours, norms)
     day = screening_date.isoformat() if isinstance(screening_date, dt.date) else screening_date
-    student_pages = _students(result, ids, identifiable, key, lang, t, day, responses) if students else None
+    student_pages = _students(result, ids, identifiable, key, lang, t, day, responses, archive) if students else None
+    extra_sections = _extra_sections(result, lang, t, min_cell, archive, early_warning, transitions)
     lists = _school_lists(result, ids, identifiable, key, lang, t, day) if internal else None
     needs = _workload_needs(result, lang, t, staff, capacity_hours)
     spec = result.rules.spec
@@ -462,7 +519,7 @@ def render_report(
         cards=cards, overview=overview, levels=levels, tier_heads=[{"label": x.label.get(lang), "colour": x.colour} for x in reversed(spec.tiers)],
         score_sections=scores, risk_rows=risk, workload_heads=w_heads, workload_rows=w_rows,
         norm_notes=_norm_notes(norms, lang, t),
-        students=student_pages, methods=methods, internal=internal, lists=lists, workload_needs=needs,
+        students=student_pages, extra_sections=extra_sections, methods=methods, internal=internal, lists=lists, workload_needs=needs,
         audience_label=t["audience_school"] if internal else t["audience_district"].format(min_cell=min_cell),
         scale_prov=[{"id": s.id, "version": s.spec.version, "hash": s.content_hash} for s in result.scales],
     )
