@@ -27,6 +27,7 @@ import pandas as pd
 
 from .. import columns as C
 from ..errors import Issue
+from .cats import from_codes
 from .compile import CompiledScale, CompiledScore
 from .fused import FusedFront, get_front
 from .responses import ParsedColumn
@@ -520,9 +521,7 @@ def to_frame(plan: Plan, out: Outputs, index: pd.Index, extra: Mapping[str, Any]
         data[C.score_col(cs.id, s.id)] = out.scores[i]
         if s.id in band_pos:
             bset = cs.bands[s.id][plan.band_sets[s.id]]
-            data[C.band_col(cs.id, s.id)] = pd.Categorical.from_codes(
-                out.bands[band_pos[s.id]], categories=list(bset.ids), ordered=True, validate=False
-            )
+            data[C.band_col(cs.id, s.id)] = from_codes(out.bands[band_pos[s.id]], bset.ids, ordered=True)
         if out.lower is not None and out.upper is not None:
             data[C.lower_col(cs.id, s.id)] = out.lower[i]
             data[C.upper_col(cs.id, s.id)] = out.upper[i]
@@ -530,7 +529,7 @@ def to_frame(plan: Plan, out: Outputs, index: pd.Index, extra: Mapping[str, Any]
             for name in (C.t_col(cs.id, s.id), C.pct_col(cs.id, s.id)):
                 if name in extra:
                     data[name] = extra[name]
-    data[C.status_col(cs.id)] = pd.Categorical.from_codes(out.status, categories=list(C.STATUS_VALUES), ordered=True, validate=False)
+    data[C.status_col(cs.id)] = from_codes(out.status, C.STATUS_VALUES, ordered=True)
     data[C.n_missing_col(cs.id)] = out.n_missing
     data[C.n_invalid_col(cs.id)] = out.n_invalid
     data[C.critical_col(cs.id)] = (out.critical == 1).any(axis=0) if len(cs.critical) else np.zeros(len(index), dtype=bool)
