@@ -143,6 +143,7 @@ a <- commandArgs(TRUE)
 n <- as.integer(a[2]); k <- as.integer(a[3])
 con <- file(a[1], "rb"); x <- readBin(con, "double", n * k); close(con)
 X <- matrix(x, nrow = n, ncol = k)
+colnames(X) <- paste0("V", 1:k)
 keys <- eval(parse(text = a[4]))
 rounds <- as.integer(a[5])
 tf <- c(); ti <- c()
@@ -171,7 +172,7 @@ def run_r(scale: sc.Scale, df: pd.DataFrame, rounds: int, tmp: Path) -> tuple[fl
         if s.kind != "items" or s.method not in ("sum", "mean"):
             continue
         items = np.flatnonzero(cs.members[:, s.column]) + 1
-        keyed = [f"{'-' if cs.sign[k - 1] < 0 else ''}{k}" for k in items]
+        keyed = [f"'{'-' if cs.sign[k - 1] < 0 else ''}V{k}'" for k in items]
         keys.append(f"{s.id}=c({','.join(keyed)})")
     if not keys:
         return None
