@@ -80,3 +80,9 @@ def __getattr__(name: str) -> object:
         mod = importlib.import_module(module)
         return mod if attr is None else getattr(mod, attr)
     raise AttributeError(f"module 'screening' has no attribute {name!r}")
+
+
+# issue 10: audit a rule set before a screening (loaded on first use)
+__all__ += ["audit_rules", "simulate_answers"]
+_LAZY["audit_rules"] = ("screening.audit", "audit_rules")
+_LAZY["simulate_answers"] = ("screening.audit", "simulate_answers")

@@ -370,6 +370,16 @@ Handler = Callable[[argparse.Namespace], int]
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []  # type: ignore[type-arg]
 
 
+def _add_audit(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """`screening audit` (issue 10): defined in screening/audit.py."""
+    from .audit import add_parser
+
+    add_parser(sub)
+
+
+COMMANDS.append(_add_audit)
+
+
 def _screen_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", help="answers: .csv, .xlsx, .xls or .parquet, one row per student "
                                  "(items as phq9_1 … phq9_9) / 作答数据，每名学生一行")

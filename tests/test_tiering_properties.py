@@ -77,12 +77,21 @@ def test_critical_items_never_lowest_and_urgent_under_default(scales, data):
     df = data.draw(screening_frames([scales[s] for s in SCALE_IDS]))
     res = _screen(df, rules)
     crit = np.zeros(len(df), dtype=bool)
+    manual = np.zeros(len(df), dtype=bool)
     for sid in SCALE_IDS:
         crit |= res.scores[C.critical_col(sid)].to_numpy(dtype=bool)
+        for c in scales[sid].spec.critical:
+            if c.origin == "manual":
+                manual |= res.scores[C.critical_col(sid, c.id)].to_numpy(dtype=bool, na_value=False)
     assert (_codes(res)[crit] > 0).all()
     if isinstance(rules, str) and rules == "default":
-        assert res.table["urgent"].to_numpy()[crit].all()
-        assert (_codes(res)[crit] == 2).all()
+        # step 1 of the two-step crisis rule: manual crisis items (PHQ-9 item 9) are urgent, top tier
+        assert res.table["urgent"].to_numpy()[manual].all()
+        assert (_codes(res)[manual] == 2).all()
+        # step 2: project-choice items (MHT 85/97) at least yellow and an interview within 7 days
+        project = crit & ~manual
+        assert (res.table["follow_up_days"].to_numpy()[project] <= 7).all()
+        assert res.table["rescreen"].to_numpy()[project].all()
 
 
 @settings(max_examples=30)

@@ -181,6 +181,33 @@ def _check_bands(spec_like: Any, score: Score, i: int, file: str) -> list[Issue]
     return issues
 
 
+def _label_collisions(name: str, opts: tuple[Option, ...], file: str) -> list[Issue]:
+    """Labels and aliases of different options that read the same after case, space and width folding.
+
+    ``response_format="label"`` folds every cell the same way (:func:`screening.engine.compile.normalise_label`),
+    so such a pair would silently score every matching answer as whichever option was read last.
+    """
+    from ..engine.compile import normalise_label
+
+    seen: dict[str, tuple[str, float]] = {}
+    issues: list[Issue] = []
+    for j, o in enumerate(opts):
+        texts = [(f"option_sets.{name}[{j}].label.{lang}", t) for lang, t in (("zh", o.label.zh), ("en", o.label.en)) if t]
+        texts += [(f"option_sets.{name}[{j}].aliases[{k}]", a) for k, a in enumerate(o.aliases)]
+        for path, text in texts:
+            key = normalise_label(text)
+            if key in seen and seen[key][1] != o.value:
+                first = seen[key][0]
+                issues.append(Issue(
+                    "label_collision",
+                    f"{text!r} at {path} and the label or alias at {first} read the same after folding case, spaces and "
+                    f"full/half width ({key!r}) but belong to options with different values",
+                    path=path, file=file, hint=f"remove or change one of them ({first} / {path})"))
+            else:
+                seen.setdefault(key, (path, o.value))
+    return issues
+
+
 def _cross_checks(data: dict[str, Any], p: _Partial, file: str, stem: str | None) -> list[Issue]:
     issues: list[Issue] = []
     sid = data.get("id")
@@ -209,6 +236,7 @@ def _cross_checks(data: dict[str, Any], p: _Partial, file: str, stem: str | None
         for lab, n in values.items():
             if n > 1:
                 issues.append(Issue("duplicate_label", f"option label {lab!r} appears {n} times", path=f"option_sets.{name}", file=file))
+        issues += _label_collisions(name, opts, file)
     lic = data.get("license") if isinstance(data.get("license"), dict) else {}
     if lic.get("text_redistributable") is False:
         for i, it in p.items:

@@ -249,15 +249,17 @@ def assign_tiers(
     esc = np.zeros(n, dtype=np.int8)
     for level, mask in sets_esc.items():
         np.maximum(esc, mask.view(np.int8) * np.int8(level), out=esc)
+    base = tier.copy()  # before escalations: a possibly-true rule matters where it could raise this
     tier += esc
     np.minimum(tier, top, out=tier)
     tier[urgent] = top
+    below_top = tier < top
 
     # possibly true: never a tier, but the re-screen / ask list where it could raise the outcome
     for sid, blank, manual in blank_crit:
         lvl = tier_pos[crit.tier] if manual else tier_pos[crit.project.tier]  # type: ignore[union-attr]
         # an unanswered crisis item could make the student urgent: ask today unless already urgent
-        m = blank & ~urgent if manual and crit.urgent else blank & (tier < lvl)
+        m = blank & ~urgent if manual and crit.urgent else blank & (base < lvl) & below_top
         if not m.any():
             continue
         reason = crit.unanswered_reason if manual else crit.project.reason  # type: ignore[union-attr]
@@ -271,9 +273,9 @@ def assign_tiers(
         if rule.urgent:
             m = only & ~urgent
         elif rule.tier is not None:
-            m = only & (tier < tier_pos[rule.tier])
+            m = only & (base < tier_pos[rule.tier]) & below_top
         else:
-            m = only & (tier < top)
+            m = only & (esc < rule.escalate) & below_top
         if not m.any():
             continue
         src = Source(f"{rule.id}?", _possible_text(rule.reason), m)

@@ -535,10 +535,12 @@ class Compiled:
         """(definitely true, possibly true): the second also holds where answers to blank items could make
         the condition true (a superset of the first). Unknown risk-group flags and scales not screened
         are never "possibly" true: filling blanks cannot change them."""
-        t = self.evaluate(env)
         if not any(sym.name in env.bounds or sym.name in env.maybe for sym in self.symbols):
+            t = self.evaluate(env)
             return t, t
-        _, _, p, _ = _eval4(self.ast, env)
+        # with bounds, "definitely true" also holds where every possible answer to the blanks makes it true
+        t4, _, p, _ = _eval4(self.ast, env)
+        t = np.asarray(t4, dtype=bool) if np.ndim(t4) else np.full(env.n, bool(t4))
         p = np.asarray(p, dtype=bool) if np.ndim(p) else np.full(env.n, bool(p))
         return t, p | t
 
