@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from . import _cache
 from . import columns as C
 from ._params import InvalidParameterError
 from .engine.compile import CompiledScale, compile_scale
@@ -136,10 +137,32 @@ def _example_issues(scale: Scale, file: str) -> list[Issue]:
 
 @functools.lru_cache(maxsize=128)
 def _load_file(path: str, _mtime_ns: int, _size: int) -> Scale:
+    try:
+        raw = Path(path).read_bytes()
+    except OSError:
+        raw = None  # read_yaml reports it
+    if raw is not None:
+        hit = _from_cache(raw, path)
+        if hit is not None:
+            return hit
     data, issues = read_yaml(path)
     if issues:
         raise SpecError(issues, title=f"cannot load scale file {path}")
-    return _build(data, path, Path(path).stem)
+    scale = _build(data, path, Path(path).stem)
+    if raw is not None:
+        _cache.put("scale", raw, {"spec": scale.spec.model_dump(mode="json"), "hash": scale.content_hash})
+    return scale
+
+
+def _from_cache(raw: bytes, path: str) -> Scale | None:
+    """The scale checked earlier from these exact bytes (see screening._cache), validated again; None on a miss."""
+    entry = _cache.get("scale", raw)
+    if not isinstance(entry, dict) or not isinstance(entry.get("spec"), dict):
+        return None
+    spec, issues = parse_scale(entry["spec"], file=path, stem=Path(path).stem)
+    if spec is None or issues or content_hash(spec) != entry.get("hash"):
+        return None
+    return Scale(spec=spec, compiled=compile_scale(spec), source=path, content_hash=entry["hash"])
 
 
 def _build(data: Any, file: str, stem: str | None) -> Scale:

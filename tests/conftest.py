@@ -20,3 +20,17 @@ settings.load_profile("default")
 @pytest.fixture(scope="session")
 def fixture_scale_path() -> Path:
     return FIXTURES / "scales" / "fixture_full.yaml"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_definition_cache(tmp_path_factory):
+    """Tests never read or write the user's cache of checked definitions (screening._cache)."""
+    import os
+
+    before = os.environ.get("SCREENING_CACHE_DIR")
+    os.environ["SCREENING_CACHE_DIR"] = str(tmp_path_factory.mktemp("definition-cache"))
+    yield
+    if before is None:
+        os.environ.pop("SCREENING_CACHE_DIR", None)
+    else:
+        os.environ["SCREENING_CACHE_DIR"] = before
