@@ -263,3 +263,59 @@ def test_option_alias_colliding_with_another_label_is_an_error_with_both_paths()
     issue = next(i for i in info.value.issues if i.code == "label_collision")
     assert "option_sets.default[0].aliases[" in issue.hint and "option_sets.default[1].label.en" in issue.hint
     assert issue.path in issue.hint
+
+
+# ---------------------------------------------------------------------------
+# the rule-set audit
+
+
+def test_audit_reports_shares_dq_only_and_hours():
+    rep = sc.audit_rules("default", ["phq9", "gad7"], n=600, blank_rates=(0.0, 0.05), seed=3)
+    tab = rep.table
+    assert tab["blank_rate"].tolist() == [0.0, 0.05]
+    shares = tab[["tier.green", "tier.yellow", "tier.orange"]].sum(axis=1)
+    assert np.allclose(shares, 1.0)
+    assert (tab["dq_only"] == 0).all()  # default: data quality sets no colour
+    assert (tab["down_silent"] == 0).all()
+    assert tab.loc[0, "rescreen"] == 0 and tab.loc[1, "rescreen"] > 0
+    assert (tab["hours.total"] > 0).all()
+    # the old behaviour (insufficient → yellow) is measured by dq_only
+    spec = sc.load_rules("default").spec.model_dump(mode="json", exclude_none=True)
+    spec["id"] = "dq_yellow"
+    spec["data_quality"]["insufficient"]["tier"] = "yellow"
+    old = sc.audit_rules(sc.load_rules(spec), ["phq9", "gad7"], n=600, blank_rates=(0.2,), seed=3)
+    assert old.table.loc[0, "dq_only"] > 0
+
+
+def test_audit_compares_two_rule_sets_on_the_same_students():
+    rep = sc.audit_rules("default", ["phq9", "gad7"], n=500, blank_rates=(0.0,), compare="four_level", seed=4)
+    assert rep.changes is not None and len(rep.changes) == 1
+    row = rep.changes.iloc[0]
+    assert row["changed"] == pytest.approx(row["changed_up"] + row["changed_down"])
+    a, b = rep.table["hours.total"].tolist()
+    assert row["hours.difference"] == pytest.approx(b - a)
+    assert "| default |" in rep.to_markdown()
+
+
+def test_audit_on_given_answers_and_cli(tmp_path, capsys):
+    df = sc.simulate_answers(["phq9"], n=200, blank_rate=0.02, seed=5)
+    rep = sc.audit_rules("default", ["phq9"], answers=df)
+    assert rep.table.loc[0, "students"] == 200 and np.isnan(rep.table.loc[0, "blank_rate"])
+    path = tmp_path / "answers.csv"
+    df.to_csv(path, index=False)
+    from screening.cli import main
+
+    assert main(["audit", "--scales", "phq9", "--answers", str(path), "-o", str(tmp_path / "audit.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "tier.green" in out and (tmp_path / "audit.csv").exists()
+    assert main(["audit", "--scales", "phq9", "-n", "300", "--blanks", "0,0.01", "--compare", "four_level"]) == 0
+    assert "hours.difference" in capsys.readouterr().out
+
+
+def test_simulated_answers_are_correlated_and_valid():
+    df = sc.simulate_answers(["phq9", "gad7"], n=3000, seed=6)
+    phq = df[[f"phq9_{k}" for k in range(1, 10)]].sum(axis=1)
+    gad = df[[f"gad7_{k}" for k in range(1, 8)]].sum(axis=1)
+    assert np.corrcoef(phq, gad)[0, 1] > 0.5  # one general factor, loading 0.7
+    assert 0.09 < (df["phq9_9"] >= 1).mean() < 0.15  # DEFAULT_CRITICAL_RATES: 12 %
+    sc.score(df, ["phq9", "gad7"])  # every value is an option (raises otherwise)

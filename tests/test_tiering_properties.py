@@ -100,9 +100,14 @@ def test_insufficient_data_never_silently_lowest(scales, data):
     rules = data.draw(rule_sets(scales))
     df = data.draw(screening_frames([scales[s] for s in SCALE_IDS], missing=0.4))
     res = _screen(df, rules)
+    # issue 10: the data-quality policy applies to the scales the rule set reads (a rule or the critical
+    # items); a blank on a scale no rule reads leaves the student's outcome alone
+    read = {sym.scale for cond in res.rules.conditions for sym in cond.symbols} | {
+        sid for sid in SCALE_IDS if scales[sid].spec.critical}
     insufficient = np.zeros(len(df), dtype=bool)
     for sid in SCALE_IDS:
-        insufficient |= (res.scores[C.status_col(sid)] == "insufficient").to_numpy()
+        if sid in read:
+            insufficient |= (res.scores[C.status_col(sid)] == "insufficient").to_numpy()
     silent = (_codes(res) == 0) & ~res.table["rescreen"].to_numpy()
     assert not (insufficient & silent).any()
 

@@ -149,11 +149,19 @@ class DataPolicy(StrictModel):
     By default a student goes on the re-screen list (``rescreen: true``) and keeps the colour the
     answered items give: a blank is not a mental-health finding. A district that wants data quality
     to set a colour writes ``tier:``. ``scales: read`` (default) applies the policy only to scales
-    a rule or the critical-item policy reads; ``all`` to every scale screened.
+    a rule or the critical-item policy reads; ``all`` to every scale screened. ``rescreen_if:
+    could_change`` lists only the students whose outcome the blanks could change (for scales whose
+    manual gives no missing-data rule, this keeps "every item required" without a re-screen list of
+    most of the school).
     """
 
     tier: SnakeId | None = None
     rescreen: bool = True
+    rescreen_if: Literal["always", "could_change"] = Field(
+        default="always",
+        description="always: every such student goes on the re-screen list; could_change: only where the blank "
+        "answers could change the outcome (a rule or critical item is possibly true).",
+    )
     reason: Text
     scales: Literal["read", "all"] = "read"
     source: Source | None = None

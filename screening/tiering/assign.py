@@ -214,6 +214,7 @@ def assign_tiers(
             if blank.any():
                 blank_crit.append((sid, blank, manual))
     read = set(screened) if read_scales is None else set(read_scales)
+    deferred: list[tuple[Source, bool]] = []  # data-quality sources with rescreen_if: could_change
     for which, code in (("insufficient", C.STATUS_VALUES.index("insufficient")), ("invalid", C.STATUS_VALUES.index("invalid"))):
         pol = getattr(spec.data_quality, which)
         for sid in screened:
@@ -221,9 +222,14 @@ def assign_tiers(
                 continue
             m = statuses[sid] == code
             src = Source(f"{sid}.{which}", _scale_reason(screened[sid], pol.reason), m)
-            sources.append(src)
             if pol.tier is not None:
                 add(sets_tier, tier_pos[pol.tier], m)
+            if pol.rescreen and pol.rescreen_if == "could_change":
+                deferred.append((src, pol.tier is None))  # listed below, where something is possibly true
+                if pol.tier is not None:
+                    sources.append(src)
+                continue
+            sources.append(src)
             if pol.rescreen:
                 rescreen |= m
                 later.append(src)
@@ -284,6 +290,19 @@ def assign_tiers(
         rescreen |= m
         if rule.urgent:
             ask_today |= m
+
+    if deferred:
+        could = np.zeros(n, dtype=bool)
+        for src in later:
+            if src.id.endswith(("?", ".critical_unanswered")):
+                could |= src.mask
+        for src, own_reason in deferred:
+            m = src.mask & could
+            src = Source(src.id, src.reason, m)
+            if own_reason:
+                sources.append(src)
+            later.append(src)
+            rescreen |= m
 
     # reasons: one text per distinct pattern of fired sources
     fired_sources = [src for src in sources if src.mask.any()]  # only what fired for someone can be in a pattern

@@ -476,6 +476,37 @@ def _cats(node: Node, env: Env) -> tuple[str, ...] | None:
     return None
 
 
+def _inlist4(node: InList, env: Env) -> tuple[Any, Any, Any, Any]:
+    """``x in [...]`` over an interval: true for every possible value when every value of the (whole-number,
+    for bands) interval is listed; possibly true when some listed value lies in it."""
+    cats = _cats(node.operand, env)
+    a = _interval(node.operand, env, cats)
+    if a is None:
+        return _NO, _NO, _NO, _NO
+    v, lo, hi = a
+    pts = np.array([_interval(lit, env, cats)[0] for lit in node.values], dtype=float)  # type: ignore[index]
+    pts = np.unique(pts)
+    with np.errstate(invalid="ignore"):
+        known = ~np.isnan(v)
+        by_value = np.isin(v, pts)
+        bounded = ~np.isnan(lo) & ~np.isnan(hi)
+        inside = (pts[None, :] >= np.asarray(lo)[..., None]) & (pts[None, :] <= np.asarray(hi)[..., None])
+        n_inside = inside.sum(axis=-1)
+        some = n_inside > 0
+        if cats is not None:  # band / status positions: whole numbers lo..hi
+            every = n_inside == (hi - lo + 1)
+        else:
+            every = (lo == hi) & np.isin(lo, pts)
+        all_true = every & bounded
+        some_true = some & bounded
+        all_false = ~some & bounded
+        some_false = ~every & bounded
+    t = np.where(known, by_value, all_true)
+    f = np.where(known, ~by_value, all_false)
+    p, q = t | some_true, f | some_false
+    return (f, t, q, p) if node.negated else (t, f, p, q)
+
+
 def _eval4(node: Node, env: Env) -> tuple[Any, Any, Any, Any]:
     if isinstance(node, IsMissing):
         t, f = _missing(node, env)
@@ -503,14 +534,7 @@ def _eval4(node: Node, env: Env) -> tuple[Any, Any, Any, Any]:
                 t, f, p, q = t | t2, f & f2, p | p2, q & q2
         return t, f, p, q
     if isinstance(node, InList):
-        t: Any = _NO
-        p: Any = _NO
-        f: Any = np.True_
-        q: Any = np.True_
-        for lit in node.values:
-            lt, lf, lp, lq = _compare4("==", node.operand, lit, env)
-            t, f, p, q = t | lt, f & lf, p | lp, q & lq
-        return (f, t, q, p) if node.negated else (t, f, p, q)
+        return _inlist4(node, env)
     if isinstance(node, Compare):
         return _compare4(node.op, node.left, node.right, env)
     raise TypeError(type(node))  # pragma: no cover
