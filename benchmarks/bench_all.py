@@ -226,7 +226,7 @@ def fmt_ratio(x: float) -> str:
 # ------------------------------------------------------------------ sections
 
 
-def bench_scales(ids, n, rounds, pandas_rounds, with_r, tmp):
+def bench_scales(ids, n, rounds, pandas_rounds, with_r, tmp, r_scales=()):
     rows = []
     for sid in ids:
         scale = sc.load_scale(sid)
@@ -244,7 +244,7 @@ def bench_scales(ids, n, rounds, pandas_rounds, with_r, tmp):
         med = interleaved(fns, rounds)
         med["pandas"] = statistics.median(timed(lambda df=df, scale=scale: reference_score(df, scale))
                                           for _ in range(pandas_rounds))
-        if with_r:
+        if with_r and sid in r_scales:
             r = run_r(scale, df, 1, tmp)
             if r is not None:
                 med["r_scorefast"], med["r_scoreitems"] = r
@@ -366,6 +366,8 @@ def main(argv=None):
     ap.add_argument("--scales", nargs="*", default=None)
     ap.add_argument("--mem-rows", type=int, default=10_000_000)
     ap.add_argument("--no-r", action="store_true")
+    ap.add_argument("--r-scales", nargs="*", default=["phq9", "scl90", "mht", "sdq"],
+                    help="scales R psych also scores (about a minute each per million rows on this machine)")
     ap.add_argument("--skip", nargs="*", default=[], choices=["scales", "files", "memory", "latency"])
     ap.add_argument("--json", type=Path)
     a = ap.parse_args(argv)
@@ -383,7 +385,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as td:
         tmp = Path(td)
         if "scales" not in a.skip:
-            results["scales"] = bench_scales(ids, a.rows, a.rounds, a.pandas_rounds, with_r, tmp)
+            results["scales"] = bench_scales(ids, a.rows, a.rounds, a.pandas_rounds, with_r, tmp, a.r_scales)
         if "files" not in a.skip:
             results["files"] = bench_files(a.rows, a.rounds, tmp)
     if "memory" not in a.skip:
