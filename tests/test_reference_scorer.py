@@ -106,11 +106,11 @@ def variants(draw: st.DrawFn) -> Scale:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.data(), chunk=st.sampled_from([4, 8192]))
-def test_random_variants_match_reference(front, data, chunk):
+@given(data=st.data(), chunk=st.sampled_from([4, 8192]), jobs=st.sampled_from([1, 2]))
+def test_random_variants_match_reference(front, data, chunk, jobs):
     scale = data.draw(variants())
     df = data.draw(response_frames(scale, min_rows=1, max_rows=25, missing=data.draw(st.sampled_from([0.05, 0.4]))))
-    check(df, scale, chunk_size=chunk)
+    check(df, scale, chunk_size=chunk, n_jobs=jobs)
 
 
 def test_reference_scorer_is_not_the_engine():
@@ -123,3 +123,24 @@ def test_reference_scorer_is_not_the_engine():
     assert np.isnan(want["phq9.total"].iloc[1])
     assert want[sc.columns.lower_col("phq9", "total")].iloc[1] == 0.0
     assert want[sc.columns.upper_col("phq9", "total")].iloc[1] == 27.0
+
+
+@pytest.mark.parametrize("bad", [7.0, 1.5, np.inf, -1.0])
+def test_a_bad_answer_in_a_compiled_chunk_is_reported_as_by_the_numpy_front(monkeypatch, bad):
+    """A chunk with an answer that is not an option is redone by the numpy front: same error, same rows."""
+    scale = sc.load_scale("phq9")
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({c: rng.integers(0, 4, 100).astype(float) for c in scale.input_columns()})
+    df.iloc[50, 2] = bad
+    df.iloc[7, 0] = np.nan
+    results = {}
+    for name, env in (("numpy", "0"), ("fused", "1")):
+        monkeypatch.setenv("SCREENING_FUSED", env)
+        monkeypatch.setattr(fused, "MIN_ROWS", 0)
+        with pytest.raises(sc.ResponseError) as exc:
+            sc.score(df, scale, chunk_size=16)
+        (issue,) = exc.value.issues
+        assert issue.column == "phq9_3" and issue.rows == (50,)
+        results[name] = sc.score(df, scale, chunk_size=16, on_invalid="missing", bounds=True)
+    pd.testing.assert_frame_equal(results["numpy"], results["fused"], check_exact=True)
+    assert results["fused"]["phq9.n_invalid"].iloc[50] == 1
