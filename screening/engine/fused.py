@@ -33,7 +33,9 @@ __all__ = ["MIN_ROWS", "FusedFront", "get_front"]
 #: tables with fewer rows use the numpy front (importing and loading numba costs ~0.3 s once)
 MIN_ROWS = 50_000
 
-OP_CODES = {">=": 0, ">": 1, "<=": 2, "<": 3, "==": 4, "!=": 5}
+#: per operator: does it hold when the value is below, equal to, above the threshold
+OP_WANT = {">=": (False, True, True), ">": (False, False, True), "<=": (True, True, False), "<": (True, False, False),
+           "==": (False, True, False), "!=": (True, False, True)}
 
 _kernel: Any = None
 _failed = False
@@ -42,24 +44,8 @@ _failed = False
 def _compile() -> Any:
     import numba
 
-    @numba.njit(nogil=True, cache=True, inline="always")
-    def meets(v, op, val):  # pragma: no cover - compiled; NaN never meets (also for "!=")
-        if op == 0:
-            r = v >= val
-        elif op == 1:
-            r = v > val
-        elif op == 2:
-            r = v <= val
-        elif op == 3:
-            r = v < val
-        elif op == 4:
-            r = v == val
-        else:
-            r = v != val
-        return r & (v == v)
-
     @numba.njit(nogil=True, cache=True, boundscheck=False)
-    def front(srcs, a, m, row_block, fill, lo, hi, cnt_ptr, cnt_slot, cnt_op, cnt_val, cnt_sumif,
+    def front(srcs, a, m, row_block, fill, lo, hi, cnt_ptr, cnt_slot, cnt_want, cnt_val, cnt_sumif,
               block_sum, block_miss, counts):  # pragma: no cover - compiled
         block_sum[:, :] = 0.0
         block_miss[:, :] = 0
@@ -87,15 +73,19 @@ def _compile() -> Any:
                 ok = False
             for e in range(cnt_ptr[r], cnt_ptr[r + 1]):
                 acc = counts[cnt_slot[e]]
-                op = cnt_op[e]
                 val = cnt_val[e]
+                # any comparison is (below and want_lt) or (equal and want_eq) or (above and want_gt):
+                # branch-free, and a blank (NaN) is none of the three, so it never meets the condition
+                want_lt, want_eq, want_gt = cnt_want[e, 0], cnt_want[e, 1], cnt_want[e, 2]
                 if cnt_sumif[e]:
                     for i in range(m):
                         v = x[i]
-                        acc[i] += v if meets(v, op, val) else 0.0
+                        hit = ((v < val) & want_lt) | ((v == val) & want_eq) | ((v > val) & want_gt)
+                        acc[i] += v if hit else 0.0
                 else:
                     for i in range(m):
-                        acc[i] += meets(x[i], op, val)
+                        v = x[i]
+                        acc[i] += ((v < val) & want_lt) | ((v == val) & want_eq) | ((v > val) & want_gt)
         return ok
 
     return front
@@ -140,12 +130,12 @@ class FusedFront:
             if s.count_items is not None:
                 slot = self.count_slot[i] = len(self.count_slot)
                 for k in s.count_items:
-                    entries[int(L.row_of[k])].append((slot, OP_CODES[s.count_op or ">="], float(s.count_value),
+                    entries[int(L.row_of[k])].append((slot, OP_WANT[s.count_op or ">="], float(s.count_value),
                                                      s.method == "sum_if"))
         flat = [e for row in entries for e in row]
         self.cnt_ptr = np.cumsum([0] + [len(row) for row in entries]).astype(np.intp)
         self.cnt_slot = np.array([e[0] for e in flat], dtype=np.intp)
-        self.cnt_op = np.array([e[1] for e in flat], dtype=np.int64)
+        self.cnt_want = np.array([e[1] for e in flat], dtype=np.bool_).reshape(len(flat), 3)
         self.cnt_val = np.array([e[2] for e in flat], dtype=np.float64)
         self.cnt_sumif = np.array([e[3] for e in flat], dtype=np.bool_)
         self.n_counts = len(self.count_slot)
@@ -154,7 +144,7 @@ class FusedFront:
             counts: npt.NDArray[np.float64]) -> bool:
         """Fill block sums, blank counts and count scores of rows a..a+m; False if any answer is not an option."""
         return bool(self.kernel(self.srcs, a, m, self.row_block, self.fill, self.lo, self.hi, self.cnt_ptr,
-                                self.cnt_slot, self.cnt_op, self.cnt_val, self.cnt_sumif, block_sum, block_miss,
+                                self.cnt_slot, self.cnt_want, self.cnt_val, self.cnt_sumif, block_sum, block_miss,
                                 counts))
 
 
