@@ -6,6 +6,7 @@ import functools
 import hashlib
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,8 @@ from .loading import builtin_dir, parse_scale, read_yaml
 from .specs.scale import ScaleSpec
 
 __all__ = ["Scale", "load_scale", "list_scales", "content_hash"]
+
+_BUILTIN_ID = re.compile(r"[a-z0-9_]+")  # built-in file names are lower-case ids (also on case-insensitive disks)
 
 
 def content_hash(model: Any) -> str:
@@ -206,6 +209,10 @@ def load_scale(scale: str | Path | Mapping[str, Any] | Scale) -> Scale:
             raise SpecError([Issue("file_not_found", "no such file", file=text)], title="cannot load scale")
         st = path.stat()
         return _load_file(str(path.resolve()), st.st_mtime_ns, st.st_size)
+    path = builtin_dir("scales") / f"{text}.yaml"
+    if _BUILTIN_ID.fullmatch(text) and path.is_file():  # the usual call: no directory listing per call
+        st = path.stat()
+        return _load_file(str(path), st.st_mtime_ns, st.st_size)
     known = list_scales()
     if text not in known:
         raise SpecError(
