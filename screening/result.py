@@ -57,6 +57,13 @@ class ScreeningResult:
         """Students per tier (all tiers listed, lowest first) — an aggregate, safe to show."""
         return self.table["tier"].value_counts(sort=False).reindex(self.rules.tiers, fill_value=0)
 
+    def outcome_counts(self) -> pd.Series:
+        """Students per tier, then ``urgent``, ``rescreen`` and ``ask_today`` — re-screen is its own outcome,
+        counted apart from the colours (a student can be green *and* on the re-screen list). An aggregate."""
+        t = self.table
+        extra = {c: int(t[c].to_numpy(dtype=bool).sum()) for c in ("urgent", "rescreen", "ask_today") if c in t.columns}
+        return pd.concat([self.tier_counts(), pd.Series(extra, dtype="int64")])
+
     def to_frame(self, *, include: Sequence[str] = ("groups", "flags", "scores", "table")) -> pd.DataFrame:
         """Groups, flags, scores and tiers side by side (identifiable only if the index is)."""
         parts = {"groups": self.groups, "flags": self.flags, "scores": self.scores, "table": self.table}

@@ -194,6 +194,32 @@ def score(
         ]
         return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=responses.index)
 
+    frame, _ = _score_one(responses, scale, columns=columns, prefix=prefix, response_format=response_format,
+                          on_invalid=on_invalid, bands=bands, norms=norms, norm_columns=norm_columns,
+                          keep_items=keep_items, quality=quality, chunk_size=chunk_size, n_jobs=n_jobs,
+                          bounds="dense" if bounds else False)
+    return frame
+
+
+def _score_one(
+    responses: pd.DataFrame,
+    scale: ScaleLike,
+    *,
+    columns: Mapping[str, str] | None = None,
+    prefix: str | None = None,
+    response_format: ResponseFormat = "value",
+    on_invalid: OnInvalid = "raise",
+    bands: str | Mapping[str, str] | None = None,
+    norms: str | None = "default",
+    norm_columns: Mapping[str, str] | None = None,
+    keep_items: bool = False,
+    quality: pd.DataFrame | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+    n_jobs: int = 1,
+    bounds: str | bool = False,
+) -> tuple[pd.DataFrame, Any]:
+    """Score one scale (parameters checked by :func:`score`); also return the engine outputs, whose
+    ``sparse_bounds`` :func:`screening.screen` reads when ``bounds="sparse"``."""
     sc = load_scale(scale)  # type: ignore[arg-type]
     input_cols = _resolve_columns(sc, columns, prefix)
     band_plan = _band_plan(sc, bands)
@@ -223,7 +249,7 @@ def score(
 
     cs = sc.compiled
     parsed = [parse_column(responses[c], k, cs, response_format) for k, c in enumerate(input_cols)]
-    plan = Plan(cs=cs, band_sets=band_plan, keep_items=keep_items, on_invalid=on_invalid, bounds=bool(bounds))
+    plan = Plan(cs=cs, band_sets=band_plan, keep_items=keep_items, on_invalid=on_invalid, bounds=bounds)
     rows_per_chunk = chunk_size if chunk_size is not None else max(DEFAULT_CHUNK, CHUNK_CELLS // max(cs.n_items, 1))
     out = run_kernel(plan, parsed, len(responses), chunk_size=rows_per_chunk, n_jobs=n_jobs)
     bad = bad_value_issues(plan, out, input_cols, response_format)
@@ -249,7 +275,7 @@ def score(
     frame = to_frame(plan, out, responses.index, extra)
     for name, flag in flags.items():
         frame[name] = flag
-    return frame
+    return frame, out
 
 
 def _quality_flags(scale_id: str, quality: pd.DataFrame | None, index: pd.Index) -> dict[str, np.ndarray]:

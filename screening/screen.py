@@ -16,7 +16,7 @@ from ._version import __version__
 from .catalog import Scale, load_scale
 from .errors import Issue, ResponseError
 from .result import ScreeningResult
-from .scoring import score
+from .scoring import _score_one
 from .tiering.assign import CriticalMasks, assign_tiers
 from .tiering.condition import UNKNOWN, Symbol
 from .tiering.ruleset import RuleSet, load_rules
@@ -134,44 +134,44 @@ def _symbol_values(sym: Symbol, scores: pd.DataFrame, flags: pd.DataFrame, quali
     return np.asarray(cat.codes), tuple(str(c) for c in cat.categories)
 
 
-def _blank_bounds(sym: Symbol, value: Any, scores: pd.DataFrame, screened: Mapping[str, Scale]) -> Any:
-    """(lower, upper) of a number or band symbol over the possible answers to blank items, or None where
-    they equal the value for every student (then the condition needs no "possibly" pass)."""
+def _blank_bounds(sym: Symbol, value: Any, sparse: Mapping[str, Any], screened: Mapping[str, Scale]) -> Any:
+    """(rows, lower, upper) of a number or band symbol: the students whose value blank items leave uncertain,
+    and its bounds there over the possible answers to the blanks; None where there are none."""
     if sym.source != "scores" or value is UNKNOWN or sym.scale not in screened:
         return None
-    if sym.kind == "number":
-        if sym.needs_items:  # an item: blank → any of its options
-            blank = np.isnan(value)
-            if not blank.any():
-                return None
-            return np.where(blank, sym.lo, value), np.where(blank, sym.hi, value)
-        lo_col, hi_col = sym.column + ".lower", sym.column + ".upper"
-        if lo_col not in scores.columns:
-            return None
-        lo, hi = scores[lo_col].to_numpy(), scores[hi_col].to_numpy()
-        with np.errstate(invalid="ignore"):
-            if ((lo == value) & (hi == value)).all():
-                return None
-        return lo, hi
+    if sym.kind == "number" and sym.needs_items:  # an item: a blank could be any of its options
+        rows = np.flatnonzero(np.isnan(value))
+        return (rows, np.full(len(rows), sym.lo), np.full(len(rows), sym.hi)) if len(rows) else None
+    if sym.kind not in ("number", "band") or sym.scale not in sparse:
+        return None
+    score_id = sym.name.split(".")[1]
+    cs = screened[sym.scale].compiled
+    try:
+        i = cs.score_index(score_id)
+    except KeyError:
+        return None
+    if sym.kind == "number" and sym.name != f"{sym.scale}.{score_id}":
+        return None  # .t / .pct: norms of a bound are not computed
+    rows, lower, upper = sparse[sym.scale]
+    if not len(rows):
+        return None
+    lo, hi = lower[i], upper[i]
     if sym.kind == "band":
-        score_id = sym.name.split(".")[1]
-        lo_col = C.lower_col(sym.scale, score_id)
-        if lo_col not in scores.columns:
-            return None
         codes, cats = value
-        sets = screened[sym.scale].compiled.bands.get(score_id, {})
-        bset = next((b for b in sets.values() if tuple(b.ids) == tuple(cats)), None)
+        bset = next((b for b in cs.bands.get(score_id, {}).values() if tuple(b.ids) == tuple(cats)), None)
         if bset is None:
             return None
-        lo = bset.codes(scores[lo_col].to_numpy()).astype(float)
-        hi = bset.codes(scores[C.upper_col(sym.scale, score_id)].to_numpy()).astype(float)
+        lo, hi = bset.codes(lo).astype(float), bset.codes(hi).astype(float)
         lo[lo < 0] = np.nan
         hi[hi < 0] = np.nan
-        v = np.where(codes >= 0, codes, np.nan)
-        if ((lo == v) & (hi == v)).all():
-            return None
-        return lo, hi
-    return None
+        v = np.where(codes[rows] >= 0, codes[rows], np.nan)
+    else:
+        v = value[rows]
+    with np.errstate(invalid="ignore"):
+        keep = ~((lo == v) & (hi == v))
+    if not keep.any():
+        return None
+    return rows[keep], lo[keep], hi[keep]
 
 
 def _critical_blank(scores: pd.DataFrame, column: str) -> Any:
@@ -265,6 +265,10 @@ def screen(
             f"The 'scales' parameter of screen must be a non-empty list of scale ids. Got {scales!r} instead."
         )
     check_choice(fname, "lang", lang, ("zh", "en"))
+    check_choice(fname, "response_format", response_format, ("value", "index", "label"))
+    check_choice(fname, "on_invalid", on_invalid, ("raise", "missing"))
+    if not isinstance(n_jobs, int) or n_jobs < 1:
+        raise InvalidParameterError(f"The 'n_jobs' parameter of screen must be a positive int. Got {n_jobs!r} instead.")
     rs = load_rules(rules)
     loaded = [load_scale(s) for s in scales]
     ids = [s.id for s in loaded]
@@ -282,11 +286,14 @@ def screen(
     symbols = {sym.name: sym for cond in rs.conditions for sym in cond.symbols}
     need_items = {sym.scale for sym in symbols.values() if sym.needs_items}
     bands = dict(bands or {})
-    parts = [
-        score(responses, s, response_format=response_format, on_invalid=on_invalid, bands=bands.get(s.id),
-              keep_items=s.id in need_items, quality=quality, n_jobs=n_jobs, bounds=True)
-        for s in loaded
-    ]
+    parts, sparse = [], {}
+    for s in loaded:
+        # the engine also returns each score's bounds over the answers to blank items, for the rows with a blank
+        frame, out = _score_one(responses, s, response_format=response_format, on_invalid=on_invalid,
+                                bands=bands.get(s.id), keep_items=s.id in need_items, quality=quality, n_jobs=n_jobs,
+                                bounds="sparse")
+        parts.append(frame)
+        sparse[s.id] = out.sparse_bounds(len(s.compiled.scores))
     scores = pd.concat(parts, axis=1)
     flag_frame, not_given = _flag_columns(responses, rs, flags)
     n = len(responses)
@@ -302,14 +309,14 @@ def screen(
     bounds_of: dict[str, Any] = {}
     maybe: dict[str, Any] = {}
     for name, sym in symbols.items():
-        b = _blank_bounds(sym, values[name], scores, screened)
+        b = _blank_bounds(sym, values[name], sparse, screened)
         if b is not None:
             bounds_of[name] = b
         if sym.kind == "bool" and sym.source == "scores" and sym.scale in screened and ".critical" in name:
             cm = _critical_masks(screened[sym.scale], scores, ())
             m = (cm.manual_blank | cm.project_blank) if name.endswith(".critical") else _critical_blank(scores, sym.column)
             if m.any():
-                maybe[name] = m
+                maybe[name] = np.flatnonzero(m)
     statuses = {sid: np.asarray(scores[C.status_col(sid)].array.codes, dtype=np.int8) for sid in screened}
     promote = rs.spec.critical_items.promote
     critical = {sid: _critical_masks(screened[sid], scores, promote) for sid in screened}
@@ -317,9 +324,6 @@ def screen(
         sid for sid, s in screened.items() if s.spec.critical}
     table = assign_tiers(rs, values, n, screened, statuses, critical, responses.index, lang=lang,
                          bounds=bounds_of, maybe=maybe, read_scales=sorted(read))
-    # the score bounds served the rules; the scores table keeps its documented columns
-    bound_cols = [f(s.id, sc_.id) for s in loaded for sc_ in s.spec.scores for f in (C.lower_col, C.upper_col)]
-    scores = scores.drop(columns=bound_cols)
 
     inactive = [
         r.id for r, cond in zip(rs.spec.rules, rs.conditions)

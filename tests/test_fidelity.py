@@ -319,3 +319,27 @@ def test_simulated_answers_are_correlated_and_valid():
     assert np.corrcoef(phq, gad)[0, 1] > 0.5  # one general factor, loading 0.7
     assert 0.09 < (df["phq9_9"] >= 1).mean() < 0.15  # DEFAULT_CRITICAL_RATES: 12 %
     sc.score(df, ["phq9", "gad7"])  # every value is an option (raises otherwise)
+
+
+def test_promote_names_a_real_critical_item_and_outcome_counts():
+    spec = sc.load_rules("default").spec.model_dump(mode="json", exclude_none=True)
+    spec["id"] = "bad_promote"
+    spec["critical_items"]["promote"] = ["dsrsc.item11"]
+    with pytest.raises(sc.RuleError, match="no critical item 'item11'"):
+        sc.load_rules(spec)
+    df = pd.DataFrame([answers("phq9", {9: None}), answers("phq9")])
+    counts = screen(df, ["phq9"]).outcome_counts()
+    assert counts.to_dict() == {"green": 2, "yellow": 0, "orange": 0, "urgent": 0, "rescreen": 1, "ask_today": 1}
+
+
+def test_bounds_do_not_depend_on_chunking_or_threads():
+    df = sc.simulate_answers(["scl90", "who5"], n=300, blank_rate=0.03, seed=8)
+    a = sc.score(df, ["scl90", "who5"], bounds=True)
+    b = sc.score(df.iloc[::-1], ["scl90", "who5"], bounds=True, chunk_size=7, n_jobs=2).loc[a.index]
+    pd.testing.assert_frame_equal(a, b)
+    # a prorated or complete score lies inside its bounds; WHO-5 percent (x 4) bounds are transformed too
+    for col in ("scl90.total", "scl90.hostility", "who5.percent"):
+        v, lo, hi = a[col], a[col + ".lower"], a[col + ".upper"]
+        ok = v.notna()
+        assert ((lo[ok] <= v[ok] + 1e-9) & (v[ok] <= hi[ok] + 1e-9)).all()
+    assert (a["who5.percent.upper"] == 4 * a["who5.total.upper"]).all()

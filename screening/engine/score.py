@@ -54,7 +54,9 @@ class Plan:
     band_sets: dict[str, str]  # score id -> band set name
     keep_items: bool
     on_invalid: str  # "raise" | "missing"
-    bounds: bool = False  # also compute each score's lower and upper bound over the possible answers to its blanks
+    # also compute each score's lower and upper bound over the possible answers to its blanks: "dense" (a full
+    # column each, for score(bounds=True)) or "sparse" (only the rows with a blank, for screen())
+    bounds: str | bool = False
 
 
 @dataclass
@@ -73,6 +75,15 @@ class Outputs:
     bad_rows: list[list[int]] = field(default_factory=list)
     lower: npt.NDArray[np.float64] | None = None  # per score: the value the best answers to the blanks would give
     upper: npt.NDArray[np.float64] | None = None  # ... and the worst (both NaN where no answers could score it)
+    sparse: list[tuple[npt.NDArray[np.intp], npt.NDArray[np.float64], npt.NDArray[np.float64]]] | None = None
+
+    def sparse_bounds(self, n_scores: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """(rows with a blank, lower (score × row), upper) in row order, from the chunks' sparse bounds."""
+        parts = sorted(self.sparse or [], key=lambda p: int(p[0][0]) if len(p[0]) else -1)
+        if not parts:
+            return np.zeros(0, dtype=np.intp), np.zeros((n_scores, 0)), np.zeros((n_scores, 0))
+        return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts], axis=1),
+                np.concatenate([p[2] for p in parts], axis=1))
 
 
 def _round(x: npt.NDArray[np.float64], method: str, digits: int) -> npt.NDArray[np.float64]:
@@ -216,6 +227,7 @@ def _chunk(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float6
     cs = plan.cs
     L = cs.layout
     m = b - a
+    n_scores = len(cs.scores)
     n_blocks = len(L.starts)
     block_sum = w.get("block_sum", n_blocks, m)
     block_miss = w.get("block_miss", n_blocks, m, np.int16)
@@ -239,12 +251,13 @@ def _chunk(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float6
     block_got = w.get("block_got", n_blocks, m)
     np.subtract(L.sizes[:, None], block_miss, out=block_got)
 
-    n_scores = len(cs.scores)
     vals = out.scores[:, a:b]  # written in place: each row is a contiguous run of the output
-    bounds = None  # only chunks with a blank compute bounds; elsewhere they are the values themselves
-    any_blank = bool(out.n_missing[a:b].any())
-    if plan.bounds and any_blank and out.lower is not None and out.upper is not None:
-        bounds = (out.lower[:, a:b], out.upper[:, a:b])
+    # bounds are computed only for the rows that have a blank (usually a few percent), in small arrays;
+    # every other row's bounds are its values
+    bounds = None
+    blank_cols = np.flatnonzero(out.n_missing[a:b]) if plan.bounds else np.zeros(0, dtype=np.intp)
+    if len(blank_cols):
+        bounds = (np.empty((n_scores, len(blank_cols))), np.empty((n_scores, len(blank_cols))))
     sufficient = w.get("sufficient", n_scores, m, bool)
     sufficient.fill(True)
     imputed = w.get("imputed", n_scores, m, bool)
@@ -281,7 +294,7 @@ def _chunk(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float6
             if L.const[s.column]:
                 t += L.const[s.column]
         if bounds is not None:
-            _item_bounds(cs, v, got, block_miss, bounds[0], bounds[1])
+            _item_bounds(cs, v[:, blank_cols], got[:, blank_cols], block_miss[:, blank_cols], bounds[0], bounds[1])
         # ... then the missing-data arithmetic of docs/scale-format.md, vectorised across scores
         with np.errstate(divide="ignore", invalid="ignore"):
             if T.any_mul:
@@ -355,22 +368,28 @@ def _chunk(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float6
     if void_rows.any():
         # the manual says such a questionnaire is not scored at all: only the validity scores remain
         vals[np.ix_(~keep, void_rows)] = np.nan
-    if plan.bounds and out.lower is not None and out.upper is not None:
+    if plan.bounds == "sparse" and bounds is not None and out.sparse is not None:
+        vb = vals[:, blank_cols]
+        bl, bh = np.fmin(bounds[0], vb), np.fmax(bounds[1], vb)  # fmin: a NaN value (not scored) keeps the bound
+        if void_rows.any():
+            void_b = void_rows[blank_cols]
+            bl[np.ix_(~keep, void_b)] = np.nan
+            bh[np.ix_(~keep, void_b)] = np.nan
+        out.sparse.append((blank_cols + a, bl, bh))  # list.append is atomic: safe from the worker threads
+    elif plan.bounds and out.lower is not None and out.upper is not None:
         lo_, hi_ = out.lower[:, a:b], out.upper[:, a:b]
-        blank = out.n_missing[a:b] > 0
-        if not any_blank:
-            np.copyto(lo_, vals)
-            np.copyto(hi_, vals)
-        else:
+        np.copyto(lo_, vals)
+        np.copyto(hi_, vals)
+        if bounds is not None:
             # a scored value stays inside its bounds (a prorated score is one of the possible completions' mean)
-            np.copyto(lo_, vals, where=~blank)
-            np.copyto(hi_, vals, where=~blank)
-            scored = ~np.isnan(vals)
-            np.fmin(lo_, np.where(scored, vals, np.nan), out=lo_)
-            np.fmax(hi_, np.where(scored, vals, np.nan), out=hi_)
+            vb = vals[:, blank_cols]
+            bl, bh = bounds
+            lo_[:, blank_cols] = np.fmin(bl, vb)  # fmin: a NaN value (not scored) keeps the bound
+            hi_[:, blank_cols] = np.fmax(bh, vb)
             if void_rows.any():
-                lo_[np.ix_(~keep, void_rows)] = np.nan
-                hi_[np.ix_(~keep, void_rows)] = np.nan
+                void_b = void_rows[blank_cols]
+                lo_[np.ix_(~keep, blank_cols[void_b])] = np.nan
+                hi_[np.ix_(~keep, blank_cols[void_b])] = np.nan
     for j, score_id in enumerate(plan.band_sets):
         bset = cs.bands[score_id][plan.band_sets[score_id]]
         out.bands[j, a:b] = bset.codes(vals[cs.score_index(score_id)])
@@ -447,8 +466,9 @@ def run_kernel(
         items=np.empty((cs.n_items, n_rows)) if plan.keep_items else None,
         bad_count=np.zeros(cs.n_items, dtype=np.int64),
         bad_rows=[[] for _ in range(cs.n_items)],
-        lower=np.empty((len(cs.scores), n_rows)) if plan.bounds else None,
-        upper=np.empty((len(cs.scores), n_rows)) if plan.bounds else None,
+        lower=np.empty((len(cs.scores), n_rows)) if plan.bounds and plan.bounds != "sparse" else None,
+        upper=np.empty((len(cs.scores), n_rows)) if plan.bounds and plan.bounds != "sparse" else None,
+        sparse=[] if plan.bounds == "sparse" else None,
     )
     bounds = [(a, min(a + chunk_size, n_rows)) for a in range(0, n_rows, chunk_size)]
     size = min(chunk_size, max(n_rows, 1))

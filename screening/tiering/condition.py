@@ -227,15 +227,75 @@ class Env:
     """
 
     def __init__(self, values: Mapping[str, Any], n: int, bounds: Mapping[str, Any] | None = None,
-                 maybe: Mapping[str, Any] | None = None):
+                 maybe: Mapping[str, Any] | None = None, *, dense: bool = False):
         self.values = values
         self.n = n
-        #: number or band symbol → (lower, upper) over the possible answers to blank items (only symbols
-        #: where they differ from the value for some student; band bounds are band positions, NaN unknown)
+        #: number or band symbol → (rows, lower, upper): the students whose value the blank items leave
+        #: uncertain (sorted positions) and the bounds over the possible answers there (band bounds are band
+        #: positions; NaN unknown). In a ``dense`` Env (see :meth:`subset`): (lower, upper) for every student.
         self.bounds: Mapping[str, Any] = bounds or {}
-        #: bool symbol → where it is unknown only because an item is blank (it could still be true)
+        #: bool symbol → rows where it is unknown only because an item is blank (it could still be true);
+        #: in a dense Env a mask
         self.maybe: Mapping[str, Any] = maybe or {}
+        self.dense = dense
         self._known: dict[str, npt.NDArray[np.bool_]] = {}
+        self._subsets: dict[tuple[str, ...], tuple[npt.NDArray[np.intp], Env]] = {}
+
+    def uncertain_subset(self, names: Sequence[str], uncertain: Sequence[str]) -> tuple[npt.NDArray[np.intp], Env]:
+        """The rows some uncertain symbol touches and the dense Env there (cached: rules share symbols)."""
+        key = (*sorted(names), "|", *sorted(uncertain))
+        hit = self._subsets.get(key)
+        if hit is None:
+            rows = self.uncertain_rows(uncertain)
+            hit = self._subsets[key] = (rows, self.subset(names, rows))
+        return hit
+
+    def uncertain_rows(self, names: Sequence[str]) -> npt.NDArray[np.intp]:
+        mask = np.zeros(self.n, dtype=bool)
+        for name in names:
+            if name in self.bounds:
+                mask[self.bounds[name][0]] = True
+            if name in self.maybe:
+                mask[self.maybe[name]] = True
+        return np.flatnonzero(mask)
+
+    def subset(self, names: Sequence[str], rows: npt.NDArray[np.intp]) -> Env:
+        """A dense Env of the symbols ``names`` for the students at ``rows`` (sorted positions)."""
+        def at(sym_rows: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+            idx = np.searchsorted(sym_rows, rows)
+            idx_c = np.minimum(idx, max(len(sym_rows) - 1, 0))
+            hit = (idx < len(sym_rows)) & (sym_rows[idx_c] == rows) if len(sym_rows) else np.zeros(len(rows), bool)
+            return idx_c, hit
+
+        def cut(raw: Any) -> Any:
+            if raw is UNKNOWN:
+                return raw
+            if isinstance(raw, tuple) and len(raw) == 2 and isinstance(raw[1], tuple):
+                return raw[0][rows], raw[1]
+            if isinstance(raw, tuple):
+                vals, known = raw
+                return vals[rows], (known[rows] if np.ndim(known) else known)
+            return raw[rows]
+
+        values = {k: cut(self.values[k]) for k in names}
+        bounds = {}
+        for k in names:
+            if k not in self.bounds:
+                continue
+            sym_rows, lo_r, hi_r = self.bounds[k]
+            v = values[k]
+            base = (np.where(v[0] >= 0, v[0], np.nan).astype(float) if isinstance(v, tuple) else np.asarray(v, dtype=float))
+            lo, hi = base.copy(), base.copy()
+            idx, hit = at(sym_rows)
+            lo[hit] = lo_r[idx[hit]]
+            hi[hit] = hi_r[idx[hit]]
+            bounds[k] = (lo, hi)
+        maybe = {}
+        for k in names:
+            if k in self.maybe:
+                _, hit = at(self.maybe[k])
+                maybe[k] = hit
+        return Env(values, len(rows), bounds, maybe, dense=True)
 
     def known(self, name: str, compute: Any) -> npt.NDArray[np.bool_]:
         k = self._known.get(name)
@@ -587,14 +647,27 @@ class Compiled:
         """(definitely true, possibly true): the second also holds where answers to blank items could make
         the condition true (a superset of the first). Unknown risk-group flags and scales not screened
         are never "possibly" true: filling blanks cannot change them."""
-        if not any(sym.name in env.bounds or sym.name in env.maybe for sym in self.symbols):
-            t = self.evaluate(env)
+        uncertain = [sym.name for sym in self.symbols if sym.name in env.bounds or sym.name in env.maybe]
+        t = self.evaluate(env)
+        if not uncertain:
             return t, t
+        names = [sym.name for sym in self.symbols]
+        if env.dense:
+            rows, sub = None, env
+        else:
+            # only the students with an uncertain symbol can differ from the value-based answer
+            rows, sub = env.uncertain_subset(names, uncertain)
         # with bounds, "definitely true" also holds where every possible answer to the blanks makes it true
-        t4, _, p, _ = _eval4(self.ast, env)
-        t = np.asarray(t4, dtype=bool) if np.ndim(t4) else np.full(env.n, bool(t4))
-        p = np.asarray(p, dtype=bool) if np.ndim(p) else np.full(env.n, bool(p))
-        return t, p | t
+        t4, _, p4, _ = _eval4(self.ast, sub)
+        t4 = np.asarray(t4, dtype=bool) if np.ndim(t4) else np.full(sub.n, bool(t4))
+        p4 = np.asarray(p4, dtype=bool) if np.ndim(p4) else np.full(sub.n, bool(p4))
+        if rows is None:
+            return t4, p4 | t4
+        t = t.copy()
+        t[rows] = t4
+        p = t.copy()
+        p[rows] |= p4
+        return t, p
 
     def reachable(self, max_cases: int = 50_000) -> bool | None:
         """Whether any combination of possible values makes the condition true (None: too many to try)."""

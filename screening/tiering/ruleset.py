@@ -194,6 +194,24 @@ def _compile_rules(spec: RuleSetSpec, scales: dict[str, Scale], file: str) -> tu
     return compiled, issues
 
 
+def _promote_checks(spec: RuleSetSpec, scales: Mapping[str, Scale], file: str) -> list[Issue]:
+    """`critical_items.promote` names project-choice critical items of known scales."""
+    issues: list[Issue] = []
+    builtins = set(list_scales())
+    for k, name in enumerate(spec.critical_items.promote):
+        sid, _, cid = name.partition(".")
+        if not cid:
+            continue  # reported by the structure checks
+        scale = scales.get(sid) or (load_scale(sid) if sid in builtins else None)
+        if scale is None:
+            continue  # a scale given to screen() later; nothing to check it against here
+        ids = [c.id for c in scale.spec.critical]
+        if cid not in ids:
+            issues.append(Issue("unknown_name", f"{sid} has no critical item {cid!r}", path=f"critical_items.promote[{k}]",
+                                file=file, hint=did_you_mean(cid, ids) or f"critical items: {', '.join(ids) or 'none'}"))
+    return issues
+
+
 def _build(data: Any, file: str, stem: str | None, base: Path | None) -> RuleSet:
     if not isinstance(data, dict):
         raise RuleError([Issue("not_a_mapping", "a rule-set file must be a mapping", file=file)], title="invalid rule set")
@@ -211,6 +229,7 @@ def _build(data: Any, file: str, stem: str | None, base: Path | None) -> RuleSet
     issues += scale_issues
     compiled, cond_issues = _compile_rules(spec, scales, file)
     issues += cond_issues
+    issues += _promote_checks(spec, scales, file)
     if issues:
         raise RuleError(issues, title=f"invalid rule set {file}")
     return RuleSet(spec, tuple(compiled), scales, file, content_hash(spec))
