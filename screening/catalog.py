@@ -6,6 +6,7 @@ import functools
 import hashlib
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from . import _cache
 from . import columns as C
 from ._params import InvalidParameterError
 from .engine.compile import CompiledScale, compile_scale
@@ -21,6 +23,8 @@ from .loading import builtin_dir, parse_scale, read_yaml
 from .specs.scale import ScaleSpec
 
 __all__ = ["Scale", "load_scale", "list_scales", "content_hash"]
+
+_BUILTIN_ID = re.compile(r"[a-z0-9_]+")  # built-in file names are lower-case ids (also on case-insensitive disks)
 
 
 def content_hash(model: Any) -> str:
@@ -141,10 +145,32 @@ def _example_issues(scale: Scale, file: str) -> list[Issue]:
 
 @functools.lru_cache(maxsize=128)
 def _load_file(path: str, _mtime_ns: int, _size: int) -> Scale:
+    try:
+        raw = Path(path).read_bytes()
+    except OSError:
+        raw = None  # read_yaml reports it
+    if raw is not None:
+        hit = _from_cache(raw, path)
+        if hit is not None:
+            return hit
     data, issues = read_yaml(path)
     if issues:
         raise SpecError(issues, title=f"cannot load scale file {path}")
-    return _build(data, path, Path(path).stem)
+    scale = _build(data, path, Path(path).stem)
+    if raw is not None:
+        _cache.put("scale", raw, {"spec": scale.spec.model_dump(mode="json"), "hash": scale.content_hash})
+    return scale
+
+
+def _from_cache(raw: bytes, path: str) -> Scale | None:
+    """The scale checked earlier from these exact bytes (see screening._cache), validated again; None on a miss."""
+    entry = _cache.get("scale", raw)
+    if not isinstance(entry, dict) or not isinstance(entry.get("spec"), dict):
+        return None
+    spec, issues = parse_scale(entry["spec"], file=path, stem=Path(path).stem)
+    if spec is None or issues or content_hash(spec) != entry.get("hash"):
+        return None
+    return Scale(spec=spec, compiled=compile_scale(spec), source=path, content_hash=entry["hash"])
 
 
 def _build(data: Any, file: str, stem: str | None) -> Scale:
@@ -188,6 +214,10 @@ def load_scale(scale: str | Path | Mapping[str, Any] | Scale) -> Scale:
             raise SpecError([Issue("file_not_found", "no such file", file=text)], title="cannot load scale")
         st = path.stat()
         return _load_file(str(path.resolve()), st.st_mtime_ns, st.st_size)
+    path = builtin_dir("scales") / f"{text}.yaml"
+    if _BUILTIN_ID.fullmatch(text) and path.is_file():  # the usual call: no directory listing per call
+        st = path.stat()
+        return _load_file(str(path), st.st_mtime_ns, st.st_size)
     known = list_scales()
     if text not in known:
         raise SpecError(

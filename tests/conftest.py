@@ -24,3 +24,17 @@ def fixture_scale_path() -> Path:
 
 # the archive tests' fixtures (SQLite and PostgreSQL backends, sample answers)
 from archive_fixtures import archive_answers, archive_target  # noqa: E402, F401
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_definition_cache(tmp_path_factory):
+    """Tests never read or write the user's cache of checked definitions (screening._cache)."""
+    import os
+
+    before = os.environ.get("SCREENING_CACHE_DIR")
+    os.environ["SCREENING_CACHE_DIR"] = str(tmp_path_factory.mktemp("definition-cache"))
+    yield
+    if before is None:
+        os.environ.pop("SCREENING_CACHE_DIR", None)
+    else:
+        os.environ["SCREENING_CACHE_DIR"] = before

@@ -27,7 +27,9 @@ import pandas as pd
 
 from .. import columns as C
 from ..errors import Issue
+from .cats import from_codes
 from .compile import CompiledScale, CompiledScore
+from .fused import FusedFront, get_front
 from .responses import ParsedColumn
 
 __all__ = ["Plan", "Outputs", "run_kernel", "OPS"]
@@ -136,13 +138,10 @@ def _bad_cells(plan: Plan, cols: list[ParsedColumn], F: npt.NDArray[np.float64],
     return bad
 
 
-def _chunk(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float64]], a: int, b: int, out: Outputs,
-           w: _Buffers, whole_rows: npt.NDArray[np.bool_]) -> list[tuple[int, int, list[int]]]:
-    """Score rows a..b into ``out``; return the bad cells found as (item, count, first rows).
-
-    ``src``: the value arrays in buffer-row order; ``whole_rows``: buffer rows whose answers still
-    need the whole-number test.
-    """
+def _front(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float64]], a: int, b: int, out: Outputs,
+           w: _Buffers, whole_rows: npt.NDArray[np.bool_], block_sum: npt.NDArray[np.float64],
+           block_miss: npt.NDArray[np.int16], counts: dict[int, npt.NDArray[np.float64]]) -> list[tuple[int, int, list[int]]]:
+    """The numpy front of a chunk: validate, fill blanks, count and sum blocks (into the arrays passed)."""
     cs = plan.cs
     L = cs.layout
     m = b - a
@@ -194,27 +193,60 @@ def _chunk(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float6
         fired = OPS[op](F[r], value).astype(np.int8)
         fired[N[r]] = -1
         out.critical[j, a:b] = fired
-    counts: dict[int, npt.NDArray[np.float64]] = {}
     for i, s in enumerate(cs.scores):
         if s.count_items is not None:
-            rows_ = L.row_of[s.count_items]
-            meets = OPS[s.count_op or ">="](F[rows_], s.count_value) & ~N[rows_]
-            if s.method == "count":
-                counts[i] = meets.sum(axis=0, dtype=np.float64)
-            else:  # sum_if: the raw values of the items that meet the condition
-                counts[i] = np.where(meets, F[rows_], 0.0).sum(axis=0)
-
+            # one item row at a time (a gather F[rows] of all the items copies and compares the buffer twice)
+            acc = counts[i] = w.get(f"count{i}", 1, m)[0]
+            acc.fill(0.0)
+            op = OPS[s.count_op or ">="]
+            for k in s.count_items:
+                r = L.row_of[k]
+                meets = op(F[r], s.count_value)
+                meets &= ~N[r]
+                if s.method == "count":
+                    acc += meets
+                else:  # sum_if: the raw values of the items that meet the condition
+                    acc += np.where(meets, F[r], 0.0)
     # one sum per block; reverse blocks: keyed sum = size * (lo + hi) - raw sum (blanks were filled with lo + hi)
-    n_scores = len(cs.scores)
-    n_blocks = len(L.starts)
-    block_sum = w.get("block_sum", n_blocks, m)
-    block_miss = w.get("block_miss", n_blocks, m, np.int16)
     Nu = N.view(np.uint8)
     for b0, k, size, r0 in L.runs:
         # row sums of equal-sized neighbouring blocks in one call (np.add.reduceat along axis 0 is much slower)
         rows = slice(r0, r0 + k * size)
         F[rows].reshape(k, size, m).sum(axis=1, out=block_sum[b0:b0 + k])
         Nu[rows].reshape(k, size, m).sum(axis=1, dtype=np.int16, out=block_miss[b0:b0 + k])
+    return found
+
+
+def _chunk(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float64]], a: int, b: int, out: Outputs,
+           w: _Buffers, whole_rows: npt.NDArray[np.bool_], fused: FusedFront | None = None) -> list[tuple[int, int, list[int]]]:
+    """Score rows a..b into ``out``; return the bad cells found as (item, count, first rows).
+
+    ``src``: the value arrays in buffer-row order; ``whole_rows``: buffer rows whose answers still
+    need the whole-number test.
+    """
+    cs = plan.cs
+    L = cs.layout
+    m = b - a
+    n_scores = len(cs.scores)
+    n_blocks = len(L.starts)
+    block_sum = w.get("block_sum", n_blocks, m)
+    block_miss = w.get("block_miss", n_blocks, m, np.int16)
+    counts: dict[int, npt.NDArray[np.float64]] = {}
+    found: list[tuple[int, int, list[int]]] = []
+    fused_ok = False
+    if fused is not None:
+        # the compiled front: one read per answer (see screening.engine.fused); False = a bad answer in the chunk
+        cnt = w.get("counts", max(fused.n_counts, 1), m)
+        fused_ok = fused.run(a, m, block_sum, block_miss, cnt)
+        if fused_ok:
+            counts = {i: cnt[slot] for i, slot in fused.count_slot.items()}
+            for j, (_, k, op, value) in enumerate(cs.critical):
+                x = src[L.row_of[k]][a:b]
+                fired = OPS[op](x, value).astype(np.int8)
+                fired[np.isnan(x)] = -1
+                out.critical[j, a:b] = fired
+    if not fused_ok:
+        found = _front(plan, cols, src, a, b, out, w, whole_rows, block_sum, block_miss, counts)
     out.n_missing[a:b] = block_miss.sum(axis=0, dtype=np.int16)
     block_got = w.get("block_got", n_blocks, m)
     np.subtract(L.sizes[:, None], block_miss, out=block_got)
@@ -445,10 +477,11 @@ def run_kernel(
                           dtype=bool)
 
     src = [cols[k].values for k in L.order]
+    fused = get_front(cs, cols, src, n_rows, plan.keep_items)
 
     def run(part: list[tuple[int, int]]) -> list[list[tuple[int, int, list[int]]]]:
         w = _Buffers(size)
-        return [_chunk(plan, cols, src, a, b, out, w, whole_rows) for a, b in part]
+        return [_chunk(plan, cols, src, a, b, out, w, whole_rows, fused) for a, b in part]
 
     if n_jobs > 1 and len(bounds) > 1:
         k = min(n_jobs, len(bounds))
@@ -508,9 +541,7 @@ def to_frame(plan: Plan, out: Outputs, index: pd.Index, extra: Mapping[str, Any]
         data[C.score_col(cs.id, s.id)] = out.scores[i]
         if s.id in band_pos:
             bset = cs.bands[s.id][plan.band_sets[s.id]]
-            data[C.band_col(cs.id, s.id)] = pd.Categorical.from_codes(
-                out.bands[band_pos[s.id]], categories=list(bset.ids), ordered=True, validate=False
-            )
+            data[C.band_col(cs.id, s.id)] = from_codes(out.bands[band_pos[s.id]], bset.ids, ordered=True)
         if out.lower is not None and out.upper is not None:
             data[C.lower_col(cs.id, s.id)] = out.lower[i]
             data[C.upper_col(cs.id, s.id)] = out.upper[i]
@@ -518,7 +549,7 @@ def to_frame(plan: Plan, out: Outputs, index: pd.Index, extra: Mapping[str, Any]
             for name in (C.t_col(cs.id, s.id), C.pct_col(cs.id, s.id)):
                 if name in extra:
                     data[name] = extra[name]
-    data[C.status_col(cs.id)] = pd.Categorical.from_codes(out.status, categories=list(C.STATUS_VALUES), ordered=True, validate=False)
+    data[C.status_col(cs.id)] = from_codes(out.status, C.STATUS_VALUES, ordered=True)
     data[C.n_missing_col(cs.id)] = out.n_missing
     data[C.n_invalid_col(cs.id)] = out.n_invalid
     data[C.critical_col(cs.id)] = (out.critical == 1).any(axis=0) if len(cs.critical) else np.zeros(len(index), dtype=bool)

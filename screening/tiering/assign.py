@@ -26,6 +26,7 @@ import pandas as pd
 
 from .. import columns as C
 from ..catalog import Scale
+from ..engine.cats import from_codes
 from ..specs.common import Text
 from ..specs.rules import Action, Rule
 from .condition import Env
@@ -94,9 +95,9 @@ def _group_patterns(masks: Sequence[npt.NDArray[np.bool_]], n: int) -> tuple[npt
 
 def _categorical(codes: npt.NDArray[np.integer[Any]], texts: list[str]) -> pd.Categorical:
     if len(set(texts)) == len(texts):  # the usual case: one text per pattern, so the codes can be used as they are
-        return pd.Categorical.from_codes(codes, categories=texts, validate=False)
+        return from_codes(codes, texts)
     cats, inverse = np.unique(np.array(texts, dtype=object), return_inverse=True)
-    return pd.Categorical.from_codes(inverse.ravel()[codes], categories=list(cats), validate=False)
+    return from_codes(inverse.ravel()[codes], list(cats))
 
 
 def _actions_text(acts: Sequence[Action], roles: Mapping[str, Text], lang: str) -> str:
@@ -337,7 +338,7 @@ def assign_tiers(
     actions = {lang_: _categorical(combo, action_text[lang_]) for lang_ in ("zh", "en")}
     table = pd.DataFrame(
         {
-            "tier": pd.Categorical.from_codes(tier, categories=tiers, ordered=True, validate=False),
+            "tier": from_codes(tier, tiers, ordered=True),
             "urgent": urgent,
             "rescreen": rescreen,
             "follow_up_days": follow_up,

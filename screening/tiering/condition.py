@@ -514,6 +514,34 @@ def _compare4(op: str, left: Node, right: Node, env: Env) -> tuple[Any, Any, Any
     with np.errstate(invalid="ignore"):
         known = ~np.isnan(av) & ~np.isnan(bv)
         by_value = _OPS[op](av, bv)
+        point_a, point_b = al is av and ah is av, bl is bv and bh is bv
+        if point_a and point_b:  # no bounds on either side: the interval of each value is the value itself
+            t, f = by_value & known, ~by_value & known
+            return t, f, t, f
+        # only rows whose interval is wider than a known value need the interval tests (students with a
+        # blank item, usually a minority); elsewhere all/some true are both the comparison of the values
+        wide = ~known
+        if not point_a:
+            wide = wide | (al != av) | (ah != av)
+        if not point_b:
+            wide = wide | (bl != bv) | (bh != bv)
+        if np.ndim(wide) == 0 or wide.all():
+            return _compare_intervals(op, known, by_value, al, ah, bl, bh)
+        t, f = by_value & known, ~by_value & known
+        t, f = np.broadcast_to(t, wide.shape).copy(), np.broadcast_to(f, wide.shape).copy()
+        p, q = t.copy(), f.copy()
+        rows = np.flatnonzero(wide)
+        if len(rows):
+            def sub(x: Any) -> Any:
+                return x[rows] if np.ndim(x) else x
+            ts, fs, ps, qs = _compare_intervals(op, sub(known), sub(by_value), sub(al), sub(ah), sub(bl), sub(bh))
+            t[rows], f[rows], p[rows], q[rows] = ts, fs, ps, qs
+        return t, f, p, q
+
+
+def _compare_intervals(op: str, known: Any, by_value: Any, al: Any, ah: Any, bl: Any, bh: Any) -> tuple[Any, Any, Any, Any]:
+    """True / false / possibly true / possibly false of ``a op b`` from values and their intervals."""
+    with np.errstate(invalid="ignore"):
         bounded = ~np.isnan(al) & ~np.isnan(ah) & ~np.isnan(bl) & ~np.isnan(bh)
         all_true = _ALL[op](al, ah, bl, bh) & bounded
         some_true = _EXISTS[op](al, ah, bl, bh) & bounded

@@ -8,6 +8,7 @@ with the YAML path of each, when the file is loaded.
 from __future__ import annotations
 
 import functools
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -268,6 +269,10 @@ def load_rules(rules: str | Path | Mapping[str, Any] | RuleSet) -> RuleSet:
             raise RuleError([Issue("file_not_found", "no such file", file=text)], title="cannot load rule set")
         st = path.stat()
         return _load_file(str(path.resolve()), st.st_mtime_ns, st.st_size)
+    path = builtin_dir("tiering_rules") / f"{text}.yaml"
+    if re.fullmatch(r"[a-z0-9_]+", text) and path.is_file():  # the usual call: no directory listing per call
+        st = path.stat()
+        return _load_file(str(path), st.st_mtime_ns, st.st_size)
     known = list_rules()
     if text not in known:
         raise RuleError([Issue("unknown_rules", f"no built-in rule set {text!r}",

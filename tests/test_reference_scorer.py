@@ -1,0 +1,146 @@
+"""The engine agrees bit for bit with the plain pandas scorer in tests/reference_scorer.py.
+
+On every built-in scale (between them: sum, mean, count, sum_if, ratio, scores of scores, reverse keys,
+prorating, blanks as zero, transforms, rounding, bands, critical items, validity checks that void the
+scores) and on random variants of them (other reverse keys and missing-data rules), with random
+answers and many blanks, with score bounds; through the numpy front and the compiled (numba) front,
+in one chunk and in several.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import screening as sc
+from screening.catalog import Scale, content_hash
+from screening.engine import fused
+from screening.engine.compile import compile_scale
+from screening.loading.resources import builtin_dir
+from screening.loading.scale_checks import parse_scale
+from tests.reference_scorer import reference_score
+from tests.strategies import response_frames
+
+BUILTIN = sc.list_scales()
+
+
+@functools.cache
+def _raw(sid: str) -> dict:
+    with open(builtin_dir("scales") / f"{sid}.yaml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def _same(got: pd.Series, want: pd.Series, name: str) -> None:
+    if isinstance(want.dtype, pd.CategoricalDtype):
+        assert list(got.cat.categories) == list(want.cat.categories), name
+        assert np.array_equal(got.cat.codes.to_numpy(), want.cat.codes.to_numpy()), name
+        return
+    if want.dtype == "boolean" or got.dtype == "boolean":
+        g, w = got.astype("boolean"), want.astype("boolean")
+        assert np.array_equal(g.isna().to_numpy(), w.isna().to_numpy()), name
+        assert np.array_equal(g.fillna(False).to_numpy(dtype=bool), w.fillna(False).to_numpy(dtype=bool)), name
+        return
+    g, w = got.to_numpy(dtype=np.float64), want.to_numpy(dtype=np.float64)
+    # bit for bit: same NaNs, and every other value exactly equal (not merely close)
+    assert np.array_equal(np.isnan(g), np.isnan(w)), name
+    assert np.array_equal(g.view(np.int64)[~np.isnan(g)], w.view(np.int64)[~np.isnan(w)]), name
+
+
+def check(df: pd.DataFrame, scale: Scale, **kw) -> None:
+    want = reference_score(df, scale, bounds=True)
+    got = sc.score(df, scale, norms=None, bounds=True, **kw)
+    assert got.index.equals(want.index)
+    for col in want.columns:
+        _same(got[col], want[col], col)
+
+
+@pytest.fixture(params=["numpy", "fused"])
+def front(request, monkeypatch):
+    """Which front of the kernel runs: the numpy one, or the compiled one on every table (when numba is there)."""
+    if request.param == "fused":
+        if fused._get_kernel() is None:  # numba is in the test extra; without it both params test numpy
+            monkeypatch.setenv("SCREENING_FUSED", "0")
+        monkeypatch.setattr(fused, "MIN_ROWS", 0)
+    else:
+        monkeypatch.setenv("SCREENING_FUSED", "0")
+    return request.param
+
+
+@pytest.mark.parametrize("sid", BUILTIN)
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), chunk=st.sampled_from([3, 8192]), missing=st.sampled_from([0.02, 0.3]))
+def test_builtin_scales_match_reference(sid, front, data, chunk, missing):
+    scale = sc.load_scale(sid)
+    df = data.draw(response_frames(scale, min_rows=1, max_rows=30, missing=missing))
+    check(df, scale, chunk_size=chunk)
+
+
+@st.composite
+def variants(draw: st.DrawFn) -> Scale:
+    """A built-in scale with other reverse keys and missing-data rules (examples not checked: they change)."""
+    sid = draw(st.sampled_from(BUILTIN))
+    data = copy.deepcopy(_raw(sid))
+    item_ids = [str(it["id"]) for it in data["items"]]
+    data["reverse"] = [i for i in item_ids if draw(st.booleans())] if draw(st.booleans()) else data.get("reverse", [])
+    opt_sets = {str(it.get("options", "default")) for it in data["items"]}
+    if len(opt_sets) > 1:  # reverse keys within one option set only, as the loader requires
+        data["reverse"] = [str(r) for r in _raw(sid).get("reverse", [])]
+    for s in data["scores"]:
+        parts = s.get("items") or s.get("scores")
+        impute = draw(st.sampled_from(["none", "prorate", "zero"]))
+        if s.get("method") in ("count", "sum_if", "ratio") or s.get("scores"):
+            impute = draw(st.sampled_from(["none", "zero"]))
+        s["missing"] = {"impute": impute, "min_answered": draw(st.integers(1, len(parts)))}
+        if impute == "none":
+            s["missing"].pop("min_answered")
+    spec, issues = parse_scale(data, file="<variant>", stem=sid)
+    assume(spec is not None)
+    return Scale(spec=spec, compiled=compile_scale(spec), source="<variant>", content_hash=content_hash(spec))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), chunk=st.sampled_from([4, 8192]), jobs=st.sampled_from([1, 2]))
+def test_random_variants_match_reference(front, data, chunk, jobs):
+    scale = data.draw(variants())
+    df = data.draw(response_frames(scale, min_rows=1, max_rows=25, missing=data.draw(st.sampled_from([0.05, 0.4]))))
+    check(df, scale, chunk_size=chunk, n_jobs=jobs)
+
+
+def test_reference_scorer_is_not_the_engine():
+    """The reference computes from the spec, so it disagrees where the engine would be wrong: a check of the check."""
+    scale = sc.load_scale("phq9")
+    df = pd.DataFrame({c: [3.0, np.nan] for c in scale.input_columns()})
+    want = reference_score(df, scale, bounds=True)
+    # PHQ-9: all nine items at 3 = 27; all blank = unscored, bounds 0..27
+    assert want["phq9.total"].iloc[0] == 27.0
+    assert np.isnan(want["phq9.total"].iloc[1])
+    assert want[sc.columns.lower_col("phq9", "total")].iloc[1] == 0.0
+    assert want[sc.columns.upper_col("phq9", "total")].iloc[1] == 27.0
+
+
+@pytest.mark.parametrize("bad", [7.0, 1.5, np.inf, -1.0])
+def test_a_bad_answer_in_a_compiled_chunk_is_reported_as_by_the_numpy_front(monkeypatch, bad):
+    """A chunk with an answer that is not an option is redone by the numpy front: same error, same rows."""
+    scale = sc.load_scale("phq9")
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({c: rng.integers(0, 4, 100).astype(float) for c in scale.input_columns()})
+    df.iloc[50, 2] = bad
+    df.iloc[7, 0] = np.nan
+    results = {}
+    for name, env in (("numpy", "0"), ("fused", "1")):
+        monkeypatch.setenv("SCREENING_FUSED", env)
+        monkeypatch.setattr(fused, "MIN_ROWS", 0)
+        with pytest.raises(sc.ResponseError) as exc:
+            sc.score(df, scale, chunk_size=16)
+        (issue,) = exc.value.issues
+        assert issue.column == "phq9_3" and issue.rows == (50,)
+        results[name] = sc.score(df, scale, chunk_size=16, on_invalid="missing", bounds=True)
+    pd.testing.assert_frame_equal(results["numpy"], results["fused"], check_exact=True)
+    assert results["fused"]["phq9.n_invalid"].iloc[50] == 1
