@@ -52,6 +52,7 @@ __all__ = [
     "SpecError",
     "ResponseError",
     "RuleError",
+    "scaleout",
 ]
 
 
@@ -69,6 +70,7 @@ _LAZY = {
     "write_frame": ("screening.reports", "write_frame"),
     "render_report": ("screening.reports.report", "render_report"),
     "write_report": ("screening.reports.report", "write_report"),
+    "scaleout": ("screening.scaleout", None),
 }
 
 

@@ -197,6 +197,11 @@ def screen(
     (['green', 'orange'], [False, True])
     """
     fname = "screen"
+    if not isinstance(responses, pd.DataFrame) and type(responses).__module__.split(".")[0] in ("dask", "dask_expr", "pyspark"):
+        from .scaleout import screen_distributed  # a Dask or Spark DataFrame: the same screening, run by that engine
+
+        return screen_distributed(responses, scales, rules, flags=flags, groups=groups, quality=quality, lang=lang,  # type: ignore[return-value]
+                                  response_format=response_format, on_invalid=on_invalid, bands=bands, n_jobs=n_jobs)
     if not isinstance(responses, pd.DataFrame):
         raise InvalidParameterError(
             f"The 'responses' parameter of screen must be a pandas DataFrame. Got {type(responses).__name__} instead."

@@ -217,7 +217,7 @@ def group_counts(result: ScreeningResult, by: Sequence[str] | str | None = None)
     """
     cols = resolve_by(result, by, "group_counts")
     blocks = count_blocks(result)
-    rows, keys, _, uniques = _levels(result.groups, cols)
+    rows, keys, _, _ = _levels(result.groups, cols)
     finest = rows[-1]
     n_groups = keys[-1].shape[0]
     first = np.zeros(n_groups, dtype=np.int64)
