@@ -164,7 +164,7 @@ def score(
     if not isinstance(responses, pd.DataFrame) and type(responses).__module__.split(".")[0] in ("dask", "dask_expr", "pyspark"):
         from .scaleout import score_distributed  # a Dask or Spark DataFrame: a lazy frame of the same engine
 
-        return score_distributed(responses, scale, response_format=response_format, on_invalid=on_invalid, bands=bands,  # type: ignore[no-any-return]
+        return score_distributed(responses, scale, response_format=response_format, on_invalid=on_invalid, bands=bands,
                                  norms=norms, keep_items=keep_items, columns=columns, prefix=prefix, norm_columns=norm_columns,
                                  quality=quality)
     if not isinstance(responses, pd.DataFrame):

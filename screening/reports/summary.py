@@ -260,7 +260,7 @@ def summarise_counts(
     blocks = []
     for block in count_blocks(layout, include=tuple(include) + (("tiers",) if compare and "tiers" not in include else ())):
         mat = counts.reindex(columns=list(block.columns), fill_value=0).to_numpy(dtype=np.int64)
-        blocks.append(Block(block.name, block.columns, mat, block.complete))  # type: ignore[arg-type]
+        blocks.append(Block(block.name, block.columns, mat, block.complete))
     weights = counts["n"].to_numpy(dtype=np.int64)
     return _summarise_blocks(layout, counts[cols], weights, cols, blocks, min_cell=min_cell, confidence=confidence,
                              include=include, compare=compare, concern_tiers=concern_tiers, correction=correction,

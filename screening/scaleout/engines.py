@@ -115,14 +115,17 @@ class DistributedScreening:
             if keys:
                 # NA keys cannot occur (k/u encoding), dropna=False says so twice
                 reduced = parts.groupby(keys, dropna=False, sort=False)[value_cols].sum(split_out=1)
-                return reduced.compute().reset_index()
-            return parts[value_cols].sum().compute().to_frame().T
+                out: pd.DataFrame = reduced.compute().reset_index()
+                return out
+            total: pd.DataFrame = parts[value_cols].sum().compute().to_frame().T
+            return total
         from pyspark.sql import functions as F
 
         counted = self.source.mapInPandas(plan.iter_counts(by), plan.count_ddl(by))
         grouped = counted.groupBy(*keys) if keys else counted.groupBy()
         with _quiet_spark():
-            return grouped.agg(*[F.sum(c).alias(c) for c in value_cols]).toPandas()
+            reduced_spark: pd.DataFrame = grouped.agg(*[F.sum(c).alias(c) for c in value_cols]).toPandas()
+        return reduced_spark
 
     def summary(self, by: Sequence[str] | str | None = None, **options: Any) -> pd.DataFrame:
         """As :meth:`ScreeningResult.summary`, in three steps: counts per partition → engine sum → driver.

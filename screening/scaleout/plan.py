@@ -260,7 +260,7 @@ class ScreeningPlan:
     def _spark_fields(self) -> list[tuple[str, str]]:
         out = []
         for c, t in self.meta().dtypes.items():
-            out.append((spark_name(c) if self.names == "spark" else str(c), _spark_type(t)))
+            out.append((spark_name(str(c)) if self.names == "spark" else str(c), _spark_type(t)))
         return out
 
     def spark_ddl(self) -> str:
@@ -408,6 +408,7 @@ class ScreeningPlan:
         from ..reports.summary import group_counts
 
         cols = self._by(by)
+        res: ScreeningResult | None
         if screened:
             res = self.to_result(partition)
         else:
@@ -504,7 +505,7 @@ class ScreeningPlan:
         """
         from .engines import engine_of
 
-        frame = getattr(result, "frame", result)
+        frame = result if engine_of(result) is not None else getattr(result, "frame", None)  # a DistributedScreening
         engine = engine_of(frame)
         if engine == "dask":
             parts: Iterator[pd.DataFrame] = (d.compute() for d in frame.to_delayed())
