@@ -35,9 +35,11 @@ def engine_of(frame: Any) -> Engine | None:
 @contextmanager
 def _quiet_spark() -> Any:
     # PySpark 4 warns on every pandas conversion that it does not yet fully support pandas 3; the
-    # conversions used here (flat numeric, boolean and string columns) are checked by the library's tests
+    # conversions used here (flat numeric, boolean and string columns) are checked by the library's tests;
+    # its toPandas still passes pandas 3's deprecated copy= keyword
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+        warnings.filterwarnings("ignore", message="The copy keyword is deprecated", category=DeprecationWarning)
         yield
 
 

@@ -552,13 +552,19 @@ def _fill_value(dtype: Any) -> Any:
 
 
 def _recode(s: pd.Series, want: pd.CategoricalDtype, name: str) -> pd.Series:
-    values = s.astype(object) if isinstance(s.dtype, pd.CategoricalDtype) else s
-    out = pd.Series(pd.Categorical(values, categories=want.categories, ordered=want.ordered), index=s.index, name=s.name)
-    lost = out.isna().to_numpy() & ~pd.isna(values).to_numpy() if hasattr(values, "to_numpy") else out.isna().to_numpy()
+    """``s`` (strings, or a categorical with other categories) as a categorical with the declared categories."""
+    if isinstance(s.dtype, pd.CategoricalDtype):  # map the few categories, not the many rows
+        old = np.asarray(s.array.codes)
+        lookup = want.categories.get_indexer_for(s.cat.categories)
+        codes = np.where(old >= 0, lookup[old] if len(lookup) else -1, -1)
+        lost = (old >= 0) & (codes < 0)
+    else:
+        codes = want.categories.get_indexer_for(s)
+        lost = (codes < 0) & s.notna().to_numpy()
     if lost.any():
-        raise ResponseError([Issue("unexpected_category", "a value outside the categories declared by the specs",
+        raise ResponseError([Issue("unexpected_category", "values outside the categories declared by the specs",
                                    column=name, count=int(lost.sum()))], title="cannot restore the screening output")
-    return out
+    return pd.Series(pd.Categorical.from_codes(codes, dtype=want), index=s.index, name=s.name)
 
 
 def _restore_column(s: pd.Series, want: Any, name: str, data_text: bool, *, allow_na: bool = False) -> pd.Series:
