@@ -176,3 +176,17 @@ def test_score_mode_and_empty_output_take_a_list(sample):
 def test_pandas_input_is_not_an_engine(sample):
     assert engine_of(sample) is None
     assert isinstance(sc.screen(sample.iloc[:5], SCALES), sc.ScreeningResult)
+
+
+def test_integer_group_column_with_blanks_from_an_engine(sample, sample_ref):
+    """Spark declares a nullable bigint; its batches bring float with NaN where the grade is blank."""
+    plan = ScreeningPlan(SCALES, input_meta=sample.iloc[:0], key="row")  # grade: int64
+    batch = sample.astype({"grade": "float64"})
+    batch.loc[[1, 2], "grade"] = np.nan
+    out = plan(batch)
+    assert out["grade"].dtype == "Int64" and out["grade"].isna().sum() == 2
+    assert plan.restore(plan(sample))["grade"].dtype == np.int64  # no blanks: the exact input dtype
+    c = plan.count(batch, "grade")
+    summ = plan.finish(c, "grade", min_cell=1)
+    grades = summ[summ["level"] == "grade"]
+    assert grades["n"].sum() == len(sample) and grades.loc[grades["grade"].isna(), "n"].tolist() == [2]

@@ -45,7 +45,7 @@ def _quiet_spark() -> Any:
 
 _SPARK_TO_PANDAS = {"string": TEXT, "bigint": np.dtype("int64"), "int": np.dtype("int32"), "smallint": np.dtype("int16"),
                     "tinyint": np.dtype("int8"), "double": np.dtype("float64"), "float": np.dtype("float32"),
-                    "boolean": np.dtype("bool")}
+                    "boolean": pd.BooleanDtype()}
 
 
 def input_meta(frame: Any) -> pd.DataFrame:

@@ -160,7 +160,9 @@ class ScreeningPlan:
              "keep_items": keep_items}
         )
         # only names and dtypes of the input: text columns normalised to pandas' default string dtype
-        self._input_dtypes = {str(c): (TEXT if _text_like(t) else t) for c, t in input_meta.dtypes.items()}
+        # (a categorical input column, whose categories an engine may not know, travels as text too)
+        self._input_dtypes = {str(c): (TEXT if _text_like(t) or isinstance(t, pd.CategoricalDtype) else t)
+                              for c, t in input_meta.dtypes.items()}
         self._template_cache: Any = None
         # build the template now, on the driver: a bad argument or a missing column fails here, once,
         # and warnings (flags not supplied …) are given once rather than once per partition
@@ -315,12 +317,16 @@ class ScreeningPlan:
         segs, _ = self._template()
         cols: dict[str, Any] = {}
         fixed = {str(c): t for seg in _SEGMENTS for c, t in segs[seg].dtypes.items()}
+        passed = {str(c) for seg in ("keep", "groups") for c in segs[seg].columns}
         for c in out.columns:
             name = str(c)
             s = out[c]
             want = fixed[name]
             if name in DATA_TEXT_COLUMNS and self.mode == "screen":
                 s = s.astype(TEXT)
+            elif name in passed and _is_int(want) and s.dtype != want:
+                # an integer column with missing values arrives as float (Spark, pandas): keep it integer, nullable
+                s = _nullable_int(s, want, name)
             elif isinstance(want, pd.CategoricalDtype):
                 if s.dtype != want or list(s.cat.categories) != list(want.categories):
                     s = _recode(s, want, name)
@@ -363,7 +369,9 @@ class ScreeningPlan:
         if absent:
             raise ResponseError([Issue("missing_column", "an output column of the plan is missing", column=c) for c in absent],
                                 title="cannot restore the screening output")
-        cols = {c: _restore_column(frame[c], want[c], c, self.mode == "screen" and c in DATA_TEXT_COLUMNS) for c in names}
+        passed = set(self.segments()["keep"]) | set(self.segments()["groups"])
+        cols = {c: _nullable_int(frame[c], want[c], c) if c in passed and _is_int(want[c]) and frame[c].isna().any()
+                else _restore_column(frame[c], want[c], c, self.mode == "screen" and c in DATA_TEXT_COLUMNS) for c in names}
         return pd.DataFrame(cols, index=frame.index, copy=False)
 
     def to_result(self, frame: pd.DataFrame) -> ScreeningResult:
@@ -433,6 +441,8 @@ class ScreeningPlan:
             out[f"k{i}"] = s.fillna(_fill_value(want[c])) if unknown.any() else s
             if _text_like(want[c]) or _is_object(want[c]):
                 out[f"k{i}"] = out[f"k{i}"].astype(TEXT)
+            elif _is_int(want[c]):
+                out[f"k{i}"] = out[f"k{i}"].astype(want[c])
             out[f"u{i}"] = unknown.astype(np.int8)
         out["n"] = counts["n"].to_numpy(dtype=np.int64)
         for j, m in enumerate(self.measures()):
@@ -537,6 +547,21 @@ def _spark_batches(sdf: Any, batch_rows: int) -> Iterator[pd.DataFrame]:
             rows = []
     if rows:
         yield pd.DataFrame.from_records(rows, columns=names)
+
+
+def _is_int(dtype: Any) -> bool:
+    return isinstance(dtype, np.dtype) and dtype.kind in "iu"
+
+
+def _nullable_int(s: pd.Series, want: np.dtype, name: str) -> pd.Series:
+    """An integer pass-through column that arrived as float or object because of missing values."""
+    target = pd.api.types.pandas_dtype(f"{'U' if want.kind == 'u' else ''}Int{want.itemsize * 8}")
+    try:
+        out = s.astype(target)
+        return out.astype(want) if not out.isna().any() else out
+    except (TypeError, ValueError):
+        raise ResponseError([Issue("not_integer", "an integer column holds values that are not whole numbers", column=name)],
+                            title="cannot pass the column through") from None
 
 
 def _is_object(dtype: Any) -> bool:
