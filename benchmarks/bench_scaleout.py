@@ -135,7 +135,8 @@ def run_dask(path: Path, verify: bool) -> dict:
 
             def digest(part: pd.DataFrame) -> pd.Series:
                 table = plan.restore(part, columns=["tier", "urgent", "rescreen", "rules_fired"])
-                return pd.Series([_checksum(table, part["row"].to_numpy())])
+                # uint64 explicitly: a Series of one small int would be int64, and int64 + uint64 concatenate as float
+                return pd.Series(np.array([_checksum(table, part["row"].to_numpy())], dtype=np.uint64))
 
             res_k = sc.scaleout.screen_distributed(ddf, SCALES, key="row")
             plan = res_k.plan

@@ -515,7 +515,7 @@ class ScreeningPlan:
         """
         from .engines import engine_of
 
-        frame = result if engine_of(result) is not None else getattr(result, "frame", None)  # a DistributedScreening
+        frame: Any = result if engine_of(result) is not None else getattr(result, "frame", None)  # a DistributedScreening
         engine = engine_of(frame)
         if engine == "dask":
             parts: Iterator[pd.DataFrame] = (d.compute() for d in frame.to_delayed())
@@ -584,7 +584,7 @@ def _recode(s: pd.Series, want: pd.CategoricalDtype, name: str) -> pd.Series:
         codes = np.where(old >= 0, lookup[old] if len(lookup) else -1, -1)
         lost = (old >= 0) & (codes < 0)
     else:
-        codes = want.categories.get_indexer_for(s)
+        codes = want.categories.get_indexer_for(pd.Index(s))
         lost = (codes < 0) & s.notna().to_numpy()
     if lost.any():
         raise ResponseError([Issue("unexpected_category", "values outside the categories declared by the specs",
@@ -593,10 +593,12 @@ def _recode(s: pd.Series, want: pd.CategoricalDtype, name: str) -> pd.Series:
 
 
 def _restore_column(s: pd.Series, want: Any, name: str, data_text: bool, *, allow_na: bool = False) -> pd.Series:
-    if data_text:
-        values = s.astype(object).where(s.notna(), None)
-        cats = sorted({str(v) for v in values if v is not None} | {""})
-        return pd.Series(pd.Categorical(values, categories=cats), index=s.index, name=s.name)
+    if data_text:  # categories as a single-machine run has them: the texts that occur, and "" (nothing fired)
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            s = s.astype(TEXT)
+        cats = pd.Index(sorted({str(v) for v in pd.unique(s.dropna())} | {""}))
+        codes = cats.get_indexer_for(pd.Index(s.astype(object)))
+        return pd.Series(pd.Categorical.from_codes(codes, categories=cats), index=s.index, name=s.name)
     if isinstance(want, pd.CategoricalDtype):
         return _recode(s, want, name)
     if s.dtype == want:
