@@ -68,6 +68,10 @@ def test_dask_partition_dtypes_are_the_declared_meta(client, sample):
         # data-dependent text travels as strings; fixed categories are those of the specs
         assert meta["reasons"].dtype == "str" and meta["rules_fired"].dtype == "str"
         assert list(meta["tier"].cat.categories) == ["green", "yellow", "orange"] and meta["tier"].cat.ordered
+        # the parts of the result, as lazy column selections with the single-machine columns
+        ref = reference(sample.iloc[:50])
+        for part in ("table", "scores", "flags", "groups"):
+            assert list(getattr(res, part).columns) == list(getattr(ref, part).columns)
 
 
 def test_dask_synthetic_blank_keys_counted(client):

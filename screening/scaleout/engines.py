@@ -107,6 +107,16 @@ class DistributedScreening:
         """The scores (lazy engine frame)."""
         return self._select("scores")
 
+    @property
+    def flags(self) -> Any:
+        """The risk-group flags used (lazy engine frame)."""
+        return self._select("flags")
+
+    @property
+    def groups(self) -> Any:
+        """The group columns kept for summaries (lazy engine frame)."""
+        return self._select("groups")
+
     def counts(self, by: Sequence[str] | str | None = None) -> pd.DataFrame:
         """Phases 1 and 2: integer counts per partition (fused with the screening), summed by the engine."""
         plan = self.plan
