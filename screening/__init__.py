@@ -57,6 +57,7 @@ __all__ = [
     "to_fhir",
     "referral",
     "open_archive",
+    "scaleout",
 ]
 
 
@@ -79,6 +80,7 @@ _LAZY = {
     "early_warning": ("screening.warning.table", "early_warning"),
     "warning": ("screening.warning", None),
     "open_archive": ("screening.archive", "open_archive"),
+    "scaleout": ("screening.scaleout", None),
 }
 
 

@@ -170,6 +170,12 @@ def score(
     [9.0, 'mild', True]
     """
     fname = "score"
+    if not isinstance(responses, pd.DataFrame) and type(responses).__module__.split(".")[0] in ("dask", "dask_expr", "pyspark"):
+        from .scaleout import score_distributed  # a Dask or Spark DataFrame: a lazy frame of the same engine
+
+        return score_distributed(responses, scale, response_format=response_format, on_invalid=on_invalid, bands=bands,
+                                 norms=norms, keep_items=keep_items, columns=columns, prefix=prefix, norm_columns=norm_columns,
+                                 quality=quality)
     if not isinstance(responses, pd.DataFrame):
         raise InvalidParameterError(
             f"The 'responses' parameter of score must be a pandas DataFrame. Got {type(responses).__name__} instead."
@@ -312,7 +318,7 @@ def _quality_flags(scale_id: str, quality: pd.DataFrame | None, index: pd.Index)
 
 
 def empty_output(
-    scale: ScaleLike,
+    scale: ScaleLike | Sequence[ScaleLike],
     *,
     bands: str | Mapping[str, str] | None = None,
     norms: str | None = "default",
@@ -320,7 +326,18 @@ def empty_output(
     keep_items: bool = False,
     quality_checks: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """A zero-row frame with exactly the columns and dtypes ``score`` returns (e.g. Dask ``meta``)."""
+    """A zero-row frame with exactly the columns and dtypes ``score`` returns (e.g. Dask ``meta``).
+
+    ``scale`` is one scale or a list of them, as for :func:`score`.
+    """
+    if isinstance(scale, (list, tuple)):
+        parts = [empty_output(s, bands=None, norms=norms, norm_columns=norm_columns, keep_items=keep_items,
+                              quality_checks=quality_checks) for s in scale]
+        if bands is not None:  # as score(): a band choice applies to one scale
+            raise InvalidParameterError(
+                "The 'bands' parameter of empty_output applies to one scale; build the outputs one by one to use it."
+            )
+        return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=pd.RangeIndex(0))
     sc = load_scale(scale)  # type: ignore[arg-type]
     cols: dict[str, Any] = {c: pd.Series([], dtype="float64") for c in sc.input_columns()}
     norm_name = _norm_plan(sc, norms)
@@ -334,7 +351,7 @@ def empty_output(
 
 
 def output_schema(
-    scale: ScaleLike,
+    scale: ScaleLike | Sequence[ScaleLike],
     *,
     bands: str | Mapping[str, str] | None = None,
     norms: str | None = "default",
@@ -344,7 +361,8 @@ def output_schema(
 ) -> dict[str, Any]:
     """Column name → dtype of what ``score`` returns for these options, known before scoring.
 
-    Use it to declare the output of a partition-wise run: Dask
+    ``scale`` is one scale or a list of them, as for :func:`score`. Use it to declare the output
+    of a partition-wise run: Dask
     ``ddf.map_partitions(sc.score, scale, meta=sc.empty_output(scale))``,
     Spark ``mapInPandas`` with a schema built from it.
     """

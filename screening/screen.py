@@ -50,9 +50,9 @@ def parse_flags(frame: pd.DataFrame, columns: Mapping[str, str]) -> dict[str, An
         else:
             text = s.astype("string").str.strip().str.lower()
             uniques, codes = np.unique(text.fillna("").to_numpy(dtype=str), return_inverse=True)
-            map_true = np.array([u in _TRUE for u in uniques])
-            map_false = np.array([u in _FALSE for u in uniques])
-            blank = np.array([u == "" for u in uniques])
+            map_true = np.array([u in _TRUE for u in uniques], dtype=bool)  # dtype: a 0-row partition has no uniques
+            map_false = np.array([u in _FALSE for u in uniques], dtype=bool)
+            blank = np.array([u == "" for u in uniques], dtype=bool)
             codes = codes.ravel()
             vals = map_true[codes]
             known = vals | map_false[codes]
@@ -256,6 +256,11 @@ def screen(
     (['green', 'orange'], [False, True])
     """
     fname = "screen"
+    if not isinstance(responses, pd.DataFrame) and type(responses).__module__.split(".")[0] in ("dask", "dask_expr", "pyspark"):
+        from .scaleout import screen_distributed  # a Dask or Spark DataFrame: the same screening, run by that engine
+
+        return screen_distributed(responses, scales, rules, flags=flags, groups=groups, quality=quality, lang=lang,
+                                  response_format=response_format, on_invalid=on_invalid, bands=bands, n_jobs=n_jobs)
     if not isinstance(responses, pd.DataFrame):
         raise InvalidParameterError(
             f"The 'responses' parameter of screen must be a pandas DataFrame. Got {type(responses).__name__} instead."

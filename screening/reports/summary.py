@@ -20,8 +20,7 @@ from .suppression import suppress
 if TYPE_CHECKING:
     from ..result import ScreeningResult
 
-__all__ = [
-    "HIERARCHY", "Block", "count_blocks", "summarise", "to_long"]
+__all__ = ["HIERARCHY", "Block", "count_blocks", "summarise", "group_counts", "summarise_counts", "to_long"]
 
 #: Grouping columns used by default, in hierarchy order (those present in ``result.groups``).
 HIERARCHY = ("district", "school", "grade", "class")
@@ -38,7 +37,7 @@ class Block:
 
     name: str
     columns: tuple[str, ...]  # output measure names, e.g. "tier.green"
-    indicators: npt.NDArray[np.int8]  # (n_students, n_columns) 0/1
+    indicators: npt.NDArray[np.int8]  # (n_students, n_columns) 0/1 — or (n_groups, n_columns) int64 counts (summarise_counts)
     complete: bool
 
 
@@ -205,6 +204,16 @@ def summarise(
     """
     func = "summarise"
     cols = resolve_by(result, by, func)
+    concern_tiers = _check_options(func, result, min_cell, confidence, correction, include, concern)
+    blocks = count_blocks(result, include=tuple(include) + (("tiers",) if compare and "tiers" not in include else ()))
+    frame = _summarise_blocks(result, result.groups, None, cols, blocks, min_cell=min_cell, confidence=confidence,
+                              include=include, compare=compare, concern_tiers=concern_tiers, correction=correction,
+                              alpha=alpha, rollup=rollup)
+    return to_long(frame) if long else frame
+
+
+def _check_options(func: str, result: ScreeningResult, min_cell: Any, confidence: Any, correction: str,
+                   include: Sequence[str], concern: Sequence[str] | None) -> list[str]:
     if isinstance(min_cell, bool) or not isinstance(min_cell, (int, np.integer)) or min_cell < 1:
         raise InvalidParameterError(f"The 'min_cell' parameter of {func} must be an integer >= 1. Got {min_cell!r} instead.")
     if not isinstance(confidence, float) or not 0 < confidence < 1:
@@ -217,12 +226,84 @@ def summarise(
     bad = [t for t in concern_tiers if t not in tiers]
     if bad or not concern_tiers:
         raise InvalidParameterError(f"The 'concern' parameter of {func} must list tiers of {tiers}. Got {concern!r} instead.")
+    return concern_tiers
 
-    blocks = count_blocks(result, include=tuple(include) + (("tiers",) if compare and "tiers" not in include else ()))
-    rows, keys, parents, uniques = _levels(result.groups, cols)
+
+def group_counts(result: ScreeningResult, by: Sequence[str] | str | None = None) -> pd.DataFrame:
+    """Phase 1 of a summary: integer counts per finest group, additive across any split of the students.
+
+    One row per distinct combination of the ``by`` columns (a missing key is a group of its own, never
+    dropped), with the ``by`` columns (their dtypes kept), ``n`` and one int64 column per measure of
+    :func:`count_blocks`. Summing these tables over partitions (on any engine) and passing the sum to
+    :func:`summarise_counts` gives exactly :func:`summarise` of the whole population.
+    """
+    cols = resolve_by(result, by, "group_counts")
+    blocks = count_blocks(result)
+    rows, keys, _, _ = _levels(result.groups, cols)
+    finest = rows[-1]
+    n_groups = keys[-1].shape[0]
+    first = np.zeros(n_groups, dtype=np.int64)
+    first[finest[::-1]] = np.arange(len(finest))[::-1]  # first student of each group: keeps the key dtypes
+    out: dict[str, Any] = {c: result.groups[c].iloc[first].reset_index(drop=True) for c in cols}
+    out["n"] = np.bincount(finest, minlength=n_groups).astype(np.int64)
+    for block in blocks:
+        mat = np.zeros((n_groups, len(block.columns)), dtype=np.int64)
+        np.add.at(mat, finest, block.indicators)
+        out.update({name: mat[:, j] for j, name in enumerate(block.columns)})
+    return pd.DataFrame(out)
+
+
+def summarise_counts(
+    layout: ScreeningResult,
+    counts: pd.DataFrame,
+    by: Sequence[str] | str | None = None,
+    *,
+    min_cell: int = 10,
+    confidence: float = 0.95,
+    include: Sequence[str] = _INCLUDE,
+    compare: bool = True,
+    concern: Sequence[str] | None = None,
+    correction: str = "holm",
+    alpha: float = 0.05,
+    rollup: bool = True,
+) -> pd.DataFrame:
+    """Phase 3 of a summary, on the driver: :func:`summarise` from summed :func:`group_counts` tables.
+
+    ``layout`` is a (zero-row) result of the same screening: it supplies the rule set, scales, group
+    columns and provenance. Intervals, exact tests, Holm/BH and suppression are global, so they run
+    here once, never per partition.
+    """
+    func = "summarise"
+    cols = resolve_by(layout, by, func)
+    concern_tiers = _check_options(func, layout, min_cell, confidence, correction, include, concern)
+    missing = [c for c in [*cols, "n"] if c not in counts.columns]
+    if missing:
+        raise InvalidParameterError(f"The 'counts' parameter of summarise_counts must have the columns {missing}.")
+    blocks = []
+    for block in count_blocks(layout, include=tuple(include) + (("tiers",) if compare and "tiers" not in include else ())):
+        mat = counts.reindex(columns=list(block.columns), fill_value=0).to_numpy(dtype=np.int64)
+        blocks.append(Block(block.name, block.columns, mat, block.complete))
+    weights = counts["n"].to_numpy(dtype=np.int64)
+    return _summarise_blocks(layout, counts[cols], weights, cols, blocks, min_cell=min_cell, confidence=confidence,
+                             include=include, compare=compare, concern_tiers=concern_tiers, correction=correction,
+                             alpha=alpha, rollup=rollup)
+
+
+def _summarise_blocks(result: ScreeningResult, groups: pd.DataFrame, weights: npt.NDArray[np.int64] | None, cols: list[str],
+                      blocks: list[Block], *, min_cell: int, confidence: float, include: Sequence[str], compare: bool,
+                      concern_tiers: list[str], correction: str, alpha: float, rollup: bool) -> pd.DataFrame:
+    """Everything after the counts: roll-up along the levels, suppression, intervals, tests."""
+    rows, keys, parents, uniques = _levels(groups, cols)
     n_levels = len(rows)
     n_groups = [keys[lv].shape[0] for lv in range(n_levels)]
-    sizes = [np.bincount(rows[lv], minlength=n_groups[lv]).astype(np.int64) for lv in range(n_levels)]
+    if weights is None:
+        sizes = [np.bincount(rows[lv], minlength=n_groups[lv]).astype(np.int64) for lv in range(n_levels)]
+    else:  # rows are groups with n students each: integer sums, exact
+        sizes = []
+        for lv in range(n_levels):
+            size = np.zeros(n_groups[lv], dtype=np.int64)
+            np.add.at(size, rows[lv], weights)
+            sizes.append(size)
 
     out_cols: dict[str, list[Any]] = {}
     hidden_by_measure: dict[str, list[npt.NDArray[np.bool_]]] = {}
@@ -306,7 +387,7 @@ def summarise(
         "disclaimer": dict(DISCLAIMER),
         "provenance": dict(result.provenance),
     }
-    return to_long(frame) if long else frame
+    return frame
 
 
 _STATS = ("n", "prop", "ci_low", "ci_high")
