@@ -18,7 +18,7 @@ from .errors import Issue, ResponseError
 from .result import ScreeningResult
 from .scoring import _score_one
 from .tiering.assign import CriticalMasks, assign_tiers
-from .tiering.condition import UNKNOWN, Symbol
+from .tiering.condition import PREV_TIER, PREV_WAVES, UNKNOWN, Symbol
 from .tiering.ruleset import RuleSet, load_rules
 
 __all__ = ["screen", "DEFAULT_GROUP_COLUMNS", "parse_flags"]
@@ -109,10 +109,40 @@ def _flag_columns(responses: pd.DataFrame, rules: RuleSet, flags: Any) -> tuple[
     return pd.DataFrame({f: parsed[f] for f in order}, index=responses.index, copy=False), not_given
 
 
-def _symbol_values(sym: Symbol, scores: pd.DataFrame, flags: pd.DataFrame, quality: pd.DataFrame | None, n: int) -> Any:
+def _previous_frame(previous: pd.DataFrame | None, responses: pd.DataFrame, tiers: Sequence[str]) -> pd.DataFrame | None:
+    """``previous`` checked and typed: ``prev.tier`` as the rule set's ordered tiers, ``prev.waves_in_tier`` as float."""
+    if previous is None:
+        return None
+    if not isinstance(previous, pd.DataFrame):
+        raise InvalidParameterError(
+            "The 'previous' parameter of screen must be a DataFrame (e.g. Archive.previous(ids)). "
+            f"Got {type(previous).__name__} instead.")
+    if len(previous) != len(responses) or not previous.index.equals(responses.index):
+        raise InvalidParameterError(
+            "The 'previous' parameter of screen must have the same index, in the same order, as 'responses'. "
+            f"Got {len(previous)} rows for {len(responses)} instead.")
+    out = pd.DataFrame(index=responses.index)
+    if PREV_TIER in previous.columns:
+        raw = previous[PREV_TIER].astype("string")
+        bad = raw.notna() & ~raw.isin(list(tiers))
+        if bad.any():
+            rows = np.flatnonzero(bad.to_numpy())
+            raise ResponseError([Issue("unknown_tier", f"{int(bad.sum())} value(s) are not tiers of this rule set "
+                                       f"({', '.join(tiers)})", column=PREV_TIER, rows=tuple(int(r) for r in rows[:10]))],
+                                title="cannot read the previous wave")
+        out[PREV_TIER] = pd.Categorical(raw.astype(object).where(raw.notna(), None), categories=list(tiers), ordered=True)
+    if PREV_WAVES in previous.columns:
+        out[PREV_WAVES] = pd.to_numeric(previous[PREV_WAVES], errors="coerce").astype(float)
+    return out
+
+
+def _symbol_values(sym: Symbol, scores: pd.DataFrame, flags: pd.DataFrame, quality: pd.DataFrame | None, n: int,
+                   previous: pd.DataFrame | None = None) -> Any:
     """The arrays a condition reads for one symbol (views where possible); UNKNOWN when its source is absent."""
     if sym.source == "flags":
         col = flags[sym.name] if sym.name in flags.columns else None
+    elif sym.source == "previous":
+        col = previous[sym.column] if previous is not None and sym.column in previous.columns else None
     elif sym.source == "quality":
         col = quality[sym.column] if quality is not None and sym.column in quality.columns else None
     else:
@@ -206,6 +236,7 @@ def screen(
     on_invalid: Literal["raise", "missing"] = "raise",
     bands: Mapping[str, str | Mapping[str, str]] | None = None,
     n_jobs: int = 1,
+    previous: pd.DataFrame | None = None,
 ) -> ScreeningResult:
     """Score the scales, then place every student in a tier with reasons and actions.
 
@@ -239,6 +270,14 @@ def screen(
         As for :func:`score`.
     bands : mapping, optional
         Scale id → band choice for that scale (as ``score(bands=...)``).
+    previous : DataFrame, optional
+        The student's previous screening, same index as ``responses``: columns
+        ``prev.tier`` (a tier id of the rule set) and ``prev.waves_in_tier``, as
+        :meth:`screening.archive.Archive.previous` returns them. Rules can then
+        read them (``prev.tier >= "yellow" and prev.waves_in_tier >= 2``: still
+        yellow after two terms). A student with no earlier wave has them unknown,
+        so such a rule does not fire for that student; without ``previous`` they
+        are unknown for everyone.
 
     Returns
     -------
@@ -258,6 +297,10 @@ def screen(
     fname = "screen"
     if not isinstance(responses, pd.DataFrame) and type(responses).__module__.split(".")[0] in ("dask", "dask_expr", "pyspark"):
         from .scaleout import screen_distributed  # a Dask or Spark DataFrame: the same screening, run by that engine
+
+        if previous is not None:
+            raise InvalidParameterError("The 'previous' parameter of screen is not supported on a Dask or Spark DataFrame "
+                                        "(join the previous wave's columns into the frame's partitions instead). Got a DataFrame instead.")
 
         return screen_distributed(responses, scales, rules, flags=flags, groups=groups, quality=quality, lang=lang,
                                   response_format=response_format, on_invalid=on_invalid, bands=bands, n_jobs=n_jobs)
@@ -310,7 +353,8 @@ def screen(
         warnings.warn(msg, stacklevel=2)
         warn.append(msg)
 
-    values = {name: _symbol_values(sym, scores, flag_frame, quality, n) for name, sym in symbols.items()}
+    prev = _previous_frame(previous, responses, rs.spec.tier_ids())
+    values = {name: _symbol_values(sym, scores, flag_frame, quality, n, prev) for name, sym in symbols.items()}
     bounds_of: dict[str, Any] = {}
     maybe: dict[str, Any] = {}
     for name, sym in symbols.items():

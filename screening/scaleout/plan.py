@@ -10,7 +10,7 @@ puts back the exact dtypes a single-machine :func:`screening.screen` gives after
 What travels differs from the single-machine result in two ways only (see docs/scale-out.md):
 
 * categoricals whose categories come from the specs (tier, bands, status, actions) keep those fixed
-  categories; the text whose categories depend on the data (``reasons``, ``reasons_zh/_en``,
+  categories; the text whose categories depend on the data (``reasons``, ``reasons_zh/_en``, ``rescreen_reasons*``,
   ``rules_fired``) travels as plain strings, so every partition has the same dtype;
 * pass-through text columns (group columns, the row key) travel as pandas' default ``str`` dtype,
   whatever an engine's string conversion did to them.
@@ -38,7 +38,8 @@ if TYPE_CHECKING:
 __all__ = ["ScreeningPlan", "DATA_TEXT_COLUMNS", "spark_name"]
 
 #: Tier-table columns whose categories depend on the data: they travel as strings.
-DATA_TEXT_COLUMNS = ("reasons", "reasons_zh", "reasons_en", "rules_fired")
+DATA_TEXT_COLUMNS = ("reasons", "reasons_zh", "reasons_en", "rules_fired", "rescreen_reasons", "rescreen_reasons_zh",
+                     "rescreen_reasons_en")
 
 #: The dtype pass-through text columns travel and come back as (pandas' default string dtype).
 TEXT = pd.StringDtype(na_value=np.nan)

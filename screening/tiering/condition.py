@@ -43,13 +43,18 @@ class ConditionError(ValueError):
         self.hint = hint
 
 
+#: Names of the previous-wave inputs a condition may read (see :func:`screening.screen`'s ``previous``).
+PREV_TIER = "prev.tier"
+PREV_WAVES = "prev.waves_in_tier"
+
+
 @dataclass(frozen=True)
 class Symbol:
     """What a name in a condition refers to.
 
     kind: ``number``, ``band``, ``status`` or ``bool``. ``column`` is the
     output column it is read from; ``source`` says which table holds it
-    (``scores``, ``flags`` or ``quality``).
+    (``scores``, ``flags``, ``quality`` or ``previous``).
     """
 
     name: str
@@ -71,11 +76,18 @@ class Resolver:
     scales: Mapping[str, Scale]
     flags: Sequence[str]
     hint_scales: Sequence[str] = ()  # other scale ids worth suggesting in a did-you-mean
+    tiers: Sequence[str] = ()  # the rule set's tier ids, lowest first: the levels of ``prev.tier``
     _names: dict[str, Symbol] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for f in self.flags:
             self._names[f] = Symbol(f, "bool", f, "flags")
+        if self.tiers:
+            # the student's previous screening, from the archive (``screen(..., previous=arch.previous(ids))``);
+            # unknown for a student with no earlier wave, and for everyone when no previous wave is given
+            self._names[PREV_TIER] = Symbol(PREV_TIER, "band", PREV_TIER, "previous", levels=tuple(self.tiers))
+            self._names[PREV_WAVES] = Symbol(PREV_WAVES, "number", PREV_WAVES, "previous", None, 1.0, float("inf"),
+                                             candidates=(1.0, 2.0, 3.0))
         for sid, scale in self.scales.items():
             spec = scale.spec
             add = self._names.__setitem__
@@ -117,6 +129,9 @@ class Resolver:
             return Symbol(dotted, "bool", C.quality_col(None, parts[1]), "quality")
         if len(parts) == 3 and parts[0] in self.scales and parts[1] == "quality":
             return Symbol(dotted, "bool", C.quality_col(parts[0], parts[2]), "scores", parts[0])
+        if parts[0] == "prev" and self.tiers:
+            raise ConditionError("unknown_name", f"unknown previous-wave input {dotted!r}",
+                                 f"previous-wave inputs: {PREV_TIER}, {PREV_WAVES}")
         if len(parts) > 1 and parts[0] not in self.scales:
             hint = did_you_mean(parts[0], [*self.scales, *self.hint_scales]) or ""
             raise ConditionError(

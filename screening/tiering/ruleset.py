@@ -172,7 +172,7 @@ def _scales_for(spec: RuleSetSpec, file: str, base: Path | None) -> tuple[dict[s
 
 
 def _compile_rules(spec: RuleSetSpec, scales: dict[str, Scale], file: str) -> tuple[list[Compiled], list[Issue]]:
-    resolver = Resolver(scales, [f.id for f in spec.flags], hint_scales=list_scales())
+    resolver = Resolver(scales, [f.id for f in spec.flags], hint_scales=list_scales(), tiers=[t.id for t in spec.tiers])
     compiled: list[Compiled] = []
     issues: list[Issue] = []
     for i, r in enumerate(spec.rules):
