@@ -551,7 +551,8 @@ def _cmd_screen(args: argparse.Namespace) -> int:
                      t[["tier", "urgent", "rescreen", "follow_up_days", "reasons", "actions", "rules_fired"]]], axis=1)
     write_table(out.reset_index(drop=True), args.output, result.provenance)
     counts = ", ".join(f"{k} {v}" for k, v in result.tier_counts().items())
-    print(f"screened {len(result):,} students ({counts}; urgent {int(t['urgent'].sum())}) → {args.output}")
+    print(f"screened {len(result):,} students ({counts}; urgent {int(t['urgent'].sum())}; "
+          f"re-screen / ask {int(t['rescreen'].sum())}) → {args.output}")
     if ids is None:
         print("note: students are named by row number only (0 = first data row); add --identifiable for ids "
               "or --key-file for pseudonyms", file=sys.stderr)
@@ -655,7 +656,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
                     continue  # not asked: no list at all, rather than an empty one that reads as "none"
                 written.append(write_frame(lst, out / f"group_{flag}{fmt}"))
     counts = ", ".join(f"{k} {v}" for k, v in result.tier_counts().items())
-    print(f"screened {len(result):,} students ({counts}; urgent {int(result.table['urgent'].sum())})")
+    print(f"screened {len(result):,} students ({counts}; urgent {int(result.table['urgent'].sum())}; "
+          f"re-screen / ask {int(result.table['rescreen'].sum())})")
     for p in written:
         print(f"wrote {p}")
     if ids is None and not args.lists:

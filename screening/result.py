@@ -77,8 +77,9 @@ class ScreeningResult:
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{t} {n}" for t, n in self.tier_counts().items())
+        rescreen = int(self.table["rescreen"].sum()) if "rescreen" in self.table.columns else 0
         return (f"<ScreeningResult: {len(self)} students; {counts}; urgent {int(self.table['urgent'].sum())}; "
-                f"rules {self.rules.id}; scales {', '.join(s.id for s in self.scales)}>")
+                f"re-screen {rescreen}; rules {self.rules.id}; scales {', '.join(s.id for s in self.scales)}>")
 
     def _repr_html_(self) -> str:
         """Notebook view: tier counts with Wilson intervals, urgent/re-screen and band prevalence — aggregates
