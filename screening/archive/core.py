@@ -341,7 +341,7 @@ class Archive:
                 wave_of = dict.fromkeys(sids, wid)
             else:
                 latest = self._latest(conn, sids)
-                wave_of = {int(r.subject_id): int(r.wave_id) for r in latest.itertuples()}
+                wave_of = dict(zip(latest["subject_id"].astype(int).tolist(), latest["wave_id"].astype(int).tolist()))
             stamp = _db.now()
             rows = [{"subject_id": s, "wave_id": wave_of.get(s), "kind": kind, "on": day, "fulfils": fulfils,
                      "outcome": outcome, "actor": who, "recorded_at": stamp} for s in sids]

@@ -70,7 +70,8 @@ class _Cols:
 
     def __getitem__(self, col: str) -> list[Any]:
         if col not in self.cache:
-            assert self.frame is not None
+            if self.frame is None:  # __contains__ is False then: callers check membership first
+                raise KeyError(col)
             self.cache[col] = self.frame[col].astype(object).tolist()
         return self.cache[col]
 
