@@ -138,3 +138,22 @@ def test_plan_travels_small(client, sample):
     assert isinstance(pickle.loads(blob), ScreeningPlan)
     # a worker process unpickles it and gets the same declared output
     assert client.submit(operator.attrgetter("columns"), res.plan).result() == res.plan.columns
+
+
+def test_dask_result_streams_into_the_archive_partition_by_partition(client, sample, tmp_path):
+    """Archive at scale: a Dask result goes into the archive one partition at a time (never collected whole)
+    and the archive then holds exactly what a single-machine add would have written."""
+    from archive_fixtures import KEY
+
+    df = sample.assign(student_id=[f"4401{i:014d}" for i in range(len(sample))])
+    res = sc.scaleout.screen_distributed(dd.from_pandas(df, npartitions=4), SCALES, key="student_id")
+    streamed = sc.open_archive(tmp_path / "streamed.sqlite", key=KEY, actor="it01")
+    rep = streamed.add_chunks(res.iter_partitions(with_keys=True), wave="2026春", on="2026-03-02")
+    assert rep.added == len(df)
+    whole = sc.open_archive(tmp_path / "whole.sqlite", key=KEY, actor="it01")
+    whole.add(sc.screen(df, scales=SCALES), wave="2026春", on="2026-03-02", ids=df["student_id"])
+    a = streamed.export("long").sort_values("pseudonym").reset_index(drop=True)
+    b = whole.export("long").sort_values("pseudonym").reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+    streamed.close()
+    whole.close()
