@@ -6,6 +6,7 @@ import functools
 import hashlib
 import json
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,7 +120,8 @@ def _example_issues(scale: Scale, file: str) -> list[Issue]:
             elif isinstance(want, bool) or isinstance(got, bool):
                 same = bool(got) == want
             elif isinstance(want, (int, float)):
-                same = math.isclose(float(got), float(want), rel_tol=0, abs_tol=1e-9)
+                # a band label where the file expects a number (or the reverse) is a mismatch, not a crash
+                same = isinstance(got, numbers.Real) and math.isclose(float(got), float(want), rel_tol=0, abs_tol=1e-9)
             else:
                 same = str(got) == str(want)
             if not same:

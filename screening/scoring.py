@@ -41,7 +41,7 @@ def _resolve_columns(
         )
     mapping = {str(k): v for k, v in mapping.items()}
     base = sc.input_columns(prefix)
-    return [mapping.get(i, base[k]) for k, i in enumerate(items)]
+    return [str(mapping.get(i, base[k])) for k, i in enumerate(items)]
 
 
 def _band_plan(sc: Scale, bands: str | Mapping[str, str] | None) -> dict[str, str]:
@@ -177,12 +177,17 @@ def score(
             raise InvalidParameterError(
                 "The 'columns' and 'prefix' parameters of score apply to one scale; score several scales one by one to use them."
             )
-        parts = [
-            score(responses, s, response_format=response_format, on_invalid=on_invalid, bands=None,
-                  norms=norms, norm_columns=norm_columns, keep_items=keep_items, quality=quality,
-                  chunk_size=chunk_size, n_jobs=n_jobs)
-            for s in scale
-        ]
+        parts, problems = [], []
+        for s in scale:  # every scale's problems are reported together, not only the first one's
+            try:
+                parts.append(score(responses, s, response_format=response_format, on_invalid=on_invalid, bands=None,
+                                   norms=norms, norm_columns=norm_columns, keep_items=keep_items, quality=quality,
+                                   chunk_size=chunk_size, n_jobs=n_jobs))
+            except ResponseError as exc:
+                problems.append(exc)
+        if problems:
+            raise ResponseError([i for exc in problems for i in exc.issues],
+                                title="; ".join(exc.title for exc in problems))
         return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=responses.index)
 
     sc = load_scale(scale)  # type: ignore[arg-type]
@@ -191,11 +196,18 @@ def score(
     norm_name = _norm_plan(sc, norms)
 
     issues: list[Issue] = []
-    dup = responses.columns[responses.columns.duplicated()]
-    for col in sorted({str(c) for c in dup if c in input_cols}):
-        issues.append(Issue("duplicate_column", f"column appears {int((responses.columns == col).sum())} times", column=col,
+    # column labels are compared as text (an integer label 1 is the column "1"); 1 and "1" together are a duplicate
+    names = pd.Index([str(c) for c in responses.columns])
+    label_of = {str(c): c for c in responses.columns}
+    dup = names[names.duplicated()]
+    for col in sorted({c for c in dup if c in input_cols}):
+        issues.append(Issue("duplicate_column", f"column appears {int((names == col).sum())} times", column=col,
                             hint="rename or drop the extra copies; which one holds the answers cannot be guessed"))
-    present = set(map(str, responses.columns))
+    for col in sorted({c for c in input_cols if input_cols.count(c) > 1}):
+        items = [i for i, c in zip(sc.items, input_cols) if c == col]
+        issues.append(Issue("column_reused", f"the column is mapped to {len(items)} items of {sc.id} ({', '.join(items)})",
+                            column=col, hint="each item needs its own column"))
+    present = set(names)
     missing_cols = [c for c in input_cols if c not in present]
     for c in missing_cols:
         issues.append(Issue("missing_column", f"the responses have no column for an item of {sc.id}", column=c,
@@ -204,7 +216,7 @@ def score(
     if norm_name is not None and sc.spec.norms is not None:
         ns = sc.spec.norms.sets[norm_name]
         rename = dict(norm_columns or {})
-        norm_cols = [rename.get(b, b) for b in ns.by]
+        norm_cols = [str(rename.get(b, b)) for b in ns.by]
         for b, c in zip(ns.by, norm_cols):
             if c not in present:
                 issues.append(Issue("missing_column", f"norm set {norm_name!r} groups by {b!r}, but there is no such column",
@@ -213,7 +225,7 @@ def score(
         raise ResponseError(issues, title=f"cannot score {sc.id}")
 
     cs = sc.compiled
-    parsed = [parse_column(responses[c], k, cs, response_format) for k, c in enumerate(input_cols)]
+    parsed = [parse_column(responses[label_of[c]], k, cs, response_format) for k, c in enumerate(input_cols)]
     plan = Plan(cs=cs, band_sets=band_plan, keep_items=keep_items, on_invalid=on_invalid)
     out = run_kernel(plan, parsed, len(responses), chunk_size=chunk_size, n_jobs=n_jobs)
     bad = bad_value_issues(plan, out, input_cols, response_format)
@@ -223,7 +235,7 @@ def score(
     extra: dict[str, Any] | None = None
     if norm_name is not None and sc.spec.norms is not None:
         ns = sc.spec.norms.sets[norm_name]
-        gid = group_key([responses[c] for c in norm_cols], [g.match for g in ns.groups], ns.by, len(responses))
+        gid = group_key([responses[label_of[c]] for c in norm_cols], [g.match for g in ns.groups], ns.by, len(responses))
         x = out.scores[cs.score_index(ns.score)]
         t, pct = apply_norms(ns, x, gid)
         unmatched = int(((gid < 0) & ~np.isnan(x)).sum())

@@ -50,9 +50,9 @@ def parse_flags(frame: pd.DataFrame, columns: Mapping[str, str]) -> dict[str, An
         else:
             text = s.astype("string").str.strip().str.lower()
             uniques, codes = np.unique(text.fillna("").to_numpy(dtype=str), return_inverse=True)
-            map_true = np.array([u in _TRUE for u in uniques])
-            map_false = np.array([u in _FALSE for u in uniques])
-            blank = np.array([u == "" for u in uniques])
+            map_true = np.array([u in _TRUE for u in uniques], dtype=bool)
+            map_false = np.array([u in _FALSE for u in uniques], dtype=bool)
+            blank = np.array([u == "" for u in uniques], dtype=bool)
             codes = codes.ravel()
             vals = map_true[codes]
             known = vals | map_false[codes]
@@ -100,6 +100,12 @@ def _flag_columns(responses: pd.DataFrame, rules: RuleSet, flags: Any) -> tuple[
     if missing_cols:
         raise ResponseError([Issue("missing_column", "risk-group flag column not found", column=c) for c in missing_cols],
                             title="cannot read risk-group flags")
+    names = [str(c) for c in source.columns]
+    dup = sorted({c for c in mapping.values() if names.count(c) > 1})
+    if dup:
+        raise ResponseError([Issue("duplicate_column", f"column appears {names.count(c)} times", column=c,
+                                   hint="rename or drop the extra copies; which one holds the flag cannot be guessed")
+                             for c in dup], title="cannot read risk-group flags")
     parsed = parse_flags(source, mapping)
     not_given = [f for f in wanted if f not in mapping]
     n = len(source)

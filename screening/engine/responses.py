@@ -46,6 +46,12 @@ def _numeric(s: pd.Series) -> ParsedColumn:
     dtype = s.dtype
     if pd.api.types.is_bool_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
         return ParsedColumn(s.to_numpy(dtype=np.float64, na_value=np.nan), None, False, whole=True)
+    if pd.api.types.is_complex_dtype(dtype):
+        # 1+5j is not an option value: a non-zero imaginary part is unreadable, never dropped
+        z = s.to_numpy(dtype=np.complex128, na_value=np.nan)
+        bad = (z.imag != 0) | np.isinf(z.real)
+        arr = np.where(bad, np.nan, z.real)
+        return ParsedColumn(arr, bad if bad.any() else None, False)
     if pd.api.types.is_numeric_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
         if dtype == np.float64:
             # a view of the column: no pass over the data here (inf fails the range check later)

@@ -61,6 +61,10 @@ def id_text(s: pd.Series, *, file: str, column: str, imprecise: npt.NDArray[np.b
         text[frac] = s[frac].astype(str)
     else:
         text = s.astype("string").str.strip().astype(object)
+        # "4.40106E+18": Excel showed a long numeric id in scientific form and the CSV kept only that
+        sci = text.astype("string").str.fullmatch(r"[+-]?\d+(?:\.\d*)?[eE][+-]?\d+").fillna(False).to_numpy(dtype=bool)
+        if sci.any():
+            imprecise = sci if imprecise is None else (imprecise | sci)
     if imprecise is not None and imprecise.any():
         issues.append(rows_issue(
             "id_precision_lost", "ids stored as numbers too large to be exact: their last digits are already lost",

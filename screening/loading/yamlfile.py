@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,10 @@ import yaml
 
 from ..errors import Issue
 
-__all__ = ["read_yaml"]
+__all__ = ["MAX_DEPTH", "read_yaml"]
+
+#: Deepest nesting of mappings and lists a spec file may have (the shipped files stay below 10).
+MAX_DEPTH = 32
 
 
 class _StrictSafeLoader(yaml.SafeLoader):
@@ -20,6 +24,10 @@ def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode, deep: 
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        if not isinstance(key, Hashable) or isinstance(key, tuple):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a key must be a plain value, not a {type(key).__name__}", key_node.start_mark
+            )
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r} (first at line {seen[key] + 1})", key_node.start_mark
@@ -29,6 +37,27 @@ def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode, deep: 
 
 
 _StrictSafeLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)  # type: ignore[arg-type]
+
+
+def _nesting_depth(text: str) -> tuple[int, int] | None:
+    """Where the event stream first nests deeper than :data:`MAX_DEPTH`, or None.
+
+    Checked on the parser's events (a flat loop) before any node is composed:
+    composing is recursive, and 20,000 nested ``[`` would exhaust the stack.
+    Syntax errors are left for the loader, which reports them with their position.
+    """
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event.start_mark.line, event.start_mark.column
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    return None
 
 
 def read_yaml(source: str | Path, *, text: str | None = None) -> tuple[Any, list[Issue]]:
@@ -48,6 +77,10 @@ def read_yaml(source: str | Path, *, text: str | None = None) -> tuple[Any, list
             return None, [
                 Issue("bad_encoding", f"the file is not UTF-8 (byte {exc.start})", file=name, hint="save it as UTF-8")
             ]
+    too_deep = _nesting_depth(text)
+    if too_deep is not None:
+        return None, [Issue("too_deep", f"the file nests lists or mappings more than {MAX_DEPTH} levels deep",
+                            file=name, path=f"line {too_deep[0] + 1}, column {too_deep[1] + 1}")]
     try:
         loader = _StrictSafeLoader(text)  # what yaml.load does, with our SafeLoader subclass
         try:

@@ -23,7 +23,7 @@ from ..loading import builtin_dir, read_yaml
 from ..loading.pydantic_issues import validation_issues
 from ..specs.rules import RuleSetSpec
 from .condition import Compiled, ConditionError, Resolver, compile_condition
-from .expr import ExprSyntaxError, names_in, parse
+from .expr import _KEYWORDS, ExprSyntaxError, names_in, parse
 
 __all__ = ["RuleSet", "load_rules", "list_rules", "ACTION_KEYS"]
 
@@ -89,6 +89,12 @@ def _structure_checks(spec: RuleSetSpec, file: str) -> list[Issue]:
         for dup, n in Counter(ids).items():
             if n > 1:
                 issues.append(Issue("duplicate_id", f"{kind} id {dup!r} is used {n} times", path=f"{kind}s", file=file))
+    # a tier named like an action key, or a flag named like a keyword of the condition language, is ambiguous
+    for kind, ids, reserved in (("tier", tiers, ACTION_KEYS), ("flag", [f.id for f in spec.flags], _KEYWORDS)):
+        for i, name in enumerate(ids):
+            if name in reserved:
+                issues.append(Issue("reserved_id", f"{kind} id {name!r} is reserved", path=f"{kind}s[{i}].id", file=file,
+                                    hint=f"reserved {kind} ids: {', '.join(sorted(reserved))}"))
 
     def tier_ref(tier: str | None, path: str) -> None:
         if tier is not None and tier not in tiers:
@@ -184,6 +190,21 @@ def _compile_rules(spec: RuleSetSpec, scales: dict[str, Scale], file: str) -> tu
     return compiled, issues
 
 
+def _raw_syntax_issues(data: Mapping[str, Any], file: str) -> list[Issue]:
+    """Syntax errors of the conditions of a rule set that did not validate (names cannot be resolved yet)."""
+    rules = data.get("rules")
+    issues: list[Issue] = []
+    for i, r in enumerate(rules if isinstance(rules, list) else []):
+        when = r.get("when") if isinstance(r, dict) else None
+        if isinstance(when, str) and when.strip():
+            try:
+                parse(when)
+            except ExprSyntaxError as exc:
+                issues.append(Issue("syntax_error", f"rule {r.get('id')!r}: {exc.short}", path=f"rules[{i}].when",
+                                    file=file))
+    return issues
+
+
 def _build(data: Any, file: str, stem: str | None, base: Path | None) -> RuleSet:
     if not isinstance(data, dict):
         raise RuleError([Issue("not_a_mapping", "a rule-set file must be a mapping", file=file)], title="invalid rule set")
@@ -193,7 +214,9 @@ def _build(data: Any, file: str, stem: str | None, base: Path | None) -> RuleSet
     try:
         spec = RuleSetSpec.model_validate(data)
     except ValidationError as exc:
-        raise RuleError(validation_issues(exc, RuleSetSpec, file), title=f"invalid rule set {file}") from None
+        # the docs promise every problem at once: conditions are still checked for syntax
+        issues = validation_issues(exc, RuleSetSpec, file) + _raw_syntax_issues(data, file)
+        raise RuleError(issues, title=f"invalid rule set {file}") from None
     issues = _structure_checks(spec, file)
     if stem is not None and spec.id != stem:
         issues.append(Issue("id_mismatch", f"id {spec.id!r} differs from the file name {stem!r}", path="id", file=file))
