@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from . import columns as C
-from ._params import InvalidParameterError
+from ._params import InvalidParameterError, describe
 from .engine.compile import CompiledScale, compile_scale
 from .errors import Issue, SpecError, did_you_mean
 from .loading import builtin_dir, parse_scale, read_yaml
@@ -175,7 +175,7 @@ def load_scale(scale: str | Path | Mapping[str, Any] | Scale) -> Scale:
         return _build(dict(scale), "<mapping>", None)
     if not isinstance(scale, (str, Path)):
         raise InvalidParameterError(
-            f"The 'scale' parameter of load_scale must be a built-in id, a path or a Scale. Got {type(scale).__name__} instead."
+            f"The 'scale' parameter of load_scale must be a built-in id, a path, a mapping or a Scale. Got {describe(scale)} instead."
         )
     text = str(scale)
     looks_like_path = isinstance(scale, Path) or text.endswith((".yaml", ".yml")) or "/" in text or "\\" in text
@@ -188,7 +188,7 @@ def load_scale(scale: str | Path | Mapping[str, Any] | Scale) -> Scale:
     known = list_scales()
     if text not in known:
         raise SpecError(
-            [Issue("unknown_scale", f"no built-in scale {text!r}",
+            [Issue("unknown_scale", f"no built-in scale has this id ({describe(text)}; not shown, it could be data)",
                    hint=did_you_mean(text, known) or f"built-in scales: {', '.join(known)}")],
             title="cannot load scale",
         )

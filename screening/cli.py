@@ -503,12 +503,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args))
+    except InvalidParameterError as exc:  # before ScreeningError, its base class
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except ScreeningError as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    except InvalidParameterError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

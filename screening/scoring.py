@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from . import columns as C
-from ._params import InvalidParameterError, check_choice
+from ._params import Check, Interval, InvalidParameterError, ListOf, Options, describe, validate_params
 from .catalog import Scale, load_scale
 from .engine.norms import apply_norms, group_key
 from .engine.responses import parse_column
@@ -34,10 +34,10 @@ def _resolve_columns(
     mapping = dict(columns or {})
     unknown = [k for k in mapping if str(k) not in items]
     if unknown:
+        hint = did_you_mean(str(unknown[0]), items)
         raise InvalidParameterError(
-            f"The 'columns' parameter of score names items {unknown} that {sc.id} does not have"
-            + (f" ({did_you_mean(str(unknown[0]), items)})" if did_you_mean(str(unknown[0]), items) else "")
-            + f". Items are {items}."
+            f"The 'columns' parameter of score must map item ids of {sc.id} ({items}) to columns. "
+            f"Got a mapping with {len(unknown)} other key(s) instead" + (f" ({hint})" if hint else "") + "."
         )
     mapping = {str(k): v for k, v in mapping.items()}
     base = sc.input_columns(prefix)
@@ -54,7 +54,7 @@ def _band_plan(sc: Scale, bands: str | Mapping[str, str] | None) -> dict[str, st
         if not hits:
             names = sorted({n for sets in cs.bands.values() for n in sets})
             raise InvalidParameterError(
-                f"The 'bands' parameter of score must name a band set of {sc.id} ({names}). Got {bands!r} instead."
+                f"The 'bands' parameter of score must name a band set of {sc.id} ({names}). Got {describe(bands)} instead."
             )
         for sid in hits:
             plan[sid] = bands
@@ -63,7 +63,8 @@ def _band_plan(sc: Scale, bands: str | Mapping[str, str] | None) -> dict[str, st
         if sid not in cs.bands or name not in cs.bands[sid]:
             options = {k: sorted(v) for k, v in cs.bands.items()}
             raise InvalidParameterError(
-                f"The 'bands' parameter of score must map score ids to their band sets {options}. Got {{{sid!r}: {name!r}}} instead."
+                f"The 'bands' parameter of score must map score ids to their band sets {options}. "
+                f"Got a mapping with a key or value not among them ({describe(sid)}: {describe(name)}) instead."
             )
         plan[sid] = name
     return plan
@@ -78,11 +79,23 @@ def _norm_plan(sc: Scale, norms: str | None) -> str | None:
     if spec_norms is None or norms not in spec_norms.sets:
         names = sorted(spec_norms.sets) if spec_norms is not None else []
         raise InvalidParameterError(
-            f"The 'norms' parameter of score must be None, 'default' or a norm set of {sc.id} ({names}). Got {norms!r} instead."
+            f"The 'norms' parameter of score must be None, 'default' or a norm set of {sc.id} ({names}). Got {describe(norms)} instead."
         )
     return norms
 
 
+_SCALE = Check(lambda v: isinstance(v, (str, Path, Scale, Mapping)), "a scale id, a path, a Scale or a mapping")
+
+
+@validate_params({
+    "responses": [pd.DataFrame],
+    "scale": [_SCALE, ListOf(_SCALE, "scale ids, paths or Scales")],
+    "columns": [None, Mapping], "prefix": [None, str],
+    "response_format": [Options("value", "index", "label")], "on_invalid": [Options("raise", "missing")],
+    "bands": [None, str, Mapping], "norms": [None, str], "norm_columns": [None, Mapping],
+    "keep_items": [bool, np.bool_], "quality": [None, pd.DataFrame],
+    "chunk_size": [Interval(int, 1, None)], "n_jobs": [Interval(int, 1, None)],
+})
 def score(
     responses: pd.DataFrame,
     scale: ScaleLike | Sequence[ScaleLike],
@@ -160,18 +173,6 @@ def score(
     >>> out[["phq9.total", "phq9.total.band", "phq9.critical"]].iloc[0].tolist()
     [9.0, 'mild', True]
     """
-    fname = "score"
-    if not isinstance(responses, pd.DataFrame):
-        raise InvalidParameterError(
-            f"The 'responses' parameter of score must be a pandas DataFrame. Got {type(responses).__name__} instead."
-        )
-    check_choice(fname, "response_format", response_format, ("value", "index", "label"))
-    check_choice(fname, "on_invalid", on_invalid, ("raise", "missing"))
-    if not isinstance(chunk_size, int) or chunk_size < 1:
-        raise InvalidParameterError(f"The 'chunk_size' parameter of score must be a positive int. Got {chunk_size!r} instead.")
-    if not isinstance(n_jobs, int) or n_jobs < 1:
-        raise InvalidParameterError(f"The 'n_jobs' parameter of score must be a positive int. Got {n_jobs!r} instead.")
-
     if isinstance(scale, (list, tuple)):
         if columns is not None or prefix is not None:
             raise InvalidParameterError(

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from . import columns as C
-from ._params import InvalidParameterError, check_choice
+from ._params import Check, Interval, InvalidParameterError, ListOf, Options, validate_params
 from ._version import __version__
 from .catalog import Scale, load_scale
 from .errors import Issue, ResponseError
@@ -140,6 +140,20 @@ def _symbol_values(sym: Symbol, scores: pd.DataFrame, flags: pd.DataFrame, quali
     return np.asarray(cat.codes), tuple(str(c) for c in cat.categories)
 
 
+_SCALE = Check(lambda v: isinstance(v, (str, Path, Scale)), "a scale id, a path or a Scale")
+
+
+@validate_params({
+    "responses": [pd.DataFrame],
+    "scales": [ListOf(_SCALE, "scale ids, paths or Scales", min_len=1)],
+    "rules": [str, Path, RuleSet],
+    "flags": [None, ListOf(str, "column names"), Mapping, pd.DataFrame],
+    "groups": [None, ListOf(str, "column names")],
+    "quality": [None, pd.DataFrame],
+    "lang": [Options("zh", "en")],
+    "response_format": [Options("value", "index", "label")], "on_invalid": [Options("raise", "missing")],
+    "bands": [None, Mapping], "n_jobs": [Interval(int, 1, None)],
+})
 def screen(
     responses: pd.DataFrame,
     scales: Sequence[str | Path | Scale],
@@ -202,21 +216,11 @@ def screen(
     >>> res.table["tier"].tolist(), res.table["urgent"].tolist()
     (['green', 'orange'], [False, True])
     """
-    fname = "screen"
-    if not isinstance(responses, pd.DataFrame):
-        raise InvalidParameterError(
-            f"The 'responses' parameter of screen must be a pandas DataFrame. Got {type(responses).__name__} instead."
-        )
-    if isinstance(scales, (str, Path)) or not isinstance(scales, Sequence) or not scales:
-        raise InvalidParameterError(
-            f"The 'scales' parameter of screen must be a non-empty list of scale ids. Got {scales!r} instead."
-        )
-    check_choice(fname, "lang", lang, ("zh", "en"))
     rs = load_rules(rules)
     loaded = [load_scale(s) for s in scales]
     ids = [s.id for s in loaded]
     if len(set(ids)) != len(ids):
-        raise InvalidParameterError(f"The 'scales' parameter of screen must not repeat a scale. Got {ids} instead.")
+        raise InvalidParameterError(f"The 'scales' parameter of screen must not repeat a scale. Got {ids} instead.")  # ids of loaded scales
     screened = {s.id: s for s in loaded}
     for s in loaded:
         known = rs.scales.get(s.id)

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .._params import InvalidParameterError
+from .._params import InvalidParameterError, describe
 from ..catalog import Scale, content_hash, list_scales, load_scale
 from ..errors import Issue, RuleError, ScreeningError, did_you_mean
 from ..loading import builtin_dir, read_yaml
@@ -254,7 +254,7 @@ def load_rules(rules: str | Path | Mapping[str, Any] | RuleSet) -> RuleSet:
         return _build(dict(rules), "<mapping>", None, None)
     if not isinstance(rules, (str, Path)):
         raise InvalidParameterError(
-            f"The 'rules' parameter of load_rules must be a built-in id, a path or a RuleSet. Got {type(rules).__name__} instead."
+            f"The 'rules' parameter of load_rules must be a built-in id, a path, a mapping or a RuleSet. Got {describe(rules)} instead."
         )
     text = str(rules)
     if isinstance(rules, Path) or text.endswith((".yaml", ".yml")) or "/" in text or "\\" in text:
@@ -265,7 +265,7 @@ def load_rules(rules: str | Path | Mapping[str, Any] | RuleSet) -> RuleSet:
         return _load_file(str(path.resolve()), st.st_mtime_ns, st.st_size)
     known = list_rules()
     if text not in known:
-        raise RuleError([Issue("unknown_rules", f"no built-in rule set {text!r}",
+        raise RuleError([Issue("unknown_rules", f"no built-in rule set has this id ({describe(text)}; not shown, it could be data)",
                                hint=did_you_mean(text, known) or f"built-in: {', '.join(known)}")], title="cannot load rule set")
     path = builtin_dir("tiering_rules") / f"{text}.yaml"
     st = path.stat()
