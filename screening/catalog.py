@@ -110,11 +110,13 @@ def _example_issues(scale: Scale, file: str) -> list[Issue]:
     issues = []
     for i, ex in enumerate(spec.examples):
         for key, want in ex.expected.items():
-            if "@" in key:
-                base, set_name = key.split("@", 1)
-                got = by_set[set_name][f"{spec.id}.{base}"].iloc[i]
-            else:
-                got = out[f"{spec.id}.{key}"].iloc[i]
+            base, _, set_name = key.partition("@")
+            table = by_set[set_name] if set_name else out
+            if f"{spec.id}.{base}" not in table.columns:  # e.g. `total.band` for a score without bands
+                issues.append(Issue("unknown_output", f"example {ex.id!r} expects {key}, which scoring does not output",
+                                    path=f"examples[{i}].expected.{key}", file=file))
+                continue
+            got = table[f"{spec.id}.{base}"].iloc[i]
             if pd.isna(got):
                 same = want is None
             elif isinstance(want, bool) or isinstance(got, bool):

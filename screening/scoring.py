@@ -170,8 +170,9 @@ def score(
     >>> import pandas as pd, screening as sc
     >>> df = pd.DataFrame({f"phq9_{k}": [1] for k in range(1, 10)})
     >>> out = sc.score(df, "phq9")
-    >>> out[["phq9.total", "phq9.total.band", "phq9.critical"]].iloc[0].tolist()
-    [9.0, 'mild', True]
+    >>> row = out.iloc[0]
+    >>> float(row["phq9.total"]), str(row["phq9.total.band"]), bool(row["phq9.critical"])
+    (9.0, 'mild', True)
     """
     if isinstance(scale, (list, tuple)):
         if columns is not None or prefix is not None:

@@ -14,6 +14,7 @@ from . import columns as C
 from ._params import Check, Interval, InvalidParameterError, ListOf, Options, validate_params
 from ._version import __version__
 from .catalog import Scale, load_scale
+from .engine.responses import as_text
 from .errors import Issue, ResponseError
 from .result import ScreeningResult
 from .scoring import score
@@ -48,7 +49,7 @@ def parse_flags(frame: pd.DataFrame, columns: Mapping[str, str]) -> dict[str, An
             bad = ~np.isnan(arr) & ~np.isin(arr, (0.0, 1.0))
             vals, known = arr == 1.0, ~np.isnan(arr)
         else:
-            text = s.astype("string").str.strip().str.lower()
+            text = as_text(s).str.strip().str.lower()
             uniques, codes = np.unique(text.fillna("").to_numpy(dtype=str), return_inverse=True)
             map_true = np.array([u in _TRUE for u in uniques], dtype=bool)
             map_false = np.array([u in _FALSE for u in uniques], dtype=bool)

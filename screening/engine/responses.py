@@ -34,9 +34,18 @@ class ParsedColumn:
     whole: bool = False  # True when every value is known to be a whole number (integer or bool input)
 
 
+def as_text(s: pd.Series) -> pd.Series:
+    """A column as pandas strings; odd objects (bytes that are not UTF-8 …) become their repr, never an error."""
+    try:
+        return s.astype("string")
+    except (UnicodeDecodeError, TypeError, ValueError):
+        # rare hostile cells only: this per-cell pass never runs for numbers or text
+        return s.map(lambda v: v if isinstance(v, str) or pd.isna(v) is True else repr(v)).astype("string")
+
+
 def _is_blank(s: pd.Series) -> npt.NDArray[np.bool_]:
     isna = s.isna().to_numpy()
-    as_str = s.astype("string")
+    as_str = as_text(s)
     blank = as_str.str.strip().eq("").fillna(False).to_numpy(dtype=bool)
     return np.asarray(isna | blank, dtype=bool)
 
@@ -59,7 +68,7 @@ def _numeric(s: pd.Series) -> ParsedColumn:
         arr = s.to_numpy(dtype=np.float64, na_value=np.nan)
         return ParsedColumn(arr, None, False, whole=pd.api.types.is_integer_dtype(dtype))
     blank = _is_blank(s)
-    num = pd.to_numeric(s.astype("string").str.strip(), errors="coerce")
+    num = pd.to_numeric(as_text(s).str.strip(), errors="coerce")
     arr = num.to_numpy(dtype=np.float64, na_value=np.nan)
     bad = np.isnan(arr) & ~blank
     bad |= np.isinf(arr)
@@ -87,7 +96,7 @@ def parse_column(s: pd.Series, k: int, cs: CompiledScale, response_format: str) 
     # labels: match normalised text against the option set (and its aliases)
     blank = _is_blank(s)
     lookup = cs.label_maps[k]
-    text = s.astype("string")
+    text = as_text(s)
     uniques, codes = np.unique(text.fillna("").to_numpy(dtype=object).astype(str), return_inverse=True)
     mapped = np.array([lookup.get(normalise_label(u), np.nan) for u in uniques], dtype=float)
     values = mapped[codes.ravel()]

@@ -195,10 +195,11 @@ def _cross_checks(data: dict[str, Any], p: _Partial, file: str, stem: str | None
     for dup, n in Counter(known).items():
         if n > 1:
             issues.append(Issue("duplicate_id", f"item id {dup!r} is used {n} times", path="items", file=file))
+    raw_sets = data.get("option_sets") if isinstance(data.get("option_sets"), dict) else {}
     for i, it in p.items:
-        if p.option_sets and it.options not in p.option_sets and it.options in (data.get("option_sets") or {}):
+        if p.option_sets and it.options not in p.option_sets and it.options in raw_sets:
             continue  # the option set itself is broken; reported by validation
-        if it.options not in (data.get("option_sets") or {}):
+        if it.options not in raw_sets:
             issues.append(
                 Issue("unknown_option_set", f"item {it.id!r} uses option set {it.options!r}, which is not defined",
                       path=f"items[{i}].options", file=file,
