@@ -121,6 +121,7 @@ class Interval(Constraint):
             return False
         if not isinstance(value, numbers.Real) or value != value:  # NaN
             return False
+        value = float(value)
         lo_ok = self.low is None or (value >= self.low if self.closed in ("both", "left") else value > self.low)
         hi_ok = self.high is None or (value <= self.high if self.closed in ("both", "right") else value < self.high)
         return bool(lo_ok and hi_ok)

@@ -14,6 +14,7 @@ chunk, in :mod:`screening.engine.score`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -34,13 +35,18 @@ class ParsedColumn:
     whole: bool = False  # True when every value is known to be a whole number (integer or bool input)
 
 
+def _cell_text(v: Any) -> Any:
+    missing = pd.isna(v)
+    return v if isinstance(v, str) or (isinstance(missing, bool) and missing) else repr(v)
+
+
 def as_text(s: pd.Series) -> pd.Series:
     """A column as pandas strings; odd objects (bytes that are not UTF-8 …) become their repr, never an error."""
     try:
         return s.astype("string")
     except (UnicodeDecodeError, TypeError, ValueError):
         # rare hostile cells only: this per-cell pass never runs for numbers or text
-        return s.map(lambda v: v if isinstance(v, str) or pd.isna(v) is True else repr(v)).astype("string")
+        return s.map(_cell_text).astype("string")
 
 
 def _is_blank(s: pd.Series) -> npt.NDArray[np.bool_]:

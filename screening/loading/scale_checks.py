@@ -195,7 +195,7 @@ def _cross_checks(data: dict[str, Any], p: _Partial, file: str, stem: str | None
     for dup, n in Counter(known).items():
         if n > 1:
             issues.append(Issue("duplicate_id", f"item id {dup!r} is used {n} times", path="items", file=file))
-    raw_sets = data.get("option_sets") if isinstance(data.get("option_sets"), dict) else {}
+    raw_sets: dict[Any, Any] = data["option_sets"] if isinstance(data.get("option_sets"), dict) else {}
     for i, it in p.items:
         if p.option_sets and it.options not in p.option_sets and it.options in raw_sets:
             continue  # the option set itself is broken; reported by validation
@@ -210,7 +210,7 @@ def _cross_checks(data: dict[str, Any], p: _Partial, file: str, stem: str | None
         for lab, n in values.items():
             if n > 1:
                 issues.append(Issue("duplicate_label", f"option label {lab!r} appears {n} times", path=f"option_sets.{name}", file=file))
-    lic = data.get("license") if isinstance(data.get("license"), dict) else {}
+    lic: dict[Any, Any] = data["license"] if isinstance(data.get("license"), dict) else {}
     if lic.get("text_redistributable") is False:
         for i, it in p.items:
             if it.text is not None:
@@ -251,7 +251,7 @@ def _cross_checks(data: dict[str, Any], p: _Partial, file: str, stem: str | None
                     msg = (f"score {s.id!r} uses score {ref!r}, which must be defined above it"
                            if ref in later else f"score {s.id!r} uses unknown score {ref!r}")
                     issues.append(Issue("unknown_score", msg, path=f"scores[{i}].scores[{j}]", file=file,
-                                        hint=did_you_mean(ref, later) if ref not in later else ""))
+                                        hint=(did_you_mean(ref, later) or "") if ref not in later else ""))
         n = len(s.items or s.scores or ())
         if s.missing.min_answered is not None and s.missing.min_answered > n:
             issues.append(Issue("invalid_value", f"min_answered={s.missing.min_answered} is more than the {n} parts of the score",
@@ -270,7 +270,8 @@ def _cross_checks(data: dict[str, Any], p: _Partial, file: str, stem: str | None
 
             @staticmethod
             def score(sid: str) -> Score:
-                return next(s for _, s in p.scores if s.id == sid)
+                found: Score = next(s for _, s in p.scores if s.id == sid)
+                return found
 
         for i, s in p.scores:
             issues += _check_bands(_SpecLike, s, i, file)
