@@ -236,10 +236,12 @@ def test_rule_file_reports_schema_and_syntax_problems_together() -> None:
     data = _rules()
     data["tiers"][0]["colour"] = "green"
     data["rules"][1]["when"] = "(("
+    data["rules"][2]["when"] = "phq9.totl >= 3"
     with pytest.raises(sc.RuleError) as info:
         sc.load_rules(data)
-    assert sorted(info.value.codes) == ["invalid_value", "syntax_error"]
-    assert {i.path for i in info.value.issues} == {"tiers[0].colour", "rules[1].when"}
+    assert sorted(info.value.codes) == ["invalid_value", "syntax_error", "unknown_name"]
+    assert {i.path for i in info.value.issues} == {"tiers[0].colour", "rules[1].when", "rules[2].when"}
+    assert "did you mean 'phq9.total'" in str(info.value)
 
 
 # --- ids -----------------------------------------------------------------------------------------------------

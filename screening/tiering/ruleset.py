@@ -191,17 +191,34 @@ def _compile_rules(spec: RuleSetSpec, scales: dict[str, Scale], file: str) -> tu
 
 
 def _raw_syntax_issues(data: Mapping[str, Any], file: str) -> list[Issue]:
-    """Syntax errors of the conditions of a rule set that did not validate (names cannot be resolved yet)."""
+    """Problems of the conditions of a rule set that did not validate: syntax, and unknown names
+    where the flags and built-in scales they name can still be read from the raw data."""
     rules = data.get("rules")
+    raw_flags = data.get("flags")
+    flags = [f["id"] for f in (raw_flags if isinstance(raw_flags, list) else [])
+             if isinstance(f, dict) and isinstance(f.get("id"), str)]
+    conditions: list[tuple[int, str, str, Any]] = []
     issues: list[Issue] = []
     for i, r in enumerate(rules if isinstance(rules, list) else []):
         when = r.get("when") if isinstance(r, dict) else None
         if isinstance(when, str) and when.strip():
             try:
-                parse(when)
+                ast = parse(when)
             except ExprSyntaxError as exc:
                 issues.append(Issue("syntax_error", f"rule {r.get('id')!r}: {exc.short}", path=f"rules[{i}].when",
                                     file=file))
+                continue
+            conditions.append((i, str(r.get("id")), when, ast))
+    extra = data.get("extra_scales")
+    if conditions and not extra:  # extra scales cannot be trusted before the file validates: names wait till then
+        builtins = set(list_scales())
+        wanted = {n.parts[0] for *_, ast in conditions for n in names_in(ast) if n.parts[0] in builtins}
+        resolver = Resolver({sid: load_scale(sid) for sid in sorted(wanted)}, flags, hint_scales=sorted(builtins))
+        for i, rid, when, _ in conditions:
+            try:
+                compile_condition(when, resolver)
+            except ConditionError as exc:
+                issues.append(Issue(exc.code, f"rule {rid!r}: {exc}", path=f"rules[{i}].when", file=file, hint=exc.hint))
     return issues
 
 
