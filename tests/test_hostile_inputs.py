@@ -276,3 +276,18 @@ def test_yaml_read_with_the_shipped_files_stays_below_the_depth_bound() -> None:
         _, issues = read_yaml(p)
         assert issues == [], p
     assert yaml.safe_load("a: " + "[" * 10 + "]" * 10) == {"a": [[[[[[[[[[]]]]]]]]]]}
+
+
+def test_alias_equal_to_another_options_label_is_rejected() -> None:
+    data = _phq9()
+    data["option_sets"]["default"][1]["aliases"] = ["  not AT all "]  # folds to option 0's English label
+    with pytest.raises(sc.SpecError) as info:
+        sc.load_scale(data)
+    assert info.value.codes == ["ambiguous_label"]
+    assert info.value.issues[0].path == "option_sets.default[1]"
+
+
+def test_an_alias_repeating_its_own_label_is_harmless() -> None:
+    data = _phq9()
+    data["option_sets"]["default"][0]["aliases"] = ["Not at all", "没有"]
+    assert sc.load_scale(data).id == "phq9"

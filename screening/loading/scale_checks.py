@@ -7,6 +7,7 @@ all three.
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from itertools import pairwise
 from typing import Any
@@ -206,6 +207,18 @@ def _cross_checks(data: dict[str, Any], p: _Partial, file: str, stem: str | None
                       hint=did_you_mean(it.options, p.option_sets) or "")
             )
     for name, opts in p.option_sets.items():
+        # a label or alias that names two options with different values would score one of them wrong
+        owner: dict[str, tuple[int, float]] = {}
+        for j, o in enumerate(opts):
+            for text in (o.label.zh, o.label.en, *o.aliases):
+                key = unicodedata.normalize("NFKC", str(text or "")).strip().casefold()  # as engine.normalise_label
+                if not key:
+                    continue
+                first = owner.setdefault(key, (j, o.value))
+                if first[1] != o.value:
+                    issues.append(Issue("ambiguous_label", f"{text!r} names option {first[0]} (value {first[1]:g}) and "
+                                        f"option {j} (value {o.value:g})", path=f"option_sets.{name}[{j}]", file=file,
+                                        hint="a label-coded answer must map to one value: remove or change the alias"))
         values = Counter(o.label.get("en") + "|" + o.label.get("zh") for o in opts)
         for lab, n in values.items():
             if n > 1:
