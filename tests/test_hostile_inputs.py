@@ -291,3 +291,13 @@ def test_an_alias_repeating_its_own_label_is_harmless() -> None:
     data = _phq9()
     data["option_sets"]["default"][0]["aliases"] = ["Not at all", "没有"]
     assert sc.load_scale(data).id == "phq9"
+
+
+def test_a_score_without_items_is_rejected_at_load() -> None:
+    # found by the fuzz suite: `items: []` validated, then the kernel failed with an IndexError
+    data = _phq9()
+    data["scores"][0]["items"] = []
+    with pytest.raises(sc.SpecError) as info:
+        sc.load_scale(data)
+    assert "empty_score" in info.value.codes
+    assert any(i.path == "scores[0]" for i in info.value.issues)

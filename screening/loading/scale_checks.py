@@ -240,6 +240,9 @@ def _cross_checks(data: dict[str, Any], p: _Partial, file: str, stem: str | None
     # scores
     score_ids: list[str] = []
     for i, s in p.scores:
+        if not (s.items or s.scores):
+            issues.append(Issue("empty_score", f"score {s.id!r} has no items and no scores to combine",
+                                path=f"scores[{i}]", file=file, hint="list the items (or the scores) it is made of"))
         if s.id in score_ids:
             issues.append(Issue("duplicate_id", f"score id {s.id!r} is used twice", path=f"scores[{i}].id", file=file))
         if s.items is not None and known:
