@@ -211,10 +211,10 @@ def _cross_checks(data: dict[str, Any], p: _Partial, file: str, stem: str | None
         owner: dict[str, tuple[int, float]] = {}
         for j, o in enumerate(opts):
             for text in (o.label.zh, o.label.en, *o.aliases):
-                key = unicodedata.normalize("NFKC", str(text or "")).strip().casefold()  # as engine.normalise_label
-                if not key:
+                folded = unicodedata.normalize("NFKC", str(text or "")).strip().casefold()  # as engine.normalise_label
+                if not folded:
                     continue
-                first = owner.setdefault(key, (j, o.value))
+                first = owner.setdefault(folded, (j, o.value))
                 if first[1] != o.value:
                     issues.append(Issue("ambiguous_label", f"{text!r} names option {first[0]} (value {first[1]:g}) and "
                                         f"option {j} (value {o.value:g})", path=f"option_sets.{name}[{j}]", file=file,
