@@ -301,3 +301,16 @@ def test_a_score_without_items_is_rejected_at_load() -> None:
         sc.load_scale(data)
     assert "empty_score" in info.value.codes
     assert any(i.path == "scores[0]" for i in info.value.issues)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_huge_floats_are_invalid_without_overflow_warnings(n_jobs: int) -> None:
+    # found by the fuzz suite: 1.99e307 in a float column overflowed the kernel's sums (RuntimeWarning)
+    df = _frame(4).astype(float)
+    df.loc[3, "phq9_3"] = 1.997437e307
+    df.loc[3, "phq9_4"] = 1.7e308
+    with pytest.raises(sc.ResponseError) as info:
+        sc.score(df, "phq9", n_jobs=n_jobs, chunk_size=1)
+    assert {i.column for i in info.value.issues} == {"phq9_3", "phq9_4"}
+    out = sc.score(df, "phq9", on_invalid="missing", n_jobs=n_jobs, chunk_size=1)
+    assert out["phq9.n_invalid"].tolist() == [0, 0, 0, 2]
