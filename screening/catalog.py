@@ -6,6 +6,7 @@ import functools
 import hashlib
 import json
 import math
+import numbers
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ import pandas as pd
 
 from . import _cache
 from . import columns as C
-from ._params import InvalidParameterError
+from ._params import InvalidParameterError, describe
 from .engine.compile import CompiledScale, compile_scale
 from .errors import Issue, SpecError, did_you_mean
 from .loading import builtin_dir, parse_scale, read_yaml
@@ -118,17 +119,20 @@ def _example_issues(scale: Scale, file: str) -> list[Issue]:
     issues = []
     for i, ex in enumerate(spec.examples):
         for key, want in ex.expected.items():
-            if "@" in key:
-                base, set_name = key.split("@", 1)
-                got = by_set[set_name][f"{spec.id}.{base}"].iloc[i]
-            else:
-                got = out[f"{spec.id}.{key}"].iloc[i]
+            base, _, set_name = key.partition("@")
+            table = by_set[set_name] if set_name else out
+            if f"{spec.id}.{base}" not in table.columns:  # e.g. `total.band` for a score without bands
+                issues.append(Issue("unknown_output", f"example {ex.id!r} expects {key}, which scoring does not output",
+                                    path=f"examples[{i}].expected.{key}", file=file))
+                continue
+            got = table[f"{spec.id}.{base}"].iloc[i]
             if pd.isna(got):
                 same = want is None
             elif isinstance(want, bool) or isinstance(got, bool):
                 same = bool(got) == want
             elif isinstance(want, (int, float)):
-                same = math.isclose(float(got), float(want), rel_tol=0, abs_tol=1e-9)
+                # a band label where the file expects a number (or the reverse) is a mismatch, not a crash
+                same = isinstance(got, numbers.Real) and math.isclose(float(got), float(want), rel_tol=0, abs_tol=1e-9)
             else:
                 same = str(got) == str(want)
             if not same:
@@ -204,7 +208,7 @@ def load_scale(scale: str | Path | Mapping[str, Any] | Scale) -> Scale:
         return _build(dict(scale), "<mapping>", None)
     if not isinstance(scale, (str, Path)):
         raise InvalidParameterError(
-            f"The 'scale' parameter of load_scale must be a built-in id, a path or a Scale. Got {type(scale).__name__} instead."
+            f"The 'scale' parameter of load_scale must be a built-in id, a path, a mapping or a Scale. Got {describe(scale)} instead."
         )
     text = str(scale)
     looks_like_path = isinstance(scale, Path) or text.endswith((".yaml", ".yml")) or "/" in text or "\\" in text
@@ -221,7 +225,7 @@ def load_scale(scale: str | Path | Mapping[str, Any] | Scale) -> Scale:
     known = list_scales()
     if text not in known:
         raise SpecError(
-            [Issue("unknown_scale", f"no built-in scale {text!r}",
+            [Issue("unknown_scale", f"no built-in scale has this id ({describe(text)}; not shown, it could be data)",
                    hint=did_you_mean(text, known) or f"built-in scales: {', '.join(known)}")],
             title="cannot load scale",
         )

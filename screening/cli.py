@@ -880,15 +880,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = _one_line_warnings(lang)
     try:
         return int(args.func(args))
-    except ScreeningError as exc:
-        print(cli_error(exc, lang), file=sys.stderr)
-        return 1
     except CliUsageError as exc:
         print(exc.render(lang), file=sys.stderr)
         return 2
-    except InvalidParameterError as exc:
+    except InvalidParameterError as exc:  # before ScreeningError, its base class
         print(cli_error(exc, lang), file=sys.stderr)
         return 2
+    except ScreeningError as exc:
+        print(cli_error(exc, lang), file=sys.stderr)
+        return 1
     finally:
         warnings.formatwarning = previous
 

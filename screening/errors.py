@@ -19,6 +19,7 @@ __all__ = [
     "SpecError",
     "ResponseError",
     "RuleError",
+    "InvalidParameterError",
     "did_you_mean",
     "format_path",
 ]
@@ -148,3 +149,21 @@ class ResponseError(ScreeningError):
 
 class RuleError(ScreeningError):
     """A tiering rule set is malformed, refers to unknown names, or cannot be compiled."""
+
+
+class InvalidParameterError(ScreeningError, TypeError):
+    """A public function was called with an argument it cannot use.
+
+    Also a ``ValueError`` and a ``TypeError`` (as scikit-learn's), and a
+    :class:`ScreeningError` like every error the library raises. The message
+    has one shape — "The 'x' parameter of f must be …. Got … instead." — and
+    describes a wrong argument by its type and size only, never its contents
+    (see :mod:`screening._params`).
+    """
+
+    def __init__(self, message: str | list[Issue], title: str = "invalid parameter") -> None:
+        issues = list(message) if isinstance(message, list) else [Issue("invalid_parameter", str(message))]
+        ScreeningError.__init__(self, issues, title)
+
+    def __str__(self) -> str:
+        return "\n".join(i.message for i in self.issues)

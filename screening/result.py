@@ -92,7 +92,8 @@ class ScreeningResult:
         lang = str(self.provenance.get("options", {}).get("lang", "zh"))
 
         def cells(m: str) -> str:
-            if summ.isna()[f"{m}.n"]:
+            # suppressed cells, and proportions of nobody (an empty result), are shown as a dash
+            if any(pd.isna(summ.get(f"{m}.{part}")) for part in ("n", "prop", "ci_low", "ci_high")):
                 return "<td>—</td><td>—</td><td>—</td>"
             return (f"<td style='text-align:right'>{int(summ[f'{m}.n']):,}</td>"
                     f"<td style='text-align:right'>{float(summ[f'{m}.prop']):.1%}</td>"

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from . import columns as C
-from ._params import InvalidParameterError, check_choice
+from ._params import ENGINE_FRAME, Check, Interval, InvalidParameterError, ListOf, Options, describe, is_engine_frame, validate_params
 from .catalog import Scale, load_scale
 from .engine.norms import apply_norms, group_key
 from .engine.responses import parse_column
@@ -35,14 +35,14 @@ def _resolve_columns(
     mapping = dict(columns or {})
     unknown = [k for k in mapping if str(k) not in items]
     if unknown:
+        hint = did_you_mean(str(unknown[0]), items)
         raise InvalidParameterError(
-            f"The 'columns' parameter of score names items {unknown} that {sc.id} does not have"
-            + (f" ({did_you_mean(str(unknown[0]), items)})" if did_you_mean(str(unknown[0]), items) else "")
-            + f". Items are {items}."
+            f"The 'columns' parameter of score must map item ids of {sc.id} ({items}) to columns. "
+            f"Got a mapping with {len(unknown)} other key(s) instead" + (f" ({hint})" if hint else "") + "."
         )
     mapping = {str(k): v for k, v in mapping.items()}
     base = sc.input_columns(prefix)
-    return [mapping.get(i, base[k]) for k, i in enumerate(items)]
+    return [str(mapping.get(i, base[k])) for k, i in enumerate(items)]
 
 
 def _band_plan(sc: Scale, bands: str | Mapping[str, str] | None) -> dict[str, str]:
@@ -55,7 +55,7 @@ def _band_plan(sc: Scale, bands: str | Mapping[str, str] | None) -> dict[str, st
         if not hits:
             names = sorted({n for sets in cs.bands.values() for n in sets})
             raise InvalidParameterError(
-                f"The 'bands' parameter of score must name a band set of {sc.id} ({names}). Got {bands!r} instead."
+                f"The 'bands' parameter of score must name a band set of {sc.id} ({names}). Got {describe(bands)} instead."
             )
         for sid in hits:
             plan[sid] = bands
@@ -64,7 +64,8 @@ def _band_plan(sc: Scale, bands: str | Mapping[str, str] | None) -> dict[str, st
         if sid not in cs.bands or name not in cs.bands[sid]:
             options = {k: sorted(v) for k, v in cs.bands.items()}
             raise InvalidParameterError(
-                f"The 'bands' parameter of score must map score ids to their band sets {options}. Got {{{sid!r}: {name!r}}} instead."
+                f"The 'bands' parameter of score must map score ids to their band sets {options}. "
+                f"Got a mapping with a key or value not among them ({describe(sid)}: {describe(name)}) instead."
             )
         plan[sid] = name
     return plan
@@ -79,11 +80,23 @@ def _norm_plan(sc: Scale, norms: str | None) -> str | None:
     if spec_norms is None or norms not in spec_norms.sets:
         names = sorted(spec_norms.sets) if spec_norms is not None else []
         raise InvalidParameterError(
-            f"The 'norms' parameter of score must be None, 'default' or a norm set of {sc.id} ({names}). Got {norms!r} instead."
+            f"The 'norms' parameter of score must be None, 'default' or a norm set of {sc.id} ({names}). Got {describe(norms)} instead."
         )
     return norms
 
 
+_SCALE = Check(lambda v: isinstance(v, (str, Path, Scale, Mapping)), "a scale id, a path, a Scale or a mapping")
+
+
+@validate_params({
+    "responses": [pd.DataFrame, ENGINE_FRAME],
+    "scale": [_SCALE, ListOf(_SCALE, "scale ids, paths or Scales")],
+    "columns": [None, Mapping], "prefix": [None, str],
+    "response_format": [Options("value", "index", "label")], "on_invalid": [Options("raise", "missing")],
+    "bands": [None, str, Mapping], "norms": [None, str], "norm_columns": [None, Mapping],
+    "keep_items": [bool, np.bool_], "quality": [None, pd.DataFrame],
+    "chunk_size": [None, Interval(int, 1, None)], "n_jobs": [Interval(int, 1, None)],
+})
 def score(
     responses: pd.DataFrame,
     scale: ScaleLike | Sequence[ScaleLike],
@@ -166,38 +179,32 @@ def score(
     >>> import pandas as pd, screening as sc
     >>> df = pd.DataFrame({f"phq9_{k}": [1] for k in range(1, 10)})
     >>> out = sc.score(df, "phq9")
-    >>> out[["phq9.total", "phq9.total.band", "phq9.critical"]].iloc[0].tolist()
-    [9.0, 'mild', True]
+    >>> row = out.iloc[0]
+    >>> float(row["phq9.total"]), str(row["phq9.total.band"]), bool(row["phq9.critical"])
+    (9.0, 'mild', True)
     """
-    fname = "score"
-    if not isinstance(responses, pd.DataFrame) and type(responses).__module__.split(".")[0] in ("dask", "dask_expr", "pyspark"):
+    if is_engine_frame(responses):
         from .scaleout import score_distributed  # a Dask or Spark DataFrame: a lazy frame of the same engine
 
         return score_distributed(responses, scale, response_format=response_format, on_invalid=on_invalid, bands=bands,
                                  norms=norms, keep_items=keep_items, columns=columns, prefix=prefix, norm_columns=norm_columns,
                                  quality=quality)
-    if not isinstance(responses, pd.DataFrame):
-        raise InvalidParameterError(
-            f"The 'responses' parameter of score must be a pandas DataFrame. Got {type(responses).__name__} instead."
-        )
-    check_choice(fname, "response_format", response_format, ("value", "index", "label"))
-    check_choice(fname, "on_invalid", on_invalid, ("raise", "missing"))
-    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
-        raise InvalidParameterError(f"The 'chunk_size' parameter of score must be a positive int. Got {chunk_size!r} instead.")
-    if not isinstance(n_jobs, int) or n_jobs < 1:
-        raise InvalidParameterError(f"The 'n_jobs' parameter of score must be a positive int. Got {n_jobs!r} instead.")
-
     if isinstance(scale, (list, tuple)):
         if columns is not None or prefix is not None:
             raise InvalidParameterError(
                 "The 'columns' and 'prefix' parameters of score apply to one scale; score several scales one by one to use them."
             )
-        parts = [
-            score(responses, s, response_format=response_format, on_invalid=on_invalid, bands=None,
-                  norms=norms, norm_columns=norm_columns, keep_items=keep_items, quality=quality,
-                  chunk_size=chunk_size, n_jobs=n_jobs, bounds=bounds)
-            for s in scale
-        ]
+        parts, problems = [], []
+        for s in scale:  # every scale's problems are reported together, not only the first one's
+            try:
+                parts.append(score(responses, s, response_format=response_format, on_invalid=on_invalid, bands=None,
+                                   norms=norms, norm_columns=norm_columns, keep_items=keep_items, quality=quality,
+                                   chunk_size=chunk_size, n_jobs=n_jobs, bounds=bounds))
+            except ResponseError as exc:
+                problems.append(exc)
+        if problems:
+            raise ResponseError([i for exc in problems for i in exc.issues],
+                                title="; ".join(exc.title for exc in problems))
         return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=responses.index)
 
     frame, _ = _score_one(responses, scale, columns=columns, prefix=prefix, response_format=response_format,
@@ -232,11 +239,18 @@ def _score_one(
     norm_name = _norm_plan(sc, norms)
 
     issues: list[Issue] = []
-    dup = responses.columns[responses.columns.duplicated()]
-    for col in sorted({str(c) for c in dup if c in input_cols}):
-        issues.append(Issue("duplicate_column", f"column appears {int((responses.columns == col).sum())} times", column=col,
+    # column labels are compared as text (an integer label 1 is the column "1"); 1 and "1" together are a duplicate
+    names = pd.Index([str(c) for c in responses.columns])
+    label_of = {str(c): c for c in responses.columns}
+    dup = names[names.duplicated()]
+    for col in sorted({c for c in dup if c in input_cols}):
+        issues.append(Issue("duplicate_column", f"column appears {int((names == col).sum())} times", column=col,
                             hint="rename or drop the extra copies; which one holds the answers cannot be guessed"))
-    present = set(map(str, responses.columns))
+    for col in sorted({c for c in input_cols if input_cols.count(c) > 1}):
+        items = [i for i, c in zip(sc.items, input_cols) if c == col]
+        issues.append(Issue("column_reused", f"the column is mapped to {len(items)} items of {sc.id} ({', '.join(items)})",
+                            column=col, hint="each item needs its own column"))
+    present = set(names)
     missing_cols = [c for c in input_cols if c not in present]
     for c in missing_cols:
         issues.append(Issue("missing_column", f"the responses have no column for an item of {sc.id}", column=c,
@@ -245,7 +259,7 @@ def _score_one(
     if norm_name is not None and sc.spec.norms is not None:
         ns = sc.spec.norms.sets[norm_name]
         rename = dict(norm_columns or {})
-        norm_cols = [rename.get(b, b) for b in ns.by]
+        norm_cols = [str(rename.get(b, b)) for b in ns.by]
         for b, c in zip(ns.by, norm_cols):
             if c not in present:
                 issues.append(Issue("missing_column", f"norm set {norm_name!r} groups by {b!r}, but there is no such column",
@@ -254,7 +268,7 @@ def _score_one(
         raise ResponseError(issues, title=f"cannot score {sc.id}")
 
     cs = sc.compiled
-    parsed = [parse_column(responses[c], k, cs, response_format) for k, c in enumerate(input_cols)]
+    parsed = [parse_column(responses[label_of[c]], k, cs, response_format) for k, c in enumerate(input_cols)]
     plan = Plan(cs=cs, band_sets=band_plan, keep_items=keep_items, on_invalid=on_invalid, bounds=bounds)
     rows_per_chunk = chunk_size if chunk_size is not None else max(DEFAULT_CHUNK, CHUNK_CELLS // max(cs.n_items, 1))
     out = run_kernel(plan, parsed, len(responses), chunk_size=rows_per_chunk, n_jobs=n_jobs)
@@ -265,7 +279,7 @@ def _score_one(
     extra: dict[str, Any] | None = None
     if norm_name is not None and sc.spec.norms is not None:
         ns = sc.spec.norms.sets[norm_name]
-        gid = group_key([responses[c] for c in norm_cols], [g.match for g in ns.groups], ns.by, len(responses))
+        gid = group_key([responses[label_of[c]] for c in norm_cols], [g.match for g in ns.groups], ns.by, len(responses))
         x = out.scores[cs.score_index(ns.score)]
         t, pct = apply_norms(ns, x, gid)
         unmatched = int(((gid < 0) & ~np.isnan(x)).sum())

@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 
 from . import columns as C
-from ._params import InvalidParameterError, check_choice
+from ._params import ENGINE_FRAME, Check, Interval, InvalidParameterError, ListOf, Options, is_engine_frame, validate_params
 from ._version import __version__
 from .catalog import Scale, load_scale
+from .engine.responses import as_text
 from .errors import Issue, ResponseError
 from .result import ScreeningResult
 from .scoring import _score_one
@@ -48,7 +49,7 @@ def parse_flags(frame: pd.DataFrame, columns: Mapping[str, str]) -> dict[str, An
             bad = ~np.isnan(arr) & ~np.isin(arr, (0.0, 1.0))
             vals, known = arr == 1.0, ~np.isnan(arr)
         else:
-            text = s.astype("string").str.strip().str.lower()
+            text = as_text(s).str.strip().str.lower()
             uniques, codes = np.unique(text.fillna("").to_numpy(dtype=str), return_inverse=True)
             map_true = np.array([u in _TRUE for u in uniques], dtype=bool)  # dtype: a 0-row partition has no uniques
             map_false = np.array([u in _FALSE for u in uniques], dtype=bool)
@@ -100,6 +101,12 @@ def _flag_columns(responses: pd.DataFrame, rules: RuleSet, flags: Any) -> tuple[
     if missing_cols:
         raise ResponseError([Issue("missing_column", "risk-group flag column not found", column=c) for c in missing_cols],
                             title="cannot read risk-group flags")
+    names = [str(c) for c in source.columns]
+    dup = sorted({c for c in mapping.values() if names.count(c) > 1})
+    if dup:
+        raise ResponseError([Issue("duplicate_column", f"column appears {names.count(c)} times", column=c,
+                                   hint="rename or drop the extra copies; which one holds the flag cannot be guessed")
+                             for c in dup], title="cannot read risk-group flags")
     parsed = parse_flags(source, mapping)
     not_given = [f for f in wanted if f not in mapping]
     n = len(source)
@@ -223,6 +230,20 @@ def _critical_masks(scale: Scale, scores: pd.DataFrame, promote: Sequence[str]) 
     return CriticalMasks(mf, masks["mb"] & ~mf, pf & ~mf, masks["pb"] & ~mf & ~pf)
 
 
+_SCALE = Check(lambda v: isinstance(v, (str, Path, Scale)), "a scale id, a path or a Scale")
+
+
+@validate_params({
+    "responses": [pd.DataFrame, ENGINE_FRAME],
+    "scales": [ListOf(_SCALE, "scale ids, paths or Scales", min_len=1)],
+    "rules": [str, Path, RuleSet],
+    "flags": [None, ListOf(str, "column names"), Mapping, pd.DataFrame],
+    "groups": [None, ListOf(str, "column names")],
+    "quality": [None, pd.DataFrame],
+    "lang": [Options("zh", "en")],
+    "response_format": [Options("value", "index", "label")], "on_invalid": [Options("raise", "missing")],
+    "bands": [None, Mapping], "n_jobs": [Interval(int, 1, None)], "previous": [None, pd.DataFrame],
+})
 def screen(
     responses: pd.DataFrame,
     scales: Sequence[str | Path | Scale],
@@ -294,34 +315,19 @@ def screen(
     >>> res.table["tier"].tolist(), res.table["urgent"].tolist()
     (['green', 'orange'], [False, True])
     """
-    fname = "screen"
-    if not isinstance(responses, pd.DataFrame) and type(responses).__module__.split(".")[0] in ("dask", "dask_expr", "pyspark"):
+    if is_engine_frame(responses):
         from .scaleout import screen_distributed  # a Dask or Spark DataFrame: the same screening, run by that engine
 
         if previous is not None:
             raise InvalidParameterError("The 'previous' parameter of screen is not supported on a Dask or Spark DataFrame "
                                         "(join the previous wave's columns into the frame's partitions instead). Got a DataFrame instead.")
-
         return screen_distributed(responses, scales, rules, flags=flags, groups=groups, quality=quality, lang=lang,
                                   response_format=response_format, on_invalid=on_invalid, bands=bands, n_jobs=n_jobs)
-    if not isinstance(responses, pd.DataFrame):
-        raise InvalidParameterError(
-            f"The 'responses' parameter of screen must be a pandas DataFrame. Got {type(responses).__name__} instead."
-        )
-    if isinstance(scales, (str, Path)) or not isinstance(scales, Sequence) or not scales:
-        raise InvalidParameterError(
-            f"The 'scales' parameter of screen must be a non-empty list of scale ids. Got {scales!r} instead."
-        )
-    check_choice(fname, "lang", lang, ("zh", "en"))
-    check_choice(fname, "response_format", response_format, ("value", "index", "label"))
-    check_choice(fname, "on_invalid", on_invalid, ("raise", "missing"))
-    if not isinstance(n_jobs, int) or n_jobs < 1:
-        raise InvalidParameterError(f"The 'n_jobs' parameter of screen must be a positive int. Got {n_jobs!r} instead.")
     rs = load_rules(rules)
     loaded = [load_scale(s) for s in scales]
     ids = [s.id for s in loaded]
     if len(set(ids)) != len(ids):
-        raise InvalidParameterError(f"The 'scales' parameter of screen must not repeat a scale. Got {ids} instead.")
+        raise InvalidParameterError(f"The 'scales' parameter of screen must not repeat a scale. Got {ids} instead.")  # ids of loaded scales
     screened = {s.id: s for s in loaded}
     for s in loaded:
         known = rs.scales.get(s.id)

@@ -106,3 +106,196 @@ def monotone_rule_sets(draw: st.DrawFn, scales: dict[str, sc.Scale]) -> dict:
                          "invalid": {"tier": dq_tier, "rescreen": True, "reason": {"en": "invalid"}}},
         "rules": rules, "actions": actions,
     }
+
+
+# --- hostile inputs (tests/test_fuzz_*.py) -------------------------------------------------------------------
+# Every value is built from `st.*` so that a failing example shrinks to a small one.
+
+#: Tokens of the condition language, known names of the default rule set, and things that are not allowed.
+CONDITION_TOKENS = (
+    "(", ")", "[", "]", ",", "and", "or", "not", "in", "true", "false", "==", "!=", "<", "<=", ">", ">=",
+    "phq9.total", "phq9.total.band", "phq9.item9", "phq9.critical", "phq9.status", "gad7.total", "gad7.total.band",
+    "bullied", "left_behind", "quality.straightlining", "nosuch", "phq9.nosuch", "'mild'", '"severe"', "'x'",
+    "0", "1", "-2.5", "27", "1e9", "__import__", "os.system", "f(", "'", '"', ".", "@", "\\", "内", "\n",
+)
+
+_NUMBER_NAMES = ("phq9.total", "gad7.total", "phq9.item9", "phq9.item1", "scl90.gsi")
+_BAND_NAMES = ("phq9.total.band", "gad7.total.band")
+_BOOL_NAMES = ("bullied", "left_behind", "phq9.critical", "gad7.critical")
+_OPS = ("==", "!=", "<", "<=", ">", ">=")
+
+
+def condition_texts() -> st.SearchStrategy[str]:
+    """Random token strings of the condition language, and random text."""
+    tokens = st.lists(st.sampled_from(CONDITION_TOKENS), max_size=30).map(" ".join)
+    glued = st.lists(st.sampled_from(CONDITION_TOKENS), max_size=30).map("".join)
+    return st.one_of(tokens, glued, st.text(max_size=60))
+
+
+def _literal() -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.integers(-5, 100).map(str),
+        st.floats(-5, 100, allow_nan=False).map(lambda x: f"{x:.2f}"),
+        st.sampled_from(("'minimal'", "'mild'", "'moderate'", "'severe'", "'none'", "true", "false", "'ok'")),
+    )
+
+
+def _atom() -> st.SearchStrategy[str]:
+    compare = st.builds(lambda n, op, lit: f"{n} {op} {lit}",
+                        st.sampled_from(_NUMBER_NAMES + _BAND_NAMES + _BOOL_NAMES), st.sampled_from(_OPS), _literal())
+    member = st.builds(lambda n, neg, lits: f"{n} {'not in' if neg else 'in'} [{', '.join(lits)}]",
+                       st.sampled_from(_BAND_NAMES + _NUMBER_NAMES), st.booleans(), st.lists(_literal(), max_size=4))
+    return st.one_of(compare, member, st.sampled_from(_BOOL_NAMES))
+
+
+def condition_asts() -> st.SearchStrategy[str]:
+    """Random trees of and/or/not/brackets over type-correct and type-wrong comparisons, rendered as text."""
+    return st.recursive(
+        _atom(),
+        lambda inner: st.one_of(
+            st.builds(lambda a, b: f"({a} and {b})", inner, inner),
+            st.builds(lambda a, b: f"{a} or {b}", inner, inner),
+            inner.map(lambda a: f"not {a}"),
+            inner.map(lambda a: f"({a})"),
+        ),
+        max_leaves=12,
+    )
+
+
+def hostile_values() -> st.SearchStrategy[object]:
+    """A value of the wrong kind where YAML or a cell holds something else."""
+    return st.one_of(
+        st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(), st.text(max_size=8),
+        st.lists(st.integers(-3, 3), max_size=3), st.dictionaries(st.text(max_size=4), st.integers(-3, 3), max_size=2),
+    )
+
+
+def _slots(doc: object, path: tuple = ()) -> list[tuple]:
+    """Every (path to container, key) in a parsed YAML document, in document order."""
+    out: list[tuple] = []
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            out.append((path, k))
+            out += _slots(v, (*path, k))
+    elif isinstance(doc, list):
+        for i, v in enumerate(doc):
+            out.append((path, i))
+            out += _slots(v, (*path, i))
+    return out
+
+
+@st.composite
+def mutated_documents(draw: st.DrawFn, doc: dict, *, max_mutations: int = 3) -> dict:
+    """A shipped YAML document with keys deleted, duplicated, renamed or their values retyped."""
+    import copy
+
+    doc = copy.deepcopy(doc)
+    for _ in range(draw(st.integers(1, max_mutations))):
+        slots = _slots(doc)
+        if not slots:
+            break
+        path, key = draw(st.sampled_from(slots))
+        parent = doc
+        for p in path:
+            parent = parent[p]
+        op = draw(st.sampled_from(("delete", "duplicate", "retype", "rename")))
+        if op == "delete":
+            del parent[key]
+        elif op == "duplicate":
+            if isinstance(parent, list):
+                parent.insert(key, copy.deepcopy(parent[key]))
+            else:
+                parent[f"{key}_"] = copy.deepcopy(parent[key])
+        elif op == "retype":
+            parent[key] = draw(hostile_values())
+        elif isinstance(parent, dict):
+            parent[draw(st.one_of(st.text(max_size=6), st.integers(-3, 3), st.booleans()))] = parent.pop(key)
+    return doc
+
+
+def _cells() -> st.SearchStrategy[object]:
+    return st.one_of(
+        st.sampled_from([0, 1, 2, 3, 4, -1, 0.5, "1", " 2 ", "", " ", "是", "几乎每天", "Not at all", "nan"]),
+        st.none(), st.just(float("nan")), st.just(pd.NA), st.floats(), st.integers(-(2**70), 2**70),
+        st.complex_numbers(max_magnitude=10), st.text(max_size=5), st.booleans(),
+        st.lists(st.integers(0, 3), max_size=2), st.binary(max_size=3),
+    )
+
+
+@st.composite
+def hostile_columns(draw: st.DrawFn, n: int) -> pd.Series:
+    """One column of ``n`` cells: a typed column (float, int, nullable, bool, category, string, complex) or mixed objects."""
+    kind = draw(st.sampled_from(("object", "float", "int", "Int64", "boolean", "category", "string", "complex")))
+    if kind == "float":
+        return pd.Series(draw(st.lists(st.floats(), min_size=n, max_size=n)), dtype="float64")
+    if kind == "int":
+        return pd.Series(draw(st.lists(st.integers(-(2**63), 2**63 - 1), min_size=n, max_size=n)), dtype="int64")
+    if kind == "Int64":
+        return pd.Series(draw(st.lists(st.one_of(st.none(), st.integers(-5, 5)), min_size=n, max_size=n)), dtype="Int64")
+    if kind == "boolean":
+        return pd.Series(draw(st.lists(st.one_of(st.none(), st.booleans()), min_size=n, max_size=n)), dtype="boolean")
+    if kind == "category":
+        return pd.Series(draw(st.lists(st.sampled_from(["0", "1", "3", "x", None]), min_size=n, max_size=n)),
+                         dtype="category")
+    if kind == "string":
+        return pd.Series(draw(st.lists(st.one_of(st.none(), st.text(max_size=4)), min_size=n, max_size=n)),
+                         dtype="string")
+    if kind == "complex":
+        return pd.Series(draw(st.lists(st.complex_numbers(max_magnitude=5), min_size=n, max_size=n)), dtype="complex128")
+    return pd.Series(draw(st.lists(_cells(), min_size=n, max_size=n)), dtype=object)
+
+
+@st.composite
+def hostile_frames(draw: st.DrawFn, columns: list[str]) -> pd.DataFrame:
+    """Responses with random dtypes and cells; columns may be missing, duplicated or integer-labelled."""
+    n = draw(st.integers(0, 4))
+    cols = list(columns)
+    data = []
+    labels: list[object] = []
+    damaged = dict(draw(st.lists(st.tuples(st.sampled_from(cols), st.sampled_from(("drop", "twice", "int"))),
+                                 max_size=2)))
+    for c in cols:
+        how = damaged.get(c, "keep")
+        if how == "drop":
+            continue
+        labels.append(int(c.rsplit("_", 1)[1]) if how == "int" else c)
+        data.append(draw(hostile_columns(n)))
+        if how == "twice":
+            labels.append(c)
+            data.append(draw(hostile_columns(n)))
+    if not data:
+        return pd.DataFrame(index=pd.RangeIndex(n))
+    frame = pd.concat([s.reset_index(drop=True) for s in data], axis=1)
+    frame.columns = labels
+    index = draw(st.sampled_from(("range", "shuffled", "strings")))
+    if index == "shuffled":
+        frame.index = pd.Index(draw(st.permutations(list(range(100, 100 + n)))))
+    elif index == "strings":
+        frame.index = pd.Index([f"r{i}" for i in range(n)])
+    return frame
+
+
+@st.composite
+def csv_bytes(draw: st.DrawFn, header: list[str]) -> bytes:
+    """A delimited text file: a table of random cells, then damaged (quotes, CR, NUL, cuts) and encoded."""
+    sep = draw(st.sampled_from((",", ",", "\t", ";", "|")))
+    eol = draw(st.sampled_from(("\n", "\r\n", "\r")))
+    cell = st.one_of(st.sampled_from(["0", "1", "2", "3"]),
+                     st.sampled_from(["", "是", "几乎每天", '"', '""', "a,b", "1e3", "4.40106E+18", "\r", "\x00"]),
+                     st.text(max_size=4))
+    width = len(header)
+    rows = draw(st.lists(st.one_of(st.lists(cell, min_size=width, max_size=width),
+                                   st.lists(cell, min_size=max(0, width - 1), max_size=width + 1)), max_size=5))
+    text = eol.join(sep.join(r) for r in [header, *rows]) + draw(st.sampled_from(("", eol)))
+    for _ in range(draw(st.sampled_from((0, 0, 1, 2, 3)))):
+        if not text:
+            break
+        pos = draw(st.integers(0, len(text)))
+        damage = draw(st.sampled_from(('"', "\r", "\x00", "\ufeff", sep, eol, "cut")))
+        text = text[:pos] if damage == "cut" else text[:pos] + damage + text[pos:]
+    encoding = draw(st.sampled_from(("utf-8", "utf-8", "utf-8-sig", "gb18030", "utf-16", "big5")))
+    raw = text.encode(encoding, errors="replace")
+    how = draw(st.sampled_from(("whole", "whole", "whole", "random", "cut")))
+    if how == "whole":
+        return raw
+    return draw(st.binary(max_size=120)) if how == "random" else raw[: draw(st.integers(0, len(raw)))]

@@ -14,6 +14,7 @@ chunk, in :mod:`screening.engine.score`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -34,9 +35,23 @@ class ParsedColumn:
     whole: bool = False  # True when every value is known to be a whole number (integer or bool input)
 
 
+def _cell_text(v: Any) -> Any:
+    missing = pd.isna(v)
+    return v if isinstance(v, str) or (isinstance(missing, bool) and missing) else repr(v)
+
+
+def as_text(s: pd.Series) -> pd.Series:
+    """A column as pandas strings; odd objects (bytes that are not UTF-8 …) become their repr, never an error."""
+    try:
+        return s.astype("string")
+    except (UnicodeDecodeError, TypeError, ValueError):
+        # rare hostile cells only: this per-cell pass never runs for numbers or text
+        return s.map(_cell_text).astype("string")
+
+
 def _is_blank(s: pd.Series) -> npt.NDArray[np.bool_]:
     isna = s.isna().to_numpy()
-    as_str = s.astype("string")
+    as_str = as_text(s)
     blank = as_str.str.strip().eq("").fillna(False).to_numpy(dtype=bool)
     return np.asarray(isna | blank, dtype=bool)
 
@@ -46,6 +61,12 @@ def _numeric(s: pd.Series) -> ParsedColumn:
     dtype = s.dtype
     if pd.api.types.is_bool_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
         return ParsedColumn(s.to_numpy(dtype=np.float64, na_value=np.nan), None, False, whole=True)
+    if pd.api.types.is_complex_dtype(dtype):
+        # 1+5j is not an option value: a non-zero imaginary part is unreadable, never dropped
+        z = s.to_numpy(dtype=np.complex128, na_value=np.nan)
+        bad = (z.imag != 0) | np.isinf(z.real)
+        arr = np.where(bad, np.nan, z.real)
+        return ParsedColumn(arr, bad if bad.any() else None, False)
     if pd.api.types.is_numeric_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
         if dtype == np.float64:
             # a view of the column: no pass over the data here (inf fails the range check later)
@@ -53,7 +74,7 @@ def _numeric(s: pd.Series) -> ParsedColumn:
         arr = s.to_numpy(dtype=np.float64, na_value=np.nan)
         return ParsedColumn(arr, None, False, whole=pd.api.types.is_integer_dtype(dtype))
     blank = _is_blank(s)
-    num = pd.to_numeric(s.astype("string").str.strip(), errors="coerce")
+    num = pd.to_numeric(as_text(s).str.strip(), errors="coerce")
     arr = num.to_numpy(dtype=np.float64, na_value=np.nan)
     bad = np.isnan(arr) & ~blank
     bad |= np.isinf(arr)
@@ -81,7 +102,7 @@ def parse_column(s: pd.Series, k: int, cs: CompiledScale, response_format: str) 
     # labels: match normalised text against the option set (and its aliases)
     blank = _is_blank(s)
     lookup = cs.label_maps[k]
-    text = s.astype("string")
+    text = as_text(s)
     uniques, codes = np.unique(text.fillna("").to_numpy(dtype=object).astype(str), return_inverse=True)
     mapped = np.array([lookup.get(normalise_label(u), np.nan) for u in uniques], dtype=float)
     values = mapped[codes.ravel()]

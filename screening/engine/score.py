@@ -481,7 +481,9 @@ def run_kernel(
 
     def run(part: list[tuple[int, int]]) -> list[list[tuple[int, int, list[int]]]]:
         w = _Buffers(size)
-        return [_chunk(plan, cols, src, a, b, out, w, whole_rows, fused) for a, b in part]
+        # huge out-of-range cells (1e307) may overflow sums; they are reported as invalid, never scored
+        with np.errstate(over="ignore"):
+            return [_chunk(plan, cols, src, a, b, out, w, whole_rows, fused) for a, b in part]
 
     if n_jobs > 1 and len(bounds) > 1:
         k = min(n_jobs, len(bounds))

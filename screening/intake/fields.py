@@ -61,8 +61,8 @@ def id_text(s: pd.Series, *, file: str, column: str, imprecise: npt.NDArray[np.b
         text[frac] = s[frac].astype(str)
     else:
         stripped = s.astype("string").str.strip()
-        # Excel's scientific notation (4.40106E+18): the digits after the first few are gone
-        sci_s = stripped.str.fullmatch(r"[0-9](?:\.[0-9]+)?[eE]\+?[0-9]+")
+        # "4.40106E+18": Excel showed a long numeric id in scientific form and the CSV kept only that
+        sci_s = stripped.str.fullmatch(r"[+-]?\d+(?:\.\d*)?[eE][+-]?\d+")
         if bool(sci_s.any(skipna=True)):  # the mask is built only when some cell matches (a million ids: none)
             sci = sci_s.fillna(False).to_numpy(dtype=bool)
             imprecise = sci if imprecise is None else (imprecise | sci)

@@ -228,9 +228,18 @@ def read_csv_grid(path: str | Path, *, encoding: str | None = None, header_row: 
         raw = pd.read_csv(io.BytesIO(data), encoding="utf-8", **kw)  # type: ignore[call-overload]
     except (pd.errors.ParserError, pd.errors.EmptyDataError):
         # rows wider than the first one (e.g. a title line above the table): size the grid first
-        width = max((len(r) for r in csv.reader(io.StringIO(text), delimiter=sep)), default=0)
-        raw = pd.read_csv(io.BytesIO(data), encoding="utf-8", names=list(range(width)),
-                          **kw)  # type: ignore[call-overload]
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+        try:
+            width = max((len(r) for r in reader), default=0)
+            raw = pd.read_csv(io.BytesIO(data), encoding="utf-8", names=list(range(width)),
+                              **kw)  # type: ignore[call-overload]
+        except (csv.Error, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            # the csv module's messages name the problem (unterminated quote, stray character), never a cell
+            problem = str(exc).split(":")[0] if isinstance(exc, csv.Error) else "the text is not a valid table"
+            raise ReadError([Issue("csv_syntax", f"cannot parse the file as delimited text ({problem})", file=file,
+                                   path=f"line {reader.line_num}",
+                                   hint="check for an unclosed quote (\") or a stray line break near that line")],
+                            title=f"cannot read {file}") from None
     raw.columns = pd.RangeIndex(raw.shape[1])
     grid = promote_header(raw, file, header_row, n_header_rows)
     grid.frame = grid.frame.fillna("").astype(str)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .. import columns as C
-from .._params import InvalidParameterError, check_choice
+from .._params import Check, Interval, InvalidParameterError, ListOf, Options, describe, validate_params
 from ..catalog import Scale, load_scale
 from ..errors import Issue
 from . import meta as M
@@ -102,7 +102,7 @@ def _per_scale(name: str, value: Any, scale_ids: list[str], single_ok: bool) -> 
         if unknown:
             raise InvalidParameterError(
                 f"The {name!r} parameter of read_responses must be keyed by the scales read ({scale_ids}). "
-                f"Got keys {unknown} instead.")
+                f"Got a mapping with {len(unknown)} other key(s) instead.")
         return dict(value)
     if len(scale_ids) == 1:
         return {scale_ids[0]: value}
@@ -246,6 +246,19 @@ def _meta(ex: Extract, n: int, issues: list[Issue]) -> dict[str, Any]:
     return out
 
 
+_SCALE = Check(lambda v: isinstance(v, (str, Path, Scale, Mapping)), "a scale id, a path, a Scale or a mapping")
+
+
+@validate_params({
+    "path": [str, Path, dict, list], "source": [Options("auto", *M.SOURCES)],
+    "scales": [_SCALE, ListOf(_SCALE, "scale ids, paths or Scales")],
+    "columns": [None, Mapping, list, tuple], "start": [None, int, str, Mapping],
+    "response_format": [Options(None, "auto", "value", "index", "label")], "labels": [None, Mapping],
+    "id_column": [None, str, int], "meta": [None, Mapping], "sheet": [None, str, int],
+    "header_row": [None, Interval(int, 0, None)], "encoding": [None, str],
+    "dictionary": [None, str, Path, pd.DataFrame, dict], "on_invalid": [Options("raise", "missing")],
+    "keep_other": [bool, np.bool_],
+})
 def read_responses(
     path: str | Path,
     source: Source = "auto",
@@ -336,16 +349,13 @@ def read_responses(
     >>> sc.score(table, "phq9")  # doctest: +SKIP
     """
     fname = "read_responses"
-    check_choice(fname, "source", source, ("auto", *M.SOURCES))
-    check_choice(fname, "response_format", response_format, (None, "auto", "value", "index", "label"))
-    check_choice(fname, "on_invalid", on_invalid, ("raise", "missing"))
     if source == "fhir":  # QuestionnaireResponse JSON/Bundle/NDJSON; dictionary= is the Questionnaire (docs/fhir.md)
         from ..fhir.read import read_fhir
 
         return read_fhir(path, scales, questionnaire=dictionary, columns=columns, on_invalid=on_invalid)
     if not isinstance(path, (str, Path)):
-        raise InvalidParameterError(f"The 'path' parameter of {fname} must be a str or Path. "
-                                    f"Got {type(path).__name__} instead.")
+        raise InvalidParameterError(f"The 'path' parameter of {fname} must be a str or Path (or, with source='fhir', "
+                                    f"parsed FHIR JSON). Got {type(path).__name__} instead.")
     sc_list = _scales(scales)
     ids = [s.id for s in sc_list]
     col_specs = _per_scale("columns", columns, ids, single_ok=True)
@@ -375,7 +385,7 @@ def read_responses(
     for name, col in (meta or {}).items():
         if name not in M.META_COLUMNS:
             raise InvalidParameterError(f"The 'meta' parameter of {fname} must be keyed by {list(M.META_COLUMNS)}. "
-                                        f"Got {name!r} instead.")
+                                        f"Got a mapping with another key ({describe(name)}) instead.")
         if col not in frame.columns:
             issues.append(Issue("missing_column", f"meta={{'{name}': …}} names a column the file does not have",
                                 file=file, column=str(col)))

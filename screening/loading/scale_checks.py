@@ -7,6 +7,7 @@ all three.
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from itertools import pairwise
 from typing import Any
@@ -248,22 +249,35 @@ def _cross_checks(data: dict[str, Any], p: _Partial, file: str, stem: str | None
     for dup, n in Counter(known).items():
         if n > 1:
             issues.append(Issue("duplicate_id", f"item id {dup!r} is used {n} times", path="items", file=file))
+    raw_sets: dict[Any, Any] = data["option_sets"] if isinstance(data.get("option_sets"), dict) else {}
     for i, it in p.items:
-        if p.option_sets and it.options not in p.option_sets and it.options in (data.get("option_sets") or {}):
+        if p.option_sets and it.options not in p.option_sets and it.options in raw_sets:
             continue  # the option set itself is broken; reported by validation
-        if it.options not in (data.get("option_sets") or {}):
+        if it.options not in raw_sets:
             issues.append(
                 Issue("unknown_option_set", f"item {it.id!r} uses option set {it.options!r}, which is not defined",
                       path=f"items[{i}].options", file=file,
                       hint=did_you_mean(it.options, p.option_sets) or "")
             )
     for name, opts in p.option_sets.items():
+        # a label or alias that names two options with different values would score one of them wrong
+        owner: dict[str, tuple[int, float]] = {}
+        for j, o in enumerate(opts):
+            for text in (o.label.zh, o.label.en, *o.aliases):
+                folded = unicodedata.normalize("NFKC", str(text or "")).strip().casefold()  # as engine.normalise_label
+                if not folded:
+                    continue
+                first = owner.setdefault(folded, (j, o.value))
+                if first[1] != o.value:
+                    issues.append(Issue("ambiguous_label", f"{text!r} names option {first[0]} (value {first[1]:g}) and "
+                                        f"option {j} (value {o.value:g})", path=f"option_sets.{name}[{j}]", file=file,
+                                        hint="a label-coded answer must map to one value: remove or change the alias"))
         values = Counter(o.label.get("en") + "|" + o.label.get("zh") for o in opts)
         for lab, n in values.items():
             if n > 1:
                 issues.append(Issue("duplicate_label", f"option label {lab!r} appears {n} times", path=f"option_sets.{name}", file=file))
         issues += _label_collisions(name, opts, file)
-    lic = data.get("license") if isinstance(data.get("license"), dict) else {}
+    lic: dict[Any, Any] = data["license"] if isinstance(data.get("license"), dict) else {}
     if lic.get("text_redistributable") is False:
         for i, it in p.items:
             if it.text is not None:
@@ -280,6 +294,9 @@ def _cross_checks(data: dict[str, Any], p: _Partial, file: str, stem: str | None
     # scores
     score_ids: list[str] = []
     for i, s in p.scores:
+        if not (s.items or s.scores):
+            issues.append(Issue("empty_score", f"score {s.id!r} has no items and no scores to combine",
+                                path=f"scores[{i}]", file=file, hint="list the items (or the scores) it is made of"))
         if s.id in score_ids:
             issues.append(Issue("duplicate_id", f"score id {s.id!r} is used twice", path=f"scores[{i}].id", file=file))
         if s.items is not None and known:
@@ -304,7 +321,7 @@ def _cross_checks(data: dict[str, Any], p: _Partial, file: str, stem: str | None
                     msg = (f"score {s.id!r} uses score {ref!r}, which must be defined above it"
                            if ref in later else f"score {s.id!r} uses unknown score {ref!r}")
                     issues.append(Issue("unknown_score", msg, path=f"scores[{i}].scores[{j}]", file=file,
-                                        hint=did_you_mean(ref, later) if ref not in later else ""))
+                                        hint=(did_you_mean(ref, later) or "") if ref not in later else ""))
         n = len(s.items or s.scores or ())
         if s.missing.min_answered is not None and s.missing.min_answered > n:
             issues.append(Issue("invalid_value", f"min_answered={s.missing.min_answered} is more than the {n} parts of the score",
@@ -323,7 +340,8 @@ def _cross_checks(data: dict[str, Any], p: _Partial, file: str, stem: str | None
 
             @staticmethod
             def score(sid: str) -> Score:
-                return next(s for _, s in p.scores if s.id == sid)
+                found: Score = next(s for _, s in p.scores if s.id == sid)
+                return found
 
         for i, s in p.scores:
             issues += _check_bands(_SpecLike, s, i, file)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,10 @@ import yaml
 
 from ..errors import Issue
 
-__all__ = ["read_yaml"]
+__all__ = ["MAX_DEPTH", "read_yaml"]
+
+#: Deepest nesting of mappings and lists a spec file may have (the shipped files stay below 10).
+MAX_DEPTH = 32
 
 
 # libyaml's parser under the same safe constructor when PyYAML was built with it (~8x faster: most of
@@ -24,16 +28,42 @@ class _StrictSafeLoader(_SafeBase):  # type: ignore[misc]
 def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=deep)
+        if not isinstance(key, Hashable) or isinstance(key, tuple):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a key must be a plain value, not a {type(key).__name__}", key_node.start_mark
+            )
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r} (first at line {seen[key] + 1})", key_node.start_mark
             )
         seen[key] = key_node.start_mark.line
-    return loader.construct_mapping(node, deep=deep)  # type: ignore[no-untyped-call,no-any-return]
+    return loader.construct_mapping(node, deep=deep)
 
 
-_StrictSafeLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)  # type: ignore[arg-type]
+_StrictSafeLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _nesting_depth(text: str) -> tuple[int, int] | None:
+    """Where the event stream first nests deeper than :data:`MAX_DEPTH`, or None.
+
+    Checked on the parser's events (a flat loop) before any node is composed:
+    composing is recursive, and 20,000 nested ``[`` would exhaust the stack.
+    Syntax errors are left for the loader, which reports them with their position.
+    """
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                mark = event.start_mark
+                if depth > MAX_DEPTH:
+                    return (mark.line, mark.column) if mark is not None else (0, 0)
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    return None
 
 
 def read_yaml(source: str | Path, *, text: str | None = None) -> tuple[Any, list[Issue]]:
@@ -53,6 +83,10 @@ def read_yaml(source: str | Path, *, text: str | None = None) -> tuple[Any, list
             return None, [
                 Issue("bad_encoding", f"the file is not UTF-8 (byte {exc.start})", file=name, hint="save it as UTF-8")
             ]
+    too_deep = _nesting_depth(text)
+    if too_deep is not None:
+        return None, [Issue("too_deep", f"the file nests lists or mappings more than {MAX_DEPTH} levels deep",
+                            file=name, path=f"line {too_deep[0] + 1}, column {too_deep[1] + 1}")]
     try:
         loader = _StrictSafeLoader(text)  # what yaml.load does, with our SafeLoader subclass
         try:

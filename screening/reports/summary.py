@@ -12,7 +12,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from .. import columns as C
-from .._params import InvalidParameterError, check_choice
+from .._params import Interval, InvalidParameterError, ListOf, Options, check_choice, describe, validate_params
 from ..result import DISCLAIMER
 from .stats import adjust_p, exact_greater_p, wilson_interval
 from .suppression import suppress
@@ -51,7 +51,7 @@ def resolve_by(result: ScreeningResult, by: Sequence[str] | str | None, func: st
     if bad or len(set(cols)) != len(cols):
         raise InvalidParameterError(
             f"The 'by' parameter of {func} must name distinct group columns kept by screen() ({available}). "
-            f"Got {cols} instead."
+            f"Got {describe(by)} with {len(bad)} name(s) not among them{' and repeats' if len(set(cols)) != len(cols) else ''} instead."
         )
     return cols
 
@@ -131,6 +131,12 @@ def _levels(groups: pd.DataFrame, by: list[str]) -> tuple[list[npt.NDArray[np.in
     return rows, keys, parents, uniques
 
 
+@validate_params({
+    "by": [None, str, ListOf(str, "column names")], "min_cell": [Interval(int, 1, None)],
+    "confidence": [Interval(float, 0, 1, "neither")], "include": [ListOf(Options(*_INCLUDE), f"measures {_INCLUDE}")],
+    "compare": [bool, np.bool_], "concern": [None, ListOf(str, "tier ids", min_len=1)],
+    "correction": [Options("holm", "bh")], "alpha": [Interval(float, 0, 1, "neither")], "rollup": [bool, np.bool_],
+})
 def summarise(
     result: ScreeningResult,
     by: Sequence[str] | str | None = None,
@@ -215,9 +221,9 @@ def summarise(
 def _check_options(func: str, result: ScreeningResult, min_cell: Any, confidence: Any, correction: str,
                    include: Sequence[str], concern: Sequence[str] | None) -> list[str]:
     if isinstance(min_cell, bool) or not isinstance(min_cell, (int, np.integer)) or min_cell < 1:
-        raise InvalidParameterError(f"The 'min_cell' parameter of {func} must be an integer >= 1. Got {min_cell!r} instead.")
+        raise InvalidParameterError(f"The 'min_cell' parameter of {func} must be an integer >= 1. Got {describe(min_cell)} instead.")
     if not isinstance(confidence, float) or not 0 < confidence < 1:
-        raise InvalidParameterError(f"The 'confidence' parameter of {func} must be a float in (0, 1). Got {confidence!r} instead.")
+        raise InvalidParameterError(f"The 'confidence' parameter of {func} must be a float in (0, 1). Got {describe(confidence)} instead.")
     check_choice(func, "correction", correction, ("holm", "bh"))
     for item in include:
         check_choice(func, "include", item, _INCLUDE)
@@ -225,7 +231,7 @@ def _check_options(func: str, result: ScreeningResult, min_cell: Any, confidence
     concern_tiers = [tiers[-1]] if concern is None else list(concern)
     bad = [t for t in concern_tiers if t not in tiers]
     if bad or not concern_tiers:
-        raise InvalidParameterError(f"The 'concern' parameter of {func} must list tiers of {tiers}. Got {concern!r} instead.")
+        raise InvalidParameterError(f"The 'concern' parameter of {func} must list tiers of {tiers}. Got {describe(concern)} instead.")
     return concern_tiers
 
 

@@ -18,9 +18,12 @@ __all__ = [
 
 
 class StrictModel(BaseModel):
-    """Frozen model that rejects unknown keys (a misspelt key is an error, never ignored)."""
+    """Frozen model that rejects unknown keys (a misspelt key is an error, never ignored).
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+    Numbers must be finite: YAML's ``.nan`` and ``.inf`` are never a valid option value, cut-off or hour count.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False, allow_inf_nan=False)
 
 
 class Text(StrictModel):

@@ -133,11 +133,21 @@ def _tokenize(text: str) -> list[_Tok]:
     return out
 
 
+#: Deepest nesting of brackets and ``not`` a condition may have (a bound on recursion, far above any real rule).
+MAX_DEPTH = 64
+
+
 class _Parser:
     def __init__(self, text: str):
         self.text = text
         self.toks = _tokenize(text)
         self.i = 0
+        self.depth = 0
+
+    def _enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self._error(f"the condition nests brackets or 'not' more than {MAX_DEPTH} levels deep")
 
     @property
     def tok(self) -> _Tok:
@@ -187,8 +197,11 @@ class _Parser:
         if self.tok.kind == "kw" and self.tok.text == "not" and not (
             self.toks[self.i + 1].kind == "kw" and self.toks[self.i + 1].text == "in"
         ):
+            self._enter()
             self.i += 1
-            return Not(self._not())
+            node = Not(self._not())
+            self.depth -= 1
+            return node
         return self._comparison()
 
     def _comparison(self) -> Node:
@@ -239,8 +252,11 @@ class _Parser:
             if "__" in t.text:
                 raise ExprSyntaxError("names may not contain '__'", t.pos, self.text)
             return Name(tuple(t.text.split(".")), t.pos)
-        if self._accept("punct", "("):
+        if self.tok.text == "(":
+            self._enter()
+            self.i += 1
             node = self._or()
+            self.depth -= 1
             self._expect("punct", ")")
             return node
         found = t.text or "end of condition"

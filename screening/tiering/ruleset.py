@@ -17,14 +17,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .._params import InvalidParameterError
+from .._params import InvalidParameterError, describe
 from ..catalog import Scale, content_hash, list_scales, load_scale
 from ..errors import Issue, RuleError, ScreeningError, did_you_mean
 from ..loading import builtin_dir, read_yaml
 from ..loading.pydantic_issues import validation_issues
 from ..specs.rules import RuleSetSpec
 from .condition import Compiled, ConditionError, Resolver, compile_condition
-from .expr import ExprSyntaxError, names_in, parse
+from .expr import _KEYWORDS, ExprSyntaxError, names_in, parse
 
 __all__ = ["RuleSet", "load_rules", "list_rules", "ACTION_KEYS"]
 
@@ -90,6 +90,12 @@ def _structure_checks(spec: RuleSetSpec, file: str) -> list[Issue]:
         for dup, n in Counter(ids).items():
             if n > 1:
                 issues.append(Issue("duplicate_id", f"{kind} id {dup!r} is used {n} times", path=f"{kind}s", file=file))
+    # a tier named like an action key, or a flag named like a keyword of the condition language, is ambiguous
+    for kind, ids, reserved in (("tier", tiers, ACTION_KEYS), ("flag", [f.id for f in spec.flags], _KEYWORDS)):
+        for i, name in enumerate(ids):
+            if name in reserved:
+                issues.append(Issue("reserved_id", f"{kind} id {name!r} is reserved", path=f"{kind}s[{i}].id", file=file,
+                                    hint=f"reserved {kind} ids: {', '.join(sorted(reserved))}"))
 
     def tier_ref(tier: str | None, path: str) -> None:
         if tier is not None and tier not in tiers:
@@ -212,6 +218,42 @@ def _promote_checks(spec: RuleSetSpec, scales: Mapping[str, Scale], file: str) -
     return issues
 
 
+def _raw_syntax_issues(data: Mapping[str, Any], file: str) -> list[Issue]:
+    """Problems of the conditions of a rule set that did not validate: syntax, and unknown names
+    where the flags and built-in scales they name can still be read from the raw data."""
+    rules = data.get("rules")
+    raw_flags = data.get("flags")
+    flags = [f["id"] for f in (raw_flags if isinstance(raw_flags, list) else [])
+             if isinstance(f, dict) and isinstance(f.get("id"), str)]
+    conditions: list[tuple[int, str, str, Any]] = []
+    issues: list[Issue] = []
+    for i, r in enumerate(rules if isinstance(rules, list) else []):
+        when = r.get("when") if isinstance(r, dict) else None
+        if isinstance(when, str) and when.strip():
+            try:
+                ast = parse(when)
+            except ExprSyntaxError as exc:
+                issues.append(Issue("syntax_error", f"rule {r.get('id')!r}: {exc.short}", path=f"rules[{i}].when",
+                                    file=file))
+                continue
+            conditions.append((i, str(r.get("id")), when, ast))
+    extra = data.get("extra_scales")
+    if conditions and not extra:  # extra scales cannot be trusted before the file validates: names wait till then
+        builtins = set(list_scales())
+        wanted = {n.parts[0] for *_, ast in conditions for n in names_in(ast) if n.parts[0] in builtins}
+        raw_tiers = data.get("tiers")
+        tiers = [t["id"] for t in (raw_tiers if isinstance(raw_tiers, list) else [])
+                 if isinstance(t, dict) and isinstance(t.get("id"), str)]
+        resolver = Resolver({sid: load_scale(sid) for sid in sorted(wanted)}, flags, hint_scales=sorted(builtins),
+                            tiers=tiers)
+        for i, rid, when, _ in conditions:
+            try:
+                compile_condition(when, resolver)
+            except ConditionError as exc:
+                issues.append(Issue(exc.code, f"rule {rid!r}: {exc}", path=f"rules[{i}].when", file=file, hint=exc.hint))
+    return issues
+
+
 def _build(data: Any, file: str, stem: str | None, base: Path | None) -> RuleSet:
     if not isinstance(data, dict):
         raise RuleError([Issue("not_a_mapping", "a rule-set file must be a mapping", file=file)], title="invalid rule set")
@@ -221,7 +263,9 @@ def _build(data: Any, file: str, stem: str | None, base: Path | None) -> RuleSet
     try:
         spec = RuleSetSpec.model_validate(data)
     except ValidationError as exc:
-        raise RuleError(validation_issues(exc, RuleSetSpec, file), title=f"invalid rule set {file}") from None
+        # the docs promise every problem at once: conditions are still checked for syntax
+        issues = validation_issues(exc, RuleSetSpec, file) + _raw_syntax_issues(data, file)
+        raise RuleError(issues, title=f"invalid rule set {file}") from None
     issues = _structure_checks(spec, file)
     if stem is not None and spec.id != stem:
         issues.append(Issue("id_mismatch", f"id {spec.id!r} differs from the file name {stem!r}", path="id", file=file))
@@ -260,7 +304,7 @@ def load_rules(rules: str | Path | Mapping[str, Any] | RuleSet) -> RuleSet:
         return _build(dict(rules), "<mapping>", None, None)
     if not isinstance(rules, (str, Path)):
         raise InvalidParameterError(
-            f"The 'rules' parameter of load_rules must be a built-in id, a path or a RuleSet. Got {type(rules).__name__} instead."
+            f"The 'rules' parameter of load_rules must be a built-in id, a path, a mapping or a RuleSet. Got {describe(rules)} instead."
         )
     text = str(rules)
     if isinstance(rules, Path) or text.endswith((".yaml", ".yml")) or "/" in text or "\\" in text:
@@ -275,7 +319,7 @@ def load_rules(rules: str | Path | Mapping[str, Any] | RuleSet) -> RuleSet:
         return _load_file(str(path), st.st_mtime_ns, st.st_size)
     known = list_rules()
     if text not in known:
-        raise RuleError([Issue("unknown_rules", f"no built-in rule set {text!r}",
+        raise RuleError([Issue("unknown_rules", f"no built-in rule set has this id ({describe(text)}; not shown, it could be data)",
                                hint=did_you_mean(text, known) or f"built-in: {', '.join(known)}")], title="cannot load rule set")
     path = builtin_dir("tiering_rules") / f"{text}.yaml"
     st = path.stat()
