@@ -8,12 +8,12 @@ chunk buffer, and each block of a chunk is summed once along its rows.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from ..specs.common import normalise_label
 from ..specs.scale import Band, ScaleSpec
 
 __all__ = ["CompiledScale", "CompiledScore", "CompiledBands", "ItemTail", "Layout", "compile_scale", "normalise_label"]
@@ -21,9 +21,6 @@ __all__ = ["CompiledScale", "CompiledScore", "CompiledBands", "ItemTail", "Layou
 FloatArray = npt.NDArray[np.float64]
 
 
-def normalise_label(text: str) -> str:
-    """Fold full/half width, case and surrounding space so labels match across exports."""
-    return unicodedata.normalize("NFKC", str(text)).strip().casefold()
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ all three.
 
 from __future__ import annotations
 
-import unicodedata
 from collections import Counter
 from itertools import pairwise
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from ..errors import Issue, did_you_mean
+from ..specs.common import normalise_label
 from ..specs.derive import score_range
 from ..specs.scale import (
     ChangeSpec,
@@ -211,11 +211,9 @@ def _check_bands(spec_like: Any, score: Score, i: int, file: str) -> list[Issue]
 def _label_collisions(name: str, opts: tuple[Option, ...], file: str) -> list[Issue]:
     """Labels and aliases of different options that read the same after case, space and width folding.
 
-    ``response_format="label"`` folds every cell the same way (:func:`screening.engine.compile.normalise_label`),
+    ``response_format="label"`` folds every cell the same way (:func:`screening.specs.common.normalise_label`),
     so such a pair would silently score every matching answer as whichever option was read last.
     """
-    from ..engine.compile import normalise_label
-
     seen: dict[str, tuple[str, float]] = {}
     issues: list[Issue] = []
     for j, o in enumerate(opts):
@@ -260,18 +258,6 @@ def _cross_checks(data: dict[str, Any], p: _Partial, file: str, stem: str | None
                       hint=did_you_mean(it.options, p.option_sets) or "")
             )
     for name, opts in p.option_sets.items():
-        # a label or alias that names two options with different values would score one of them wrong
-        owner: dict[str, tuple[int, float]] = {}
-        for j, o in enumerate(opts):
-            for text in (o.label.zh, o.label.en, *o.aliases):
-                folded = unicodedata.normalize("NFKC", str(text or "")).strip().casefold()  # as engine.normalise_label
-                if not folded:
-                    continue
-                first = owner.setdefault(folded, (j, o.value))
-                if first[1] != o.value:
-                    issues.append(Issue("ambiguous_label", f"{text!r} names option {first[0]} (value {first[1]:g}) and "
-                                        f"option {j} (value {o.value:g})", path=f"option_sets.{name}[{j}]", file=file,
-                                        hint="a label-coded answer must map to one value: remove or change the alias"))
         values = Counter(o.label.get("en") + "|" + o.label.get("zh") for o in opts)
         for lab, n in values.items():
             if n > 1:

@@ -87,7 +87,7 @@ def count_blocks(result: ScreeningResult, include: Sequence[str] = _INCLUDE) -> 
 
 def _school_order(codes: npt.NDArray[Any], uniques: Any) -> tuple[npt.NDArray[Any], Any]:
     """Re-order a factorised group column in school order (一年级 … 高三; 2班 before 10班); missing stays last."""
-    from ..intake.groups import school_order
+    from ..ordering import school_order
 
     u = pd.Index(uniques)
     known = ~u.isna()

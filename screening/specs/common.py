@@ -80,3 +80,14 @@ ItemId = Annotated[
     BeforeValidator(_item_id),
     WithJsonSchema({"anyOf": [{"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_]*$"}, {"type": "integer", "minimum": 0}]}),
 ]
+
+
+def normalise_label(text: str) -> str:
+    """Fold full/half width, case and surrounding space so labels match across exports.
+
+    The one folding used both by the scale-file check for colliding labels and by the engine reading
+    ``response_format="label"`` cells, so the two always agree.
+    """
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", str(text)).strip().casefold()
