@@ -57,6 +57,17 @@ class ScreeningResult:
         """Students per tier (all tiers listed, lowest first) — an aggregate, safe to show."""
         return self.table["tier"].value_counts(sort=False).reindex(self.rules.tiers, fill_value=0)
 
+    def band_set(self, scale_id: str, score_id: str) -> Any:
+        """The band set this result was scored with for ``scale.score`` (the scale's default unless
+        ``screen(bands=...)`` chose another; recorded in ``provenance["band_sets"]``). Reports read bands
+        from here, never from the scale file's default."""
+        scale = next(s for s in self.scales if s.id == scale_id)
+        score = next(x for x in scale.spec.scores if x.id == score_id)
+        if score.bands is None:
+            return None
+        name = self.provenance.get("band_sets", {}).get(f"{scale_id}.{score_id}", score.bands.default)
+        return score.bands.sets[name]
+
     def outcome_counts(self) -> pd.Series:
         """Students per tier, then ``urgent``, ``rescreen`` and ``ask_today`` — re-screen is its own outcome,
         counted apart from the colours (a student can be green *and* on the re-screen list). An aggregate."""
@@ -112,7 +123,7 @@ class ScreeningResult:
                 if score.bands is None or f"{col}" not in self.scores.columns:
                     continue
                 parts = []
-                for b in score.bands.sets[score.bands.default].bands:
+                for b in self.band_set(sc.id, score.id).bands:
                     n = summ[f"{col}.{b.id}.n"]
                     parts.append(f"{escape(b.label.get(lang))} {'—' if n is None or summ.isna()[f'{col}.{b.id}.n'] else f'{int(n):,}'}")
                 bands.append(f"<tr><td>{escape(sc.id)}.{escape(score.id)}</td><td colspan='3'>{' · '.join(parts)}</td></tr>")

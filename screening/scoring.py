@@ -194,10 +194,21 @@ def score(
             raise InvalidParameterError(
                 "The 'columns' and 'prefix' parameters of score apply to one scale; score several scales one by one to use them."
             )
+        if isinstance(bands, str):
+            raise InvalidParameterError(
+                "The 'bands' parameter of score must map scale ids to their band choice when several scales are "
+                "scored (e.g. {'phq9': 'richardson2010_adolescent'}). Got a str instead.")
+        loaded = [s if isinstance(s, Scale) else load_scale(s) for s in scale]
+        unknown = sorted(set(bands or {}) - {s.id for s in loaded})
+        if unknown:
+            raise InvalidParameterError(
+                f"The 'bands' parameter of score must name scales being scored ({[s.id for s in loaded]}). "
+                f"Got a mapping with {len(unknown)} other key(s) instead.")
         parts, problems = [], []
-        for s in scale:  # every scale's problems are reported together, not only the first one's
+        for s in loaded:  # every scale's problems are reported together, not only the first one's
             try:
-                parts.append(score(responses, s, response_format=response_format, on_invalid=on_invalid, bands=None,
+                parts.append(score(responses, s, response_format=response_format, on_invalid=on_invalid,
+                                   bands=(bands or {}).get(s.id),
                                    norms=norms, norm_columns=norm_columns, keep_items=keep_items, quality=quality,
                                    chunk_size=chunk_size, n_jobs=n_jobs, bounds=bounds))
             except ResponseError as exc:

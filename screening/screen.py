@@ -17,7 +17,7 @@ from .catalog import Scale, load_scale
 from .engine.responses import as_text
 from .errors import Issue, ResponseError
 from .result import ScreeningResult
-from .scoring import _score_one
+from .scoring import _band_plan, _score_one
 from .tiering.assign import CriticalMasks, assign_tiers
 from .tiering.condition import PREV_TIER, PREV_WAVES, UNKNOWN, Symbol
 from .tiering.ruleset import RuleSet, load_rules
@@ -398,6 +398,8 @@ def screen(
         "rules": {"id": rs.id, "version": rs.spec.version, "hash": rs.content_hash},
         "scales": {s.id: {"version": s.spec.version, "hash": s.content_hash} for s in loaded},
         "options": {"response_format": response_format, "on_invalid": on_invalid, "bands": bands, "lang": lang},
+        # the band set of every banded score, as scored: reports read these, not the files' defaults
+        "band_sets": {f"{s.id}.{sid}": name for s in loaded for sid, name in _band_plan(s, bands.get(s.id)).items()},
         "rules_reading_unscreened_scales": inactive,
         "flags_not_supplied": not_given,
         "warnings": warn,

@@ -185,7 +185,7 @@ def score_histogram(
         ax = fig.add_subplot()
         ymax = max(float(counts[~hidden].max(initial=0)), float(min_cell)) * 1.18
         if sdef.bands is not None:
-            bset = sdef.bands.sets[sdef.bands.default]
+            bset = result.band_set(scale, score)
             bands = sorted(bset.bands, key=lambda b: b.lower[0] if b.lower else -np.inf)
             colours = _band_colours(len(bands))
             for i, (b, colour) in enumerate(zip(bands, colours)):

@@ -125,7 +125,7 @@ def _scores(result: ScreeningResult, summ: pd.DataFrame, lang: str, t: dict[str,
             if sc.bands is None or col not in result.scores.columns:
                 continue
             name = f"{spec.abbreviation or spec.title.get(lang)} {sc.label.get(lang)}"
-            bset = sc.bands.sets[sc.bands.default]
+            bset = result.band_set(scale.id, sc.id)
             rows = []
             for b in bset.bands:
                 m = f"{col}.{b.id}"
@@ -225,7 +225,7 @@ def _band_labels(result: ScreeningResult, lang: str) -> dict[str, tuple[str, dic
         for sc in spec.scores:
             if sc.bands is None:
                 continue
-            bset = sc.bands.sets[sc.bands.default]
+            bset = result.band_set(scale.id, sc.id)
             out[C.score_col(scale.id, sc.id)] = (f"{spec.abbreviation or spec.title.get(lang)} {sc.label.get(lang)}",
                                                  {b.id: b.label.get(lang) for b in bset.bands})
     return out
