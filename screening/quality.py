@@ -78,7 +78,7 @@ def _load(scales: ScaleLike | Sequence[ScaleLike], fname: str) -> list[Scale]:
         raise InvalidParameterError(
             f"The 'scales' parameter of {fname} must be a scale id, a Scale or a list of them. "
             f"Got {type(scales).__name__} instead.")
-    return [load_scale(s) for s in scales]  # type: ignore[arg-type]
+    return [load_scale(s) for s in scales]
 
 
 def _items(table: pd.DataFrame, sc: Scale) -> npt.NDArray[np.float64]:

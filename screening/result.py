@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
@@ -73,7 +73,7 @@ class ScreeningResult:
         counted apart from the colours (a student can be green *and* on the re-screen list). An aggregate."""
         t = self.table
         extra = {c: int(t[c].to_numpy(dtype=bool).sum()) for c in ("urgent", "rescreen", "ask_today") if c in t.columns}
-        return pd.concat([self.tier_counts(), pd.Series(extra, dtype="int64")])
+        return cast("pd.Series", pd.concat([self.tier_counts(), pd.Series(extra, dtype="int64")]))
 
     def to_frame(self, *, include: Sequence[str] = ("groups", "flags", "scores", "table")) -> pd.DataFrame:
         """Groups, flags, scores and tiers side by side (identifiable only if the index is)."""

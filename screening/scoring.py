@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -186,9 +186,10 @@ def score(
     if is_engine_frame(responses):
         from .scaleout import score_distributed  # a Dask or Spark DataFrame: a lazy frame of the same engine
 
-        return score_distributed(responses, scale, response_format=response_format, on_invalid=on_invalid, bands=bands,
+        # a lazy Dask or Spark frame stands in for the pandas one (the return type describes pandas input)
+        return cast("pd.DataFrame", score_distributed(responses, scale, response_format=response_format, on_invalid=on_invalid, bands=bands,
                                  norms=norms, keep_items=keep_items, columns=columns, prefix=prefix, norm_columns=norm_columns,
-                                 quality=quality)
+                                 quality=quality))
     if isinstance(scale, (list, tuple)):
         if columns is not None or prefix is not None:
             raise InvalidParameterError(
@@ -218,7 +219,8 @@ def score(
                                 title="; ".join(exc.title for exc in problems))
         return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=responses.index)
 
-    frame, _ = _score_one(responses, scale, columns=columns, prefix=prefix, response_format=response_format,
+    # one scale here (a str is a Sequence too, so isinstance above cannot narrow the type)
+    frame, _ = _score_one(responses, cast("ScaleLike", scale), columns=columns, prefix=prefix, response_format=response_format,
                           on_invalid=on_invalid, bands=bands, norms=norms, norm_columns=norm_columns,
                           keep_items=keep_items, quality=quality, chunk_size=chunk_size, n_jobs=n_jobs,
                           bounds="dense" if bounds else False)
@@ -238,13 +240,13 @@ def _score_one(
     norm_columns: Mapping[str, str] | None = None,
     keep_items: bool = False,
     quality: pd.DataFrame | None = None,
-    chunk_size: int = DEFAULT_CHUNK,
+    chunk_size: int | None = DEFAULT_CHUNK,
     n_jobs: int = 1,
     bounds: str | bool = False,
 ) -> tuple[pd.DataFrame, Any]:
     """Score one scale (parameters checked by :func:`score`); also return the engine outputs, whose
     ``sparse_bounds`` :func:`screening.screen` reads when ``bounds="sparse"``."""
-    sc = load_scale(scale)  # type: ignore[arg-type]
+    sc = load_scale(scale)
     input_cols = _resolve_columns(sc, columns, prefix)
     band_plan = _band_plan(sc, bands)
     norm_name = _norm_plan(sc, norms)
@@ -393,4 +395,4 @@ def output_schema(
     """
     frame = empty_output(scale, bands=bands, norms=norms, norm_columns=norm_columns, keep_items=keep_items,
                          quality_checks=quality_checks)
-    return dict(frame.dtypes.items())
+    return {str(c): t for c, t in frame.dtypes.items()}

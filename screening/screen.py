@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -179,17 +179,18 @@ def _blank_bounds(sym: Symbol, value: Any, sparse: Mapping[str, Any], screened: 
     if sym.kind == "number" and sym.needs_items:  # an item: a blank could be any of its options
         rows = np.flatnonzero(np.isnan(value))
         return (rows, np.full(len(rows), sym.lo), np.full(len(rows), sym.hi)) if len(rows) else None
-    if sym.kind not in ("number", "band") or sym.scale not in sparse:
+    scale = sym.scale
+    if sym.kind not in ("number", "band") or scale is None or scale not in sparse:
         return None
     score_id = sym.name.split(".")[1]
-    cs = screened[sym.scale].compiled
+    cs = screened[scale].compiled
     try:
         i = cs.score_index(score_id)
     except KeyError:
         return None
-    if sym.kind == "number" and sym.name != f"{sym.scale}.{score_id}":
+    if sym.kind == "number" and sym.name != f"{scale}.{score_id}":
         return None  # .t / .pct: norms of a bound are not computed
-    rows, lower, upper = sparse[sym.scale]
+    rows, lower, upper = sparse[scale]
     if not len(rows):
         return None
     lo, hi = lower[i], upper[i]
@@ -321,8 +322,10 @@ def screen(
         if previous is not None:
             raise InvalidParameterError("The 'previous' parameter of screen is not supported on a Dask or Spark DataFrame "
                                         "(join the previous wave's columns into the frame's partitions instead). Got a DataFrame instead.")
-        return screen_distributed(responses, scales, rules, flags=flags, groups=groups, quality=quality, lang=lang,
-                                  response_format=response_format, on_invalid=on_invalid, bands=bands, n_jobs=n_jobs)
+        # a lazy DistributedScreening stands in for the ScreeningResult (the return type describes pandas input)
+        return cast("ScreeningResult", screen_distributed(
+            responses, scales, rules, flags=flags, groups=groups, quality=quality, lang=lang,
+            response_format=response_format, on_invalid=on_invalid, bands=bands, n_jobs=n_jobs))
     rs = load_rules(rules)
     loaded = [load_scale(s) for s in scales]
     ids = [s.id for s in loaded]

@@ -92,7 +92,7 @@ class Layout:
 def _layout(n: int, lo: FloatArray, hi: FloatArray, reverse: npt.NDArray[np.bool_], weights: FloatArray,
             members: FloatArray, contiguous: npt.NDArray[np.bool_]) -> Layout:
     """Group items into blocks by (scores they enter with their weights, keying); see :class:`Layout`."""
-    signature: dict[tuple[object, ...], list[int]] = {}
+    signature: dict[tuple[tuple[tuple[int, float], ...], bool, float, float, float], list[int]] = {}
     for k in range(n):
         # weight 0 = the item only counts as answered for the score (count scores)
         member = tuple((int(c), float(weights[k, c])) for c in np.flatnonzero(members[k] > 0))
@@ -114,7 +114,7 @@ def _layout(n: int, lo: FloatArray, hi: FloatArray, reverse: npt.NDArray[np.bool
         reverse_c.append(c if rev else np.nan)
         block_lo.append(blo)  # keyed range: a reverse item c - x with x in [lo, hi] is again in [lo, hi]
         block_hi.append(bhi)
-        for col, w in member:  # type: ignore[misc]
+        for col, w in member:
             terms.setdefault(col, []).append((b, w))
     order_a = np.array(order, dtype=np.intp)
     row_of = np.empty_like(order_a)

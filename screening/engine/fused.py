@@ -23,6 +23,7 @@ Set ``SCREENING_FUSED=0`` to switch the compiled front off.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -45,8 +46,12 @@ def _compile() -> Any:
     import numba
 
     @numba.njit(nogil=True, cache=True, boundscheck=False)
-    def front(srcs, a, m, row_block, fill, lo, hi, cnt_ptr, cnt_slot, cnt_want, cnt_val, cnt_sumif,
-              block_sum, block_miss, counts):  # pragma: no cover - compiled
+    def front(srcs: Sequence[npt.NDArray[np.float64]], a: int, m: int, row_block: npt.NDArray[np.intp],
+              fill: npt.NDArray[np.float64], lo: npt.NDArray[np.float64], hi: npt.NDArray[np.float64],
+              cnt_ptr: npt.NDArray[np.intp], cnt_slot: npt.NDArray[np.intp], cnt_want: npt.NDArray[np.bool_],
+              cnt_val: npt.NDArray[np.float64], cnt_sumif: npt.NDArray[np.bool_], block_sum: npt.NDArray[np.float64],
+              block_miss: npt.NDArray[np.int16], counts: npt.NDArray[np.float64]) -> bool:  # pragma: no cover - compiled
+        # (the annotations are for readers and mypy; numba infers its own types from the arguments)
         block_sum[:, :] = 0.0
         block_miss[:, :] = 0
         counts[:, :] = 0.0
@@ -125,7 +130,7 @@ class FusedFront:
         self.hi = np.ascontiguousarray(L.hi[:, 0], dtype=np.float64)
         # count / sum_if scores: per buffer row, the (slot, op, value, is sum_if) entries it feeds
         self.count_slot: dict[int, int] = {}
-        entries: list[list[tuple[int, int, float, bool]]] = [[] for _ in range(n_items)]
+        entries: list[list[tuple[int, tuple[bool, bool, bool], float, bool]]] = [[] for _ in range(n_items)]
         for i, s in enumerate(cs.scores):
             if s.count_items is not None:
                 slot = self.count_slot[i] = len(self.count_slot)

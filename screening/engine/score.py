@@ -19,7 +19,7 @@ import operator
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -148,8 +148,8 @@ def _front(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float6
     n_items = cs.n_items
     F, G = w.get("F", n_items, m), w.get("G", n_items, m)
     N, B = w.get("N", n_items, m, bool), w.get("B", n_items, m, bool)
-    for r, values in enumerate(src):
-        F[r] = values[a:b]
+    for row, values in enumerate(src):
+        F[row] = values[a:b]
     np.isnan(F, out=N)
 
     # validity of answers without a per-cell mask: NaN-ignoring extremes per item ...
@@ -198,10 +198,10 @@ def _front(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float6
             # one item row at a time (a gather F[rows] of all the items copies and compares the buffer twice)
             acc = counts[i] = w.get(f"count{i}", 1, m)[0]
             acc.fill(0.0)
-            op = OPS[s.count_op or ">="]
+            compare = OPS[s.count_op or ">="]
             for k in s.count_items:
                 r = L.row_of[k]
-                meets = op(F[r], s.count_value)
+                meets = compare(F[r], s.count_value)
                 meets &= ~N[r]
                 if s.method == "count":
                     acc += meets
@@ -347,7 +347,7 @@ def _chunk(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float6
             sufficient[i] = suff_i
             imputed[i] = suff_i & (got_i < n)
 
-    status = imputed.any(axis=0).astype(np.int8)
+    status = cast("npt.NDArray[np.int8]", imputed.any(axis=0).astype(np.int8))
     status[~sufficient.all(axis=0)] = 2
     invalid = np.zeros(m, dtype=bool)
     void_rows = np.zeros(m, dtype=bool)

@@ -47,6 +47,7 @@ def id_text(s: pd.Series, *, file: str, column: str, imprecise: npt.NDArray[np.b
     """
     issues: list[Issue] = []
     blank = blank_mask(s)
+    text: pd.Series
     if pd.api.types.is_bool_dtype(s.dtype):
         text = s.astype(str)
     elif pd.api.types.is_integer_dtype(s.dtype):
@@ -118,7 +119,7 @@ def parse_datetime(s: pd.Series, *, file: str, column: str) -> tuple[pd.Series, 
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         return s.reset_index(drop=True), []
     blank = blank_mask(s)
-    text = s.astype("string").str.strip()
+    text: pd.Series = s.astype("string").str.strip()
     text[blank] = pd.NA
     codes, uniques = pd.factorize(text)
     u = pd.Series(uniques, dtype="string")

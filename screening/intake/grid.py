@@ -15,6 +15,7 @@ import io
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -87,9 +88,9 @@ def cells_to_text(s: pd.Series) -> tuple[pd.Series, npt.NDArray[np.bool_] | None
         return s.fillna("").astype(str), None
     kinds = s.map(type)  # element types: str, int, float, bool, datetime … (no per-row logic)
     text = s.astype(str)
-    is_float = kinds.eq(float).to_numpy()
+    is_float = kinds.eq(float).to_numpy()  # type: ignore[arg-type]  # pandas-stubs: eq() takes any object
     imprecise = None
-    is_int = kinds.eq(int).to_numpy()
+    is_int = kinds.eq(int).to_numpy()  # type: ignore[arg-type]  # pandas-stubs: eq() takes any object
     if is_int.any():
         # every Excel number is a double: an integer beyond 2**53 read back from a cell has lost digits
         big_int = np.abs(pd.to_numeric(s[is_int], errors="coerce").to_numpy(dtype=float)) >= MAX_EXACT_FLOAT
@@ -167,7 +168,7 @@ def promote_header(raw: pd.DataFrame, file: str, header_row: int | None, n_heade
     row_used = body_filled.any(axis=1)
     last = int(np.flatnonzero(row_used).max()) + 1 if row_used.any() else 0  # trailing blank rows are not rows
     header = raw.iloc[header_row, :width].fillna("").astype(str).str.strip().tolist()
-    data_cols_used = body_filled[:last].any(axis=0) if last else np.zeros(width, dtype=bool)
+    data_cols_used = cast("npt.NDArray[np.bool_]", body_filled[:last].any(axis=0)) if last else np.zeros(width, dtype=bool)
     issues = []
     keep = []
     for k, name in enumerate(header):
@@ -250,6 +251,7 @@ def read_excel_grid(path: str | Path, *, sheet: str | int | None = None, header_
     """Read one sheet of an .xlsx/.xlsm (openpyxl) or .xls (xlrd) workbook as text cells."""
     file = str(path)
     suffix = Path(file).suffix.lower()
+    engine: Literal["calamine", "xlrd", "openpyxl"]
     if importlib.util.find_spec("python_calamine") is not None:
         engine = "calamine"  # reads .xls and .xlsx, and is pandas' recommended engine for .xls
     else:
@@ -274,8 +276,8 @@ def read_excel_grid(path: str | Path, *, sheet: str | int | None = None, header_
         raise ReadError([Issue("empty_file", "the sheet is empty", file=file)], title=f"cannot read {file}")
     raw.columns = pd.RangeIndex(raw.shape[1])
     imprecise: dict[int, npt.NDArray[np.bool_]] = {}
-    texts = {}
-    for c in raw.columns:
+    texts: dict[int, pd.Series] = {}
+    for c in range(raw.shape[1]):  # the column labels (RangeIndex above)
         texts[c], mask = cells_to_text(raw[c])
         if mask is not None:
             imprecise[c] = mask

@@ -86,7 +86,7 @@ def _scales(scales: ScaleLike | Sequence[ScaleLike]) -> list[Scale]:
         raise InvalidParameterError(
             f"The 'scales' parameter of read_responses must be a scale id, a Scale or a list of them. "
             f"Got {type(scales).__name__} instead.")
-    out = [load_scale(s) for s in scales]  # type: ignore[arg-type]
+    out = [load_scale(s) for s in scales]
     ids = [s.id for s in out]
     if len(set(ids)) != len(ids):
         raise InvalidParameterError(

@@ -35,7 +35,7 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 
-def _equations(shapes: Sequence[tuple[int, int]], offsets: Sequence[int], parents: Sequence[IntArray | None],
+def _equations(shapes: Sequence[tuple[int, int]], offsets: IntArray, parents: Sequence[IntArray | None],
                complete: bool) -> tuple[IntArray, IntArray]:
     """All relations as (equation id per entry, cell id per entry)."""
     eq_parts: list[IntArray] = []

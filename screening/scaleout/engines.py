@@ -172,7 +172,7 @@ def screen_distributed(
     keep: Sequence[str] = (),
     names: Literal["pandas", "spark"] = "pandas",
     arrow: bool = False,
-    flags: Sequence[str] | Mapping[str, str] | None = None,
+    flags: Sequence[str] | Mapping[str, str] | pd.DataFrame | None = None,  # a DataFrame is refused
     groups: Sequence[str] | None = None,
     quality: Any = None,
     lang: Literal["zh", "en"] = "zh",

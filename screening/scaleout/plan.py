@@ -119,7 +119,7 @@ class ScreeningPlan:
         key: str | None = None,
         keep: Sequence[str] = (),
         names: Literal["pandas", "spark"] = "pandas",
-        flags: Sequence[str] | Mapping[str, str] | None = None,
+        flags: Sequence[str] | Mapping[str, str] | pd.DataFrame | None = None,  # a DataFrame is refused
         groups: Sequence[str] | None = None,
         lang: Literal["zh", "en"] = "zh",
         response_format: Literal["value", "index", "label"] = "value",

@@ -431,8 +431,11 @@ class ChangeSpec(StrictModel):
         better = -rci if higher_worse else rci
         reliable = "improved" if better > self.criterion else "deteriorated" if better < -self.criterion else "no_change"
         clinical = {"improved": "improved", "deteriorated": "deteriorated", "no_change": "unchanged"}[reliable]
-        if self.cutoff is not None:
-            case = (lambda x: x >= self.cutoff) if higher_worse else (lambda x: x <= self.cutoff)
+        cutoff = self.cutoff
+        if cutoff is not None:
+            def case(x: float) -> bool:
+                return x >= cutoff if higher_worse else x <= cutoff
+
             if reliable == "improved" and case(before) and not case(after):
                 clinical = "recovered"
             elif reliable == "deteriorated" and not case(before) and case(after):
