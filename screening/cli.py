@@ -21,6 +21,8 @@ from .errors import Issue, ScreeningError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .scoring import ResponseFormat
+
 __all__ = ["build_parser", "main", "read_table", "write_table"]
 
 EPILOG = """\
@@ -326,7 +328,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _read_input(args: argparse.Namespace, scales: Sequence[str], id_columns: Sequence[str]) -> tuple[pd.DataFrame, str]:
+def _read_input(args: argparse.Namespace, scales: Sequence[str], id_columns: Sequence[str]
+                ) -> tuple[pd.DataFrame, ResponseFormat]:
     """The input table and the response format to score it with.
 
     ``--source table`` reads the file as it is (item columns already named

@@ -128,7 +128,7 @@ def extract(grid: Grid, dictionary: str | Path | pd.DataFrame | None, encoding: 
     if completes:
         flags = pd.DataFrame({c: ex.frame[c].str.strip().str.casefold() for c in completes})
         done = flags.isin(["2", "complete"]).all(axis=1).to_numpy()
-        unknown = flags.eq("").all(axis=1).to_numpy()
+        unknown = flags.eq("").all(axis=1).to_numpy()  # type: ignore[arg-type]  # pandas-stubs: eq() takes a scalar
         out = pd.array(done, dtype="boolean")
         out[unknown] = pd.NA
         ex.meta_values[M.COMPLETE] = pd.Series(out)

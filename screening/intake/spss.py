@@ -52,7 +52,9 @@ def extract_sav(path: str | Path, encoding: str | None = None) -> Extract:
                                file=file,
                                hint="is it an SPSS .sav file? old Chinese files may need encoding='gb18030'")],
                         title=f"cannot read {file}") from None
-    ranges = {str(c): [(float(r["lo"]), float(r["hi"])) for r in rs] for c, rs in (meta.missing_ranges or {}).items()}
+    # pyreadstat types missing_ranges with the writer's union (scalars too); read_sav gives {"lo", "hi"} dicts
+    ranges = {str(c): [(float(r["lo"]), float(r["hi"])) for r in rs]  # type: ignore[index]
+              for c, rs in (meta.missing_ranges or {}).items()}
     for col, rs in ranges.items():
         if col in frame.columns and pd.api.types.is_numeric_dtype(frame[col].dtype):
             x = frame[col].to_numpy(dtype=float, na_value=np.nan)

@@ -9,6 +9,8 @@ matplotlib and jinja2 (the ``report`` extra) are imported only by the
 functions that draw or render.
 """
 
+from typing import Any
+
 from .export import write_frame
 from .lists import THREE_LISTS, follow_up_list, group_lists, severity, warning_list
 from .privacy import Key, generate_key, load_key, pseudonymise
@@ -37,7 +39,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):  # lazy: the report and the charts need the optional `report` extra
+def __getattr__(name: str) -> Any:  # lazy: the report and the charts need the optional `report` extra
     if name in ("render_report", "write_report"):
         from . import report
 

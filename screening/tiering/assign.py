@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -78,6 +78,7 @@ def _group_patterns(masks: Sequence[npt.NDArray[np.bool_]], n: int) -> tuple[npt
         for bit, m in enumerate(masks[start:start + 56]):
             word |= m.astype(np.int64) << bit
         wcodes, wuniq = pd.factorize(word, sort=False)
+        prev: list[tuple[int, ...]]
         if start == 0:
             new_codes, cuniq, k = wcodes, np.arange(len(wuniq)), len(wuniq)
             prev = [()] * len(wuniq)
@@ -280,8 +281,8 @@ def assign_tiers(
             m = only & ~urgent
         elif rule.tier is not None:
             m = only & (base < tier_pos[rule.tier]) & below_top
-        else:
-            m = only & (esc < rule.escalate) & below_top
+        else:  # neither urgent nor a tier: the Rule model requires an escalation
+            m = only & (esc < cast("int", rule.escalate)) & below_top
         if not m.any():
             continue
         src = Source(f"{rule.id}?", _possible_text(rule.reason), m)

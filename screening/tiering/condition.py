@@ -408,8 +408,8 @@ def _eval(node: Node, env: Env) -> tuple[Any, Any]:
         t, f = _eval(node.item, env)
         return f, t
     if isinstance(node, InList):
-        t: Any = _NO
-        known: Any = np.True_
+        t = _NO
+        known = np.True_
         for lit in node.values:
             lt, lf = _compare("==", node.operand, lit, env)
             t = t | lt
@@ -485,14 +485,18 @@ _ALL: dict[str, Callable[[Any, Any, Any, Any], Any]] = {
 }
 
 
+def _literal_point(node: Literal, cats: tuple[str, ...] | None) -> float:
+    """A literal as a float: a band/status name is its category code (-2.0 when it is no category)."""
+    v = node.value
+    if isinstance(v, str):
+        return float(cats.index(v)) if cats is not None and v in cats else -2.0
+    return float(v)
+
+
 def _interval(node: Node, env: Env, cats: tuple[str, ...] | None) -> tuple[Any, Any, Any] | None:
     """(value, lower, upper) as floats (NaN unknown) for a comparison operand; None for an absent source."""
     if isinstance(node, Literal):
-        v = node.value
-        if isinstance(v, str):
-            x = float(cats.index(v)) if cats is not None and v in cats else -2.0
-        else:
-            x = float(v)
+        x = _literal_point(node, cats)
         return x, x, x
     name = node.dotted  # type: ignore[union-attr]
     raw = env.values[name]
@@ -587,7 +591,7 @@ def _inlist4(node: InList, env: Env) -> tuple[Any, Any, Any, Any]:
     if a is None:
         return _NO, _NO, _NO, _NO
     v, lo, hi = a
-    pts = np.array([_interval(lit, env, cats)[0] for lit in node.values], dtype=float)  # type: ignore[index]
+    pts = np.array([_literal_point(lit, cats) for lit in node.values], dtype=np.float64)
     pts = np.unique(pts)
     with np.errstate(invalid="ignore"):
         known = ~np.isnan(v)
