@@ -76,7 +76,9 @@ def combo_column(codes: npt.NDArray[np.intp], texts: Sequence[Any]) -> pd.Catego
     arr = np.asarray(texts, dtype=object)
     if all(isinstance(t, str) for t in texts):
         cats, inverse = np.unique(arr, return_inverse=True)
-        return pd.Categorical.from_codes(inverse.ravel()[codes], categories=list(cats), validate=False)
+        # pandas-stubs: from_codes takes any list-like of categories, not only an Index
+        return pd.Categorical.from_codes(inverse.ravel()[codes], categories=list(cats),  # type: ignore[call-overload,no-any-return]
+                                         validate=False)
     return arr[codes]
 
 

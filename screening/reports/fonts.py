@@ -24,7 +24,10 @@ import contextvars
 import functools
 import warnings
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "CJK_FONTS",
@@ -119,7 +122,7 @@ def font_rc() -> dict[str, Any]:
     return {"font.family": "sans-serif", "font.sans-serif": font_families(warn=False), "axes.unicode_minus": False}
 
 
-def apply_fonts(fig: Any, families: list[str]) -> Any:
+def apply_fonts(fig: Figure, families: list[str]) -> Figure:
     """Put ``families`` on every text of ``fig`` (titles, labels, legends, tick labels, annotations); returns ``fig``."""
     from ._deps import require
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -60,6 +60,11 @@ def severity(result: ScreeningResult) -> pd.Series:
     return pd.Series(sev, index=result.table.index, name="severity")
 
 
+def _position(frame: pd.DataFrame, column: str) -> int:
+    """Where a column is (the lists have unique column labels, so ``get_loc`` gives an int)."""
+    return cast("int", frame.columns.get_loc(column))
+
+
 def _score_columns(result: ScreeningResult) -> list[str]:
     cols = []
     for scale in result.scales:
@@ -80,7 +85,9 @@ def _base(result: ScreeningResult, ids: Any, identifiable: bool, key: Key | None
     parts = [ident, result.groups]
     body = pd.DataFrame({
         "tier": t["tier"],
-        "tier_label": pd.Categorical.from_codes(codes, categories=[x.label.get(lang) for x in tiers], validate=False),
+        # pandas-stubs: from_codes takes any list-like of categories, not only an Index
+        "tier_label": pd.Categorical.from_codes(codes, categories=[x.label.get(lang) for x in tiers],  # type: ignore[call-overload]
+                                                validate=False),
         "urgent": t["urgent"],
         "rescreen": t["rescreen"],
     }, index=t.index)
@@ -163,7 +170,7 @@ def warning_list(
         raise InvalidParameterError(f"The 'min_tier' parameter of {func} must be one of {tiers}. Got {min_tier!r} instead.")
     frame = _base(result, ids, identifiable, key, lang, func)
     sev = severity(result).to_numpy()
-    frame.insert(frame.columns.get_loc("reasons"), "severity", sev)
+    frame.insert(_position(frame, "reasons"), "severity", sev)
     codes = tier_codes(result)
     urgent = result.table["urgent"].to_numpy(dtype=bool)
     keep = (codes >= tiers.index(min_tier)) | urgent
@@ -217,7 +224,7 @@ def group_lists(
         has = result.flags[flag].fillna(False).to_numpy(dtype=bool)
         sel = order[has[order]]
         frame = base.iloc[sel].copy()
-        frame.insert(frame.columns.get_loc("tier"), "flag_label", labels.get(flag, flag))
+        frame.insert(_position(frame, "tier"), "flag_label", labels.get(flag, flag))
         out[flag] = _finish(frame, result, "group_list", flag=flag)
     return out
 
@@ -262,10 +269,10 @@ def follow_up_list(
     keep = ~np.isnan(days) | rescreen
     due = pd.Series(pd.Timestamp(day), index=frame.index) + pd.to_timedelta(np.nan_to_num(days, nan=0), unit="D")
     due = due.where(~np.isnan(days))
-    frame.insert(frame.columns.get_loc("follow_up_days") + 1, "due", due.dt.date)
+    frame.insert(_position(frame, "follow_up_days") + 1, "due", due.dt.date)
     what = np.where(rescreen, "rescreen", "follow_up")
     what = np.where(result.table["urgent"].to_numpy(dtype=bool), "immediate", what)
-    frame.insert(frame.columns.get_loc("tier"), "what", what)
+    frame.insert(_position(frame, "tier"), "what", what)
     sev = severity(result).to_numpy()
     urgent = result.table["urgent"].to_numpy(dtype=bool)
     order = np.lexsort((np.arange(len(days)), np.where(np.isnan(sev), np.inf, -sev), -tier_codes(result), ~urgent,

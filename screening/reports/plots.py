@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -45,7 +45,7 @@ TEXT = {
 
 def _figure(width: float, height: float) -> Figure:
     figure_mod = require("matplotlib.figure")
-    return figure_mod.Figure(figsize=(width, height), dpi=100, layout="constrained")
+    return cast("Figure", figure_mod.Figure(figsize=(width, height), dpi=100, layout="constrained"))
 
 
 def group_labels(summary: pd.DataFrame, by: Sequence[str], lang: str) -> list[str]:
@@ -122,10 +122,11 @@ def tier_bars(
         ax.barh(y, rest, left=left, color="#eeeeee", edgecolor=HIDDEN_COLOUR, hatch="///", linewidth=0.5,
                 label=TEXT[lang]["hidden"])
         top = spec_tiers[0]
-        pop_rate = rows.loc[0, f"tier.{top.id}.prop"] if len(rows) else pd.NA
-        if not pd.isna(pop_rate):
-            ax.axvline(float(pop_rate), color="#212121", linestyle="--", linewidth=1)
-            ax.text(float(pop_rate), len(rows) - 0.45, " " + TEXT[lang]["rate_line"].format(tier=top.label.get(lang)),
+        pop = rows[f"tier.{top.id}.prop"].to_numpy(dtype=float, na_value=np.nan)
+        pop_rate = float(pop[0]) if len(rows) else np.nan
+        if not np.isnan(pop_rate):
+            ax.axvline(pop_rate, color="#212121", linestyle="--", linewidth=1)
+            ax.text(pop_rate, len(rows) - 0.45, " " + TEXT[lang]["rate_line"].format(tier=top.label.get(lang)),
                     fontsize=8, va="bottom", ha="left", color="#212121")
         ax.set_yticks(y, [f"{lab}  (n={int(v)})" for lab, v in zip(labels, n)], fontsize=9)
         ax.set_xlim(0, 1)

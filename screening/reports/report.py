@@ -58,7 +58,8 @@ def _svg(fig: Any) -> Any:
 def _overview(result: ScreeningResult, summ: pd.DataFrame, lang: str, t: dict[str, str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     row = summ.iloc[0]
     mark = t["suppressed_mark"]
-    rows, cards = [], [{"value": f"{int(row['n']):,}", "label": t["students"], "colour": None}]
+    rows: list[dict[str, Any]] = []
+    cards: list[dict[str, Any]] = [{"value": f"{int(row['n']):,}", "label": t["students"], "colour": None}]
     for tier in reversed(result.rules.spec.tiers):
         m = f"tier.{tier.id}"
         hidden = pd.isna(row[f"{m}.n"])
@@ -90,7 +91,7 @@ def _levels(result: ScreeningResult, summ: pd.DataFrame, by: list[str], lang: st
             note = t["too_many"].format(n=n_groups)
         labels = group_labels(rows, by[: by.index(level) + 1], lang)
         body = []
-        for i, r in rows.iterrows():  # one row per group of the summary table being rendered, not per student
+        for i, (_, r) in enumerate(rows.iterrows()):  # one row per group of the summary table being rendered, not per student
             p_hidden = pd.isna(r["compare.p_adj"])
             body.append({
                 "label": labels[i], "n": f"{int(r['n']):,}", "is_all": r["level"] == "all",
@@ -511,7 +512,7 @@ def render_report(
     ]
     prov = result.provenance
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    html = env.from_string(TEMPLATE).render(
+    html: str = env.from_string(TEMPLATE).render(
         lang=lang, t=t, title=title or t["report"], version=prov.get("version", ""),
         generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"), screening_date=day, n_students=f"{len(result):,}",
         rules_title=spec.title.get(lang), rules_id=spec.id, rules_version=spec.version,

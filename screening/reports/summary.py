@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from pandas.api.extensions import ExtensionArray
 
 from .. import columns as C
 from .._params import Interval, InvalidParameterError, ListOf, Options, check_choice, describe, validate_params
@@ -311,7 +312,7 @@ def _summarise_blocks(result: ScreeningResult, groups: pd.DataFrame, weights: np
             np.add.at(size, rows[lv], weights)
             sizes.append(size)
 
-    out_cols: dict[str, list[Any]] = {}
+    out_cols: dict[str, list[Any] | npt.NDArray[Any] | ExtensionArray] = {}
     hidden_by_measure: dict[str, list[npt.NDArray[np.bool_]]] = {}
     counts_by_measure: dict[str, list[npt.NDArray[np.int64]]] = {}
     for block in blocks:
@@ -343,15 +344,17 @@ def _summarise_blocks(result: ScreeningResult, groups: pd.DataFrame, weights: np
         lo, hi = wilson_interval(k, n_all, confidence)
         with np.errstate(invalid="ignore", divide="ignore"):
             prop = np.where(n_all > 0, k / np.maximum(n_all, 1), np.nan)
-        out_cols[f"{m}.n"] = pd.array(np.where(h, 0, k), dtype="Int64")
-        out_cols[f"{m}.n"][h] = pd.NA
+        n_arr = pd.array(np.where(h, 0, k), dtype="Int64")
+        n_arr[h] = pd.NA
+        out_cols[f"{m}.n"] = n_arr
         for stat, v in (("prop", prop), ("ci_low", lo), ("ci_high", hi)):
             arr = pd.array(v, dtype="Float64")
             arr[h | np.isnan(v)] = pd.NA
             out_cols[f"{m}.{stat}"] = arr
 
     if compare:
-        k = sum(np.concatenate(counts_by_measure[f"tier.{t}"]) for t in concern_tiers)
+        # concern_tiers is never empty (_check_options), so the sum is an array
+        k = cast("npt.NDArray[np.int64]", sum(np.concatenate(counts_by_measure[f"tier.{t}"]) for t in concern_tiers))
         h = np.zeros(len(n_all), dtype=bool)
         for t in concern_tiers:
             h |= np.concatenate(hidden_by_measure[f"tier.{t}"])
