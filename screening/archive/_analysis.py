@@ -56,8 +56,8 @@ def transitions(self: Archive, from_wave: str, to_wave: str, *, by: str | list[s
         for w in (w1, w2):
             frames.append(_canon(self, conn, _db.fetch(conn, sa.select(*cols).where(record.c.wave_id == w, self._current(conn)))))
         _db.log(conn, actor=who, action="transitions", n_subjects=0, obj=f"{from_wave} -> {to_wave}")
-    a, b = frames
-    m = a.merge(b, on="subject_id", how="outer", suffixes=("_from", "_to"))
+    first, second = frames
+    m = first.merge(second, on="subject_id", how="outer", suffixes=("_from", "_to"))
     m["from"] = m["tier_from"].astype(object).where(m["tier_from"].notna(), ABSENT)
     m["to"] = m["tier_to"].astype(object).where(m["tier_to"].notna(), ABSENT)
     codes_from, uniq_from = pd.factorize(m["from"])
@@ -73,16 +73,16 @@ def transitions(self: Archive, from_wave: str, to_wave: str, *, by: str | list[s
         return tab
     for c in by_cols:
         m[c] = m[f"{c}_to"].combine_first(m[f"{c}_from"]).fillna("(unknown)")
-    counts = (m.groupby([*by_cols, "from", "to"], dropna=False).size().rename("n").reset_index())
-    full = pd.MultiIndex.from_product([*(sorted(counts[c].unique()) for c in by_cols), tiers, tiers],
-                                      names=[*by_cols, "from", "to"])
-    counts = counts.set_index([*by_cols, "from", "to"])["n"].reindex(full, fill_value=0).reset_index()
-    total = counts.groupby(by_cols)["n"].transform("sum")
-    small = counts["n"].between(1, min_cell - 1)
-    hide = small.groupby([counts[c] for c in by_cols]).transform("any")
-    counts["group_total"] = total.astype("int64")
-    counts["n"] = counts["n"].astype("Int64").mask(hide)
-    return counts
+    seen = (m.groupby([*by_cols, "from", "to"], dropna=False).size().rename("n").reset_index())
+    levels: list[list[Any]] = [sorted(seen[c].unique()) for c in by_cols]
+    full = pd.MultiIndex.from_product([*levels, tiers, tiers], names=[*by_cols, "from", "to"])
+    table = seen.set_index([*by_cols, "from", "to"])["n"].reindex(full, fill_value=0).reset_index()
+    total = table.groupby(by_cols)["n"].transform("sum")
+    small = table["n"].between(1, min_cell - 1)
+    hide = small.groupby([table[c] for c in by_cols]).transform("any")
+    table["group_total"] = total.astype("int64")
+    table["n"] = table["n"].astype("Int64").mask(hide)
+    return table
 
 
 def _score_values(self: Archive, conn: Any, wave_id: int, score: str) -> pd.DataFrame:
@@ -155,7 +155,8 @@ def change(self: Archive, from_wave: str, to_wave: str, *, score: str = "phq9.to
         case2 = out["after"] >= cut if higher_worse else out["after"] <= cut
         clinical = np.where((reliable == "improved") & case1 & ~case2, "recovered", clinical)
         clinical = np.where((reliable == "deteriorated") & ~case1 & case2, "harmed", clinical)
-    out["reliable"] = pd.array(np.where(known, reliable, None), dtype="string")
+    # (numpy stubs: None is a valid object scalar for np.where)
+    out["reliable"] = pd.array(np.where(known, reliable, None), dtype="string")  # type: ignore[call-overload]
     out["clinical"] = pd.array(np.where(known, clinical, None), dtype="string")
     out.attrs["change"] = {"score": score, "reliability": r, "sd": s, "s_diff": s_diff, "criterion": crit,
                            "rc": crit * s_diff, "cutoff": cut,
@@ -214,7 +215,7 @@ def _episodes(recs: pd.DataFrame, acts: pd.DataFrame) -> pd.DataFrame:
         last = last.merge(closed[["subject_id", "kind", "on"]].rename(columns={"kind": "_ck", "on": "_con"}),
                           on="subject_id", how="left")
     else:
-        last = last.assign(_ck=None, _con=pd.NaT)
+        last = last.assign(_ck=None, _con=pd.NaT)  # type: ignore[arg-type]  # pandas-stubs: NaT is a valid scalar
     return last
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -14,6 +14,9 @@ from sqlalchemy.engine import Connection, Engine
 from ..errors import Issue
 from .errors import ArchiveError
 from .schema import SCHEMA_HEAD, access_log
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 GENESIS = "0" * 64
@@ -90,7 +93,12 @@ def migrate(engine: Engine, *, upgrade: bool, where: str) -> str | None:
         return before
 
 
-def fetch(conn: Connection, stmt: Any, columns: list[str] | None = None) -> Any:
+def inserted_id(res: sa.CursorResult[Any]) -> int:
+    """The primary key of the row a one-row INSERT added (SQLAlchemy types it optional, for executemany)."""
+    return int(cast("sa.Row[Any]", res.inserted_primary_key)[0])
+
+
+def fetch(conn: Connection, stmt: Any, columns: list[str] | None = None) -> pd.DataFrame:
     """Run a SELECT through the driver's cursor and return a DataFrame (``from_records`` on plain tuples).
 
     SQLAlchemy compiles the statement and its bound parameters; only the row handling is skipped, which is
@@ -115,7 +123,7 @@ def fetch(conn: Connection, stmt: Any, columns: list[str] | None = None) -> Any:
     return pd.DataFrame.from_records(rows, columns=names, coerce_float=False)
 
 
-def frame(res: Any, columns: list[str] | None = None) -> Any:
+def frame(res: Any, columns: list[str] | None = None) -> pd.DataFrame:
     """A SQLAlchemy result as a DataFrame built from plain tuples (for small reads)."""
     import pandas as pd
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .._params import InvalidParameterError
@@ -70,7 +71,9 @@ def _text(s: pd.Series) -> pd.Series:
         out = v.where(~mask, None)
         return out if all(isinstance(x, str) or x is None for x in out.to_numpy()[:1000]) else out.map(
             lambda x: None if x is None else str(x))
-    return pd.Series(np.where(mask, None, s.astype(str).to_numpy(dtype=object)), index=s.index, dtype=object)
+    # (numpy stubs: None is a valid object scalar for np.where)
+    values: npt.NDArray[np.object_] = np.where(mask, None, s.astype(str).to_numpy(dtype=object))  # type: ignore[call-overload]
+    return pd.Series(values, index=s.index, dtype=object)
 
 
 RECORD_COLS = ("tier", "urgent", "rescreen", "follow_up_days", "rules_fired", *GROUP_COLS)

@@ -119,7 +119,7 @@ def import_transfer(self: Archive, path: str | Path, *, actor: str | None = None
             res = conn.execute(batch.insert().values(kind="transfer_in", wave_id=wave_id, actor=who, n_rows=len(new),
                                                      columns="{}", provenance=json.dumps({"purpose": body.get("purpose")}),
                                                      recorded_at=_db.now()))
-            _insert_records(conn, new, wave_id, int(res.inserted_primary_key[0]))
+            _insert_records(conn, new, wave_id, _db.inserted_id(res))
             n += len(new)
         if body["actions"] and n:
             ids = self._subject_ids(conn, [a["pseudonym"] for a in body["actions"]])

@@ -9,9 +9,10 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -19,7 +20,8 @@ from sqlalchemy.engine import Connection, Engine
 from .._params import InvalidParameterError, check_choice
 from ..errors import Issue
 from ..reports.privacy import Key, load_key, pseudonymise
-from . import _db
+from . import _analysis, _db, _transfer
+from . import view as _view
 from ._frame import GROUP_COLS, Prepared, prepare
 from .errors import ArchiveError
 from .schema import action, batch, erasure_permit, pseudonym_key, record, subject, subject_link, wave
@@ -258,7 +260,7 @@ class Archive:
         row = conn.execute(sa.select(wave.c.wave_id, wave.c.on, wave.c.period).where(wave.c.label == label)).first()
         if row is None:
             res = conn.execute(wave.insert().values(label=label, on=day, period=period, recorded_at=_db.now()))
-            return int(res.inserted_primary_key[0])
+            return _db.inserted_id(res)
         if row[1] != day or (period is not None and row[2] != period):
             raise ArchiveError([Issue("wave_conflict", f"wave {label!r} is already stored with date {row[1]} and period "
                                       f"{row[2]!r}; got {day} and {period!r}", hint="use another wave label")],
@@ -269,7 +271,7 @@ class Archive:
         res = conn.execute(batch.insert().values(
             kind=kind, wave_id=wave_id, actor=who, n_rows=len(prep.frame), columns=json.dumps(prep.columns, ensure_ascii=False),
             provenance=json.dumps(prep.provenance, ensure_ascii=False, default=str), recorded_at=_db.now()))
-        return int(res.inserted_primary_key[0])
+        return _db.inserted_id(res)
 
     def _new_subjects(self, conn: Connection, pseudonyms: list[str], key_version: str) -> dict[str, int]:
         top = conn.execute(sa.select(sa.func.max(subject.c.subject_id))).scalar() or 0
@@ -488,9 +490,10 @@ class Archive:
             return long
         order = list(dict.fromkeys(long["wave"]))
         value_cols = [c for c in long.columns if c not in ("pseudonym", "wave")]
-        wide = long.set_index(["pseudonym", "wave"])[value_cols].unstack("wave")  # noqa: PD010 - mixed dtypes, no aggregation
+        # (a DataFrame: the index has two levels)
+        wide = cast("pd.DataFrame", long.set_index(["pseudonym", "wave"])[value_cols].unstack("wave"))  # noqa: PD010 - mixed dtypes, no aggregation
         wide = wide.reindex(columns=pd.MultiIndex.from_product([value_cols, order]))
-        wide.columns = [f"{w}:{c}" for c, w in wide.columns]
+        wide.columns = [f"{w}:{c}" for c, w in cast("pd.MultiIndex", wide.columns)]
         wide = wide[[f"{w}:{c}" for w in order for c in value_cols]]
         return wide.reset_index()
 
@@ -517,9 +520,15 @@ class Archive:
             return _db.frame(res)
 
     # analyses live in _analysis.py; they are bound here
-    from ._analysis import change, due, previous, transitions, watchlist
-    from ._transfer import export_transfer, import_transfer
-    from .view import student_summary, trend_svg
+    change = _analysis.change
+    due = _analysis.due
+    previous = _analysis.previous
+    transitions = _analysis.transitions
+    watchlist = _analysis.watchlist
+    export_transfer = _transfer.export_transfer
+    import_transfer = _transfer.import_transfer
+    student_summary = _view.student_summary
+    trend_svg = _view.trend_svg
 
 
 def _insert_records(conn: Connection, rows: pd.DataFrame, wave_id: int, batch_id: int) -> None:
@@ -598,16 +607,18 @@ def _expand(recs: pd.DataFrame, kinds: dict[str, str] | None = None) -> pd.DataF
         elif c == "follow_up_days":
             out[c] = _column(v, "float")
         else:
-            out[c] = np.where(pd.isna(v), None, v) if n else v
+            # (numpy stubs: None is a valid object scalar for np.where)
+            out[c] = np.where(pd.isna(v), None, v) if n else v  # type: ignore[call-overload]
     if "data" in recs.columns and n:
+        data: dict[str, list[Any] | npt.NDArray[Any]]
         if n <= 2000:  # a few students: json.loads is quicker than pandas' reader
             dicts = [json.loads(d) for d in recs["data"]]
             names = list(dict.fromkeys(k for d in dicts for k in d))
             data = {k: [d.get(k) for d in dicts] for k in names}
         else:
             frame = pd.read_json(io.StringIO("\n".join(recs["data"])), lines=True, dtype=False)
-            data = {k: frame[k].to_numpy(dtype=object) for k in frame.columns}
-            data = {k: np.where(pd.isna(v), None, v) for k, v in data.items()}
+            arrays = {k: frame[k].to_numpy(dtype=object) for k in frame.columns}
+            data = {k: np.where(pd.isna(v), None, v) for k, v in arrays.items()}  # type: ignore[call-overload]  # as above
         for c in kinds:
             if c not in data and c not in out:
                 data[c] = [None] * n  # not collected in these waves: missing, never False

@@ -15,6 +15,8 @@ import pandas as pd
 from .._params import check_choice
 
 if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
     from .core import Archive
 
 TIER_LABELS = {"zh": {"green": "绿", "yellow": "黄", "orange": "橙", "red": "红"},
@@ -92,7 +94,7 @@ def student_summary(self: Archive, id: Any, *, scores: tuple[str, ...] | None = 
     return ("；" if lang == "zh" else "; ").join(lines)
 
 
-def _font_rc() -> dict[str, Any]:
+def _font_rc() -> dict[RcKeyType, Any]:
     import matplotlib.font_manager as fm
 
     from ..reports.fonts import CJK_FONTS
