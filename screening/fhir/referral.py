@@ -373,7 +373,7 @@ def _render(res: ScreeningResult, r: int, who: str, identifiable: bool, hist: pd
         add("<h2>历次测评 <small>Trend across waves (archive)</small></h2>")
         add("<table style='width:auto;float:left;margin-right:3mm'><tr><th>批次 Wave</th>"
             + "".join(f"<th>{e(c)}</th>" for c in cols) + ("<th>分级 Tier</th>" if "tier" in hist.columns else "") + "</tr>")
-        for _, row in hist.iterrows():
+        for _, row in hist.iterrows():  # one row per wave of one student's history (a handful)
             add(f"<tr><td>{e(str(row.get('wave', '')))}</td>"
                 + "".join(f"<td>{'—' if pd.isna(row[c]) else f'{float(row[c]):g}'}</td>" for c in cols)
                 + (f"<td>{e(str(row['tier']))}</td>" if "tier" in hist.columns else "") + "</tr>")
