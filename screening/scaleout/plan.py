@@ -281,15 +281,19 @@ class ScreeningPlan:
     # ------------------------------------------------------------------ running on a partition
     def __call__(self, partition: pd.DataFrame) -> pd.DataFrame:
         """Screen (or score) one pandas partition; rows, order and index kept; declared columns and dtypes."""
+        segs, _ = self._run_partition(partition)
+        return self._transport(pd.concat([segs[s] for s in _SEGMENTS], axis=1))
+
+    def _run_partition(self, partition: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], ScreeningResult | None]:
+        """:meth:`_run` on one partition, quietly, with errors naming the caller's row key."""
         frame = self._input(partition)
         try:
             with warnings.catch_warnings():
                 # the driver gave these once when the plan was built; per partition they would repeat
                 warnings.simplefilter("ignore", UserWarning)
-                segs, _ = self._run(frame)
+                return self._run(frame)
         except ScreeningError as exc:
             raise self._keyed_error(exc, frame) from None
-        return self._transport(pd.concat([segs[s] for s in _SEGMENTS], axis=1))
 
     def _input(self, partition: pd.DataFrame) -> pd.DataFrame:
         if not isinstance(partition, pd.DataFrame):
@@ -421,13 +425,7 @@ class ScreeningPlan:
         if screened:
             res = self.to_result(partition)
         else:
-            frame = self._input(partition)
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", UserWarning)
-                    _, res = self._run(frame)
-            except ScreeningError as exc:
-                raise self._keyed_error(exc, frame) from None
+            _, res = self._run_partition(partition)
         if res is None:
             raise InvalidParameterError("Summaries need a plan built with mode='screen'.")
         counts = group_counts(res, cols)
