@@ -7,7 +7,6 @@ number of rows out always equals the number of data rows in.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -371,13 +370,10 @@ def test_a_million_rows_in_equals_rows_out(tmp_path):
     n = 10**6
     path = tmp_path / "million.csv"
     values = _million_row_csv(path, n)
-    t0 = time.perf_counter()
     table = read_responses(path, scales="phq9")
-    t_read = time.perf_counter() - t0
     out = sc.score(table, "phq9")
-    t_all = time.perf_counter() - t0
     assert len(table) == n and len(out) == n
     assert table["respondent_id"].iloc[-1] == str(4401060000000000000 + n - 1)
     np.testing.assert_array_equal(out["phq9.total"].to_numpy(), values.sum(axis=1).astype(float))
     assert (out["phq9.status"] == "complete").all()
-    assert t_read < 20 and t_all < 30, (t_read, t_all)  # loose guard: a few seconds on a laptop
+    # speed is measured in benchmarks/bench_all.py (files section), not asserted here
