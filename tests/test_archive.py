@@ -12,6 +12,7 @@ from archive_fixtures import KEY, OTHER_KEY, later_wave, screen, table_rows
 
 import screening as sc
 from screening.archive import ArchiveError, core
+from screening.errors import InvalidParameterError
 
 
 @pytest.fixture
@@ -243,6 +244,37 @@ def test_watchlist_follows_until_green(arch, archive_answers):
     arch.add(rb, wave="w3", on="2026-09-01", ids=better["student_id"])
     still = rb.table["tier"].astype(str) != "green"
     assert len(arch.watchlist()) == int(still.sum())
+
+
+def test_watchlist_can_close_only_on_reliable_improvement(arch, archive_answers):
+    """close_on="reliable_improvement": a green wave closes an episode only when PHQ-9 fell by more than the
+    Jacobson–Truax criterion since the episode's first wave; RC from phq9.yaml's cited change block:
+    1.96 · √2 · 3.5 · √(1 − 0.86) ≈ 3.63 points. A missing score never counts as improved."""
+    ids = archive_answers["student_id"]
+    r1 = screen(archive_answers)
+    b = later_wave(archive_answers, 4, shift=-1)
+    r2 = screen(b)
+    arch.add(r1, wave="w1", on="2025-09-10", ids=ids)
+    arch.add(r2, wave="w2", on="2026-03-02", ids=b["student_id"])
+    t1, t2 = r1.table["tier"].astype(str).to_numpy(), r2.table["tier"].astype(str).to_numpy()
+    x1, x2 = r1.scores["phq9.total"].to_numpy(), r2.scores["phq9.total"].to_numpy()
+    s_diff = np.sqrt(2) * 3.5 * np.sqrt(1 - 0.86)
+    improved = ((x1 - x2) / s_diff > 1.96)  # NaN on either side -> False
+    went_green = (t1 != "green") & (t2 == "green")
+    assert went_green.sum() > 5 and (went_green & improved).sum() > 0 and (went_green & ~improved).sum() > 0
+    expect_open = ((t1 != "green") & ~(went_green & improved)) | ((t1 == "green") & (t2 != "green"))
+    w = arch.watchlist(close_on="reliable_improvement", score="phq9.total")
+    assert set(w["pseudonym"]) == set(sc.pseudonymise(ids[expect_open], KEY))
+    assert w.attrs["change"]["s_diff"] == pytest.approx(s_diff)
+    green_open = w[w["tier"] == "green"]
+    assert len(green_open) == int((went_green & ~improved).sum())
+    assert not ((green_open["start_score"] - green_open["latest_score"]) / s_diff > 1.96).any()
+    # the default rule closes every episode that went green
+    assert len(arch.watchlist()) == int((t2 != "green").sum())
+    with pytest.raises(InvalidParameterError, match="score"):
+        arch.watchlist(close_on="reliable_improvement")
+    with pytest.raises(InvalidParameterError, match="close_on"):
+        arch.watchlist(close_on="never")
 
 
 def test_transfer_bundle_is_signed_and_tampering_is_refused(arch, two_waves, archive_answers, tmp_path):

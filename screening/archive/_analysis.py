@@ -6,13 +6,13 @@ Written as module functions taking the archive as ``self`` so ``core.py`` stays 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from .._params import InvalidParameterError
+from .._params import InvalidParameterError, invalid
 from ..errors import Issue
 from . import _db
 from .errors import ArchiveError
@@ -97,23 +97,25 @@ def _score_values(self: Archive, conn: Any, wave_id: int, score: str) -> pd.Data
                      .where(record.c.wave_id == wave_id, self._current(conn)), ["subject_id", "pseudonym", "x"])
 
 
-def change(self: Archive, from_wave: str, to_wave: str, *, score: str = "phq9.total", reliability: float | None = None,
-           sd: float | None = None, cutoff: float | None = None, criterion: float | None = None,
-           actor: str | None = None) -> pd.DataFrame:
-    """Per student screened in both waves: before, after, difference and the Jacobson–Truax reliable change index.
+class _ChangeParams(NamedTuple):
+    spec: Any
+    higher_worse: bool
+    reliability: float
+    sd: float
+    cutoff: float | None
+    criterion: float
 
-    ``S_diff = √2 · SD · √(1 − r)``; ``RCI = (after − before) / S_diff``; ``reliable`` is ``improved`` /
-    ``no_change`` / ``deteriorated`` (|RCI| > criterion, 1.96 by default); ``clinical`` adds ``recovered``
-    (reliably improved and moved out of the clinical range, score ≥ cutoff) and ``harmed`` (reliably worse
-    and moved into it). Reliability, reference SD and cut-off come from the scale's ``change:`` block (cited
-    in the YAML) unless passed. A score missing at either wave gives NA, never "no change".
+    @property
+    def s_diff(self) -> float:
+        return float(np.sqrt(2.0) * self.sd * np.sqrt(1.0 - self.reliability))
 
-    References: Jacobson NS, Truax P. J Consult Clin Psychol. 1991;59(1):12-19; Christensen L, Mendoza JL.
-    Behav Ther. 1986;17:305-308 (the √2); https://psyctc.org/stats/rcsc1.htm
-    """
+
+def _change_params(score: str, reliability: float | None, sd: float | None, cutoff: float | None,
+                   criterion: float | None, where: str) -> _ChangeParams:
+    """Reliability, reference SD, cut-off and criterion for ``score``: the arguments, else the scale's cited
+    ``change:`` block; an error naming ``score`` when neither gives reliability and SD."""
     from ..catalog import load_scale
 
-    who = self._actor(actor, "Archive.change")
     scale_id, _, score_id = score.partition(".")
     spec = None
     higher_worse = True
@@ -132,8 +134,28 @@ def change(self: Archive, from_wave: str, to_wave: str, *, score: str = "phq9.to
                                   hint="add a `change:` block to the scale YAML or pass reliability= and sd=")],
                            title="cannot compute reliable change")
     if not (0 < r < 1) or s <= 0:
-        raise InvalidParameterError("The 'reliability' and 'sd' parameters of Archive.change must be in (0, 1) and > 0. "
+        raise InvalidParameterError(f"The 'reliability' and 'sd' parameters of {where} must be in (0, 1) and > 0. "
                                     f"Got {r!r} and {s!r} instead.")
+    return _ChangeParams(spec, higher_worse, float(r), float(s), cut, float(crit))
+
+
+def change(self: Archive, from_wave: str, to_wave: str, *, score: str = "phq9.total", reliability: float | None = None,
+           sd: float | None = None, cutoff: float | None = None, criterion: float | None = None,
+           actor: str | None = None) -> pd.DataFrame:
+    """Per student screened in both waves: before, after, difference and the Jacobson–Truax reliable change index.
+
+    ``S_diff = √2 · SD · √(1 − r)``; ``RCI = (after − before) / S_diff``; ``reliable`` is ``improved`` /
+    ``no_change`` / ``deteriorated`` (|RCI| > criterion, 1.96 by default); ``clinical`` adds ``recovered``
+    (reliably improved and moved out of the clinical range, score ≥ cutoff) and ``harmed`` (reliably worse
+    and moved into it). Reliability, reference SD and cut-off come from the scale's ``change:`` block (cited
+    in the YAML) unless passed. A score missing at either wave gives NA, never "no change".
+
+    References: Jacobson NS, Truax P. J Consult Clin Psychol. 1991;59(1):12-19; Christensen L, Mendoza JL.
+    Behav Ther. 1986;17:305-308 (the √2); https://psyctc.org/stats/rcsc1.htm
+    """
+    who = self._actor(actor, "Archive.change")
+    cp = _change_params(score, reliability, sd, cutoff, criterion, "Archive.change")
+    spec, higher_worse, r, s, cut, crit = cp.spec, cp.higher_worse, cp.reliability, cp.sd, cp.cutoff, cp.criterion
     with self._engine.begin() as conn:
         w1, _ = self._wave_id(conn, from_wave, "Archive.change")
         w2, _ = self._wave_id(conn, to_wave, "Archive.change")
@@ -144,7 +166,7 @@ def change(self: Archive, from_wave: str, to_wave: str, *, score: str = "phq9.to
     out = pd.DataFrame({"pseudonym": m["pseudonym_2"].to_numpy(), "before": m["x_1"].astype("float64").to_numpy(),
                         "after": m["x_2"].astype("float64").to_numpy()})
     out["difference"] = out["after"] - out["before"]
-    s_diff = float(np.sqrt(2.0) * s * np.sqrt(1.0 - r))
+    s_diff = cp.s_diff
     out["rci"] = out["difference"] / s_diff
     better = -out["rci"] if higher_worse else out["rci"]
     known = out["rci"].notna()
@@ -225,19 +247,94 @@ def _actions(conn: Any) -> pd.DataFrame:
     return df
 
 
-def watchlist(self: Archive, *, actor: str | None = None) -> pd.DataFrame:
-    """Students followed until green: one row per open episode (latest tier not green and not closed by a
+def _all_score_values(self: Archive, conn: Any, score: str) -> pd.DataFrame:
+    """``subject_id, wave_id, x``: one score of every current record (NA where the wave did not give it)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import JSONB
+
+        value = sa.cast(sa.cast(record.c.data, JSONB).op("->>")(score), sa.Float)
+    else:
+        value = sa.cast(sa.func.json_extract(record.c.data, '$."' + score.replace('"', "") + '"'), sa.Float)
+    return _db.fetch(conn, sa.select(record.c.subject_id, record.c.wave_id, value.label("x")).where(self._current(conn)),
+                     ["subject_id", "wave_id", "x"])
+
+
+def _reliable_episodes(recs: pd.DataFrame, cp: _ChangeParams) -> pd.DataFrame:
+    """Episodes that close only on a green wave with reliable improvement since the episode's first wave.
+
+    ``recs`` is sorted by subject then wave date and has the score in ``x``. Walks the waves by position (a
+    loop over wave numbers, not over students): an episode opens at a non-green wave when none is open, keeps
+    its first wave's score, and closes at a green wave whose score is reliably better (Jacobson–Truax, the
+    scale's ``change:`` block). A score missing at either end never counts as improved: the episode stays open.
+    Returns per subject with an open episode: ``subject_id, since_row, start_x`` (``since_row`` indexes ``recs``).
+    """
+    sid = recs["subject_id"].to_numpy(dtype=np.int64)
+    codes, uniq = pd.factorize(sid)
+    pos = pd.Series(codes).groupby(codes).cumcount().to_numpy()
+    tier = recs["tier"]
+    known = tier.notna().to_numpy()
+    green = tier.eq("green").fillna(False).to_numpy(dtype=bool)
+    x = recs["x"].to_numpy(dtype=float)
+    is_open = np.zeros(len(uniq), dtype=bool)
+    start = np.full(len(uniq), np.nan)
+    since = np.full(len(uniq), -1, dtype=np.int64)
+    order = np.argsort(pos, kind="stable")
+    bounds = np.searchsorted(pos[order], np.arange(int(pos.max(initial=-1)) + 2))
+    for k in range(len(bounds) - 1):
+        rows = order[bounds[k]:bounds[k + 1]]
+        subs = codes[rows]
+        opening = ~is_open[subs] & known[rows] & ~green[rows]
+        start[subs[opening]] = x[rows[opening]]
+        since[subs[opening]] = rows[opening]
+        is_open[subs[opening]] = True
+        with np.errstate(invalid="ignore"):
+            gain = (start[subs] - x[rows]) if cp.higher_worse else (x[rows] - start[subs])
+            improved = gain / cp.s_diff > cp.criterion
+        closing = is_open[subs] & green[rows] & improved
+        is_open[subs[closing]] = False
+    return pd.DataFrame({"subject_id": uniq[is_open], "since_row": since[is_open], "start_x": start[is_open]})
+
+
+def watchlist(self: Archive, *, close_on: str = "green", score: str | None = None, reliability: float | None = None,
+              sd: float | None = None, criterion: float | None = None, actor: str | None = None) -> pd.DataFrame:
+    """Students followed until green: one row per open episode (not closed by a later wave or by a
     professional), most serious first — ``pseudonym, tier, urgent, since_wave, since_on, waves_in_tier,
-    last_wave, last_on``. An episode opens at the first non-green wave after green (or the first wave) and
-    closes at a later green wave or a ``close_watch`` action on or after the latest wave."""
+    last_wave, last_on``.
+
+    An episode opens at the first non-green wave after green (or the first wave). With ``close_on="green"``
+    (default) it closes at a later green wave. With ``close_on="reliable_improvement"`` and ``score`` (e.g.
+    ``"phq9.total"``) a green wave closes it only when that score improved reliably since the episode's first
+    wave (Jacobson–Truax, from the scale's cited ``change:`` block unless ``reliability``/``sd``/``criterion``
+    are passed); a score missing at either end keeps the episode open, and the list then also has
+    ``start_score``, ``latest_score`` and ``rci``. Either way a ``close_watch`` action on or after the latest
+    wave closes it.
+    """
     from .core import _tier_sort
 
     who = self._actor(actor, "Archive.watchlist")
+    if close_on not in ("green", "reliable_improvement"):
+        raise invalid("Archive.watchlist", "close_on", "'green' or 'reliable_improvement'", close_on)
+    reliable = close_on == "reliable_improvement"
+    if reliable and not isinstance(score, str):
+        raise invalid("Archive.watchlist", "score", "a score such as 'phq9.total' when close_on='reliable_improvement'",
+                      score)
+    cp = _change_params(score, reliability, sd, None, criterion, "Archive.watchlist") if reliable and score else None
     with self._engine.begin() as conn:
         recs = _all_current(self, conn)
         acts = _actions(conn)
         last = _episodes(recs, _canon(self, conn, acts) if len(acts) else acts)
-        open_ = _with_pseudonyms(conn, last[last["tier"].notna() & last["tier"].ne("green")])
+        if cp is not None and score is not None:
+            xs = _canon(self, conn, _all_score_values(self, conn, score))
+            recs = recs.merge(xs.astype({"subject_id": "int64", "wave_id": "int64"}), how="left",
+                              on=["subject_id", "wave_id"], validate="one_to_one") if len(recs) else recs.assign(x=[])
+            ep = _reliable_episodes(recs, cp)
+            since = ep["since_row"].to_numpy()
+            ep = ep.assign(since_wave=recs["wave"].to_numpy()[since], since_on=recs["on"].to_numpy()[since])
+            last = last.drop(columns=["since_wave", "since_on"]).merge(ep.drop(columns="since_row"), on="subject_id")
+            last = last.merge(recs.groupby("subject_id", sort=False).tail(1)[["subject_id", "x"]], on="subject_id", how="left")
+            open_ = _with_pseudonyms(conn, last[last["tier"].notna()])
+        else:
+            open_ = _with_pseudonyms(conn, last[last["tier"].notna() & last["tier"].ne("green")])
         if "_ck" in open_:
             closed = open_["_ck"].eq("close_watch") & (open_["_con"] >= open_["on"])
             open_ = open_[~closed.fillna(False).astype(bool)]
@@ -248,6 +345,12 @@ def watchlist(self: Archive, *, actor: str | None = None) -> pd.DataFrame:
                         "since_wave": open_["since_wave"].to_numpy(), "since_on": pd.to_datetime(open_["since_on"]).dt.date.to_numpy(),
                         "waves_in_tier": open_["waves_in_tier"].astype("int64").to_numpy(),
                         "last_wave": open_["wave"].to_numpy(), "last_on": open_["on"].dt.date.to_numpy()})
+    if cp is not None:
+        out["start_score"] = open_["start_x"].astype("float64").to_numpy()
+        out["latest_score"] = open_["x"].astype("float64").to_numpy()
+        out["rci"] = (out["latest_score"] - out["start_score"]) / cp.s_diff
+        out.attrs["change"] = {"score": score, "reliability": cp.reliability, "sd": cp.sd, "s_diff": cp.s_diff,
+                               "criterion": cp.criterion}
     out["_r"] = out["tier"].map(rank)
     out = out.sort_values(["urgent", "_r", "since_on"], ascending=[False, False, True], kind="stable")
     return out.drop(columns="_r").reset_index(drop=True)
