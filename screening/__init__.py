@@ -7,13 +7,12 @@ follow up, never a clinical judgement.
 
 from . import columns
 from ._version import __version__
-from .catalog import Scale, list_scales, load_scale
 from .errors import Issue, ResponseError, RuleError, ScreeningError, SpecError
 from .intake import ReadError, read_responses
-from .quality import DedupReport, check_quality, deduplicate
-from .result import ScreeningResult
-from .scoring import empty_output, output_schema, score
-from .screen import screen
+from .intake.quality import DedupReport, check_quality, deduplicate
+from .scoring import Scale, empty_output, list_scales, load_scale, output_schema, score
+from .screener import screen
+from .screener.result import ScreeningResult
 from .tiering.ruleset import RuleSet, list_rules, load_rules
 
 __all__ = [

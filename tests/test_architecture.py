@@ -67,6 +67,6 @@ def test_docstring_examples_run(name: str) -> None:
 def test_the_headline_examples_are_collected() -> None:
     # the decorated public functions keep their docstring examples visible to doctest
     finder = doctest.DocTestFinder()
-    names = {t.name for mod in ("screening.scoring", "screening.screen", "screening.catalog")
+    names = {t.name for mod in ("screening.scoring.api", "screening.screener.run", "screening.scoring.catalog")
              for t in finder.find(importlib.import_module(mod)) if t.examples}
-    assert {"screening.scoring.score", "screening.screen.screen", "screening.catalog.load_scale"} <= names
+    assert {"screening.scoring.api.score", "screening.screener.run.screen", "screening.scoring.catalog.load_scale"} <= names

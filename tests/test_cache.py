@@ -1,4 +1,4 @@
-"""The cross-process cache of checked scale definitions (screening/_cache.py)."""
+"""The cross-process cache of checked scale definitions (screening/loading/cache.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 import screening as sc
-from screening import _cache, catalog
+from screening.loading import cache as _cache
+from screening.scoring import catalog
 from screening.errors import SpecError
 from screening.loading.resources import builtin_dir
 

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import screening as sc
-from screening.catalog import Scale, content_hash
+from screening.scoring import Scale, content_hash
 from screening.engine import fused
 from screening.engine.compile import compile_scale
 from screening.loading.resources import builtin_dir

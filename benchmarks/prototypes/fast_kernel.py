@@ -57,7 +57,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from screening.catalog import load_scale
+from screening.scoring import load_scale
 from screening.engine.responses import ParsedColumn, parse_column
 from screening.engine.score import OPS, Outputs, Plan, _round, to_frame
 

@@ -111,7 +111,7 @@ def change(self: Archive, from_wave: str, to_wave: str, *, score: str = "phq9.to
     References: Jacobson NS, Truax P. J Consult Clin Psychol. 1991;59(1):12-19; Christensen L, Mendoza JL.
     Behav Ther. 1986;17:305-308 (the √2); https://psyctc.org/stats/rcsc1.htm
     """
-    from ..catalog import load_scale
+    from ..scoring import load_scale
 
     who = self._actor(actor, "Archive.change")
     scale_id, _, score_id = score.partition(".")

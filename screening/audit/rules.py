@@ -26,11 +26,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._params import InvalidParameterError
-from .catalog import Scale, load_scale
-from .engine.score import OPS
-from .result import ScreeningResult
-from .tiering.ruleset import RuleSet, load_rules
+from .._params import InvalidParameterError
+from ..engine.score import OPS
+from ..scoring import Scale, load_scale
+from ..screener.result import ScreeningResult
+from ..tiering.ruleset import RuleSet, load_rules
 
 __all__ = ["simulate_answers", "audit_rules", "AuditReport", "DEFAULT_FLAG_RATES", "DEFAULT_CRITICAL_RATES", "add_parser"]
 
@@ -192,7 +192,7 @@ class AuditReport:
 
 
 def _hours(result: ScreeningResult) -> dict[str, float]:
-    from .reports.workload import workload
+    from ..reports.workload import workload
 
     wl = workload(result, by=[])
     out = {c.removesuffix(".hours"): float(wl[c].sum()) for c in wl.columns if str(c).endswith(".hours")}
@@ -215,7 +215,7 @@ def _without_dq_tier(rs: RuleSet) -> RuleSet:
 def _screen(answers: pd.DataFrame, scales: Sequence[Scale], rs: RuleSet) -> ScreeningResult:
     import warnings
 
-    from .screen import screen
+    from ..screener import screen
 
     flags = [f for f in rs.flags if f in answers.columns]
     with warnings.catch_warnings():
@@ -361,7 +361,7 @@ def add_parser(sub: Any) -> None:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from .cli import read_table, write_table
+    from ..cli import read_table, write_table
 
     scales = [s.strip() for v in args.scales for s in v.split(",") if s.strip()]
     try:

@@ -28,11 +28,11 @@ import pandas as pd
 
 from .. import columns as C
 from .._params import InvalidParameterError, check_choice
-from ..catalog import Scale
 from ..errors import Issue
 from ..intake import meta as M
 from ..intake.errors import ReadError
 from ..intake.fields import rows_issue
+from ..scoring import Scale
 
 __all__ = ["read_fhir", "response_ref_col", "iter_resources"]
 

@@ -35,9 +35,9 @@ from ..intake import meta as M
 from .read import response_ref_col
 
 if TYPE_CHECKING:
-    from ..catalog import Scale
     from ..reports.privacy import Key
-    from ..result import ScreeningResult
+    from ..scoring import Scale
+    from ..screener.result import ScreeningResult
 
 __all__ = ["CS_BAND", "CS_SCORE", "CS_TIER", "PSEUDONYM_SYSTEM", "STUDENT_ID_SYSTEM", "to_fhir"]
 

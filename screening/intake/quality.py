@@ -37,11 +37,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from . import columns as C
-from ._params import InvalidParameterError, check_choice
-from .catalog import Scale, load_scale
-from .errors import Issue, ResponseError
-from .intake import meta as M
+from .. import columns as C
+from .._params import InvalidParameterError, check_choice
+from ..errors import Issue, ResponseError
+from ..scoring import Scale, load_scale
+from . import meta as M
 
 __all__ = [
     "CHECKS",

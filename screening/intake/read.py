@@ -11,8 +11,8 @@ import pandas as pd
 
 from .. import columns as C
 from .._params import Check, Interval, InvalidParameterError, ListOf, Options, describe, validate_params
-from ..catalog import Scale, load_scale
 from ..errors import Issue
+from ..scoring import Scale, load_scale
 from . import meta as M
 from . import qualtrics, redcap, spss, wjx
 from .detect import Detected, detect_items

@@ -18,9 +18,9 @@ from scipy import stats
 from .. import columns as C
 from .._params import InvalidParameterError, check_choice
 from .._version import __version__
-from ..catalog import Scale, load_scale
 from ..errors import SpecError
 from ..loading import read_yaml
+from ..scoring import Scale, load_scale
 from ..scoring import score as score_responses
 from ..specs.common import Source
 from ..specs.scale import NormGroup, NormSet

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Issue, ScreeningError
-from ..result import ScreeningResult
+from ..screener.result import ScreeningResult
 
 __all__ = ["FLAGS", "KEYS", "Long", "as_long"]
 
