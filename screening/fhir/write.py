@@ -32,7 +32,7 @@ import pandas as pd
 from .. import columns as C
 from .._params import InvalidParameterError, check_choice
 from ..intake import meta as M
-from .read import response_ref_col
+from ..intake.fhir import response_ref_col
 
 if TYPE_CHECKING:
     from ..reports.privacy import Key

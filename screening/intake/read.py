@@ -350,7 +350,7 @@ def read_responses(
     """
     fname = "read_responses"
     if source == "fhir":  # QuestionnaireResponse JSON/Bundle/NDJSON; dictionary= is the Questionnaire (docs/fhir.md)
-        from ..fhir.read import read_fhir
+        from .fhir import read_fhir
 
         return read_fhir(path, scales, questionnaire=dictionary, columns=columns, on_invalid=on_invalid)
     if not isinstance(path, (str, Path)):
