@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 import screening as sc
-from screening.loading import cache as _cache
-from screening.scoring import catalog
 from screening.errors import SpecError
+from screening.loading import cache as _cache
 from screening.loading.resources import builtin_dir
+from screening.scoring import catalog
 
 
 @pytest.fixture

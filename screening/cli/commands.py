@@ -692,7 +692,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []  # type: ignor
 
 
 def _fhir_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from ..fhir.cli import add_parsers  # `screening referral`, `screening fhir` (docs/fhir.md)
+    from .fhir import add_parsers  # `screening referral`, `screening fhir` (docs/fhir.md)
 
     add_parsers(sub)
 
@@ -701,7 +701,7 @@ COMMANDS.append(_fhir_commands)
 
 
 def _add_warn(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from ..warning.cli import add_parser  # the regional early warning (screening/warning/)
+    from .warning import add_parser  # the regional early warning (screening/warning/)
 
     add_parser(sub)
 
@@ -710,8 +710,8 @@ COMMANDS.append(_add_warn)
 
 
 def _add_audit(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """`screening audit` (issue 10): defined in screening/audit.py."""
-    from ..audit import add_parser
+    """`screening audit` (issue 10): defined in cli/audit.py over screening/audit/."""
+    from .audit import add_parser
 
     add_parser(sub)
 
@@ -720,8 +720,8 @@ COMMANDS.append(_add_audit)
 
 
 def _add_archive(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """``screening archive …`` (needs the archive extra; see screening/archive/cli.py)."""
-    from ..archive.cli import add_parser
+    """``screening archive …`` (needs the archive extra; see cli/archive.py)."""
+    from .archive import add_parser
 
     add_parser(sub)
 

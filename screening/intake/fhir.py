@@ -29,10 +29,10 @@ import pandas as pd
 from .. import columns as C
 from .._params import InvalidParameterError, check_choice
 from ..errors import Issue
+from ..scoring import Scale
 from . import meta as M
 from .errors import ReadError
 from .fields import rows_issue
-from ..scoring import Scale
 
 __all__ = ["read_fhir", "response_ref_col", "iter_resources"]
 
