@@ -108,7 +108,7 @@ def cmd_warn(args: argparse.Namespace) -> int:
     if args.output:
         print(f"wrote {write_frame(table, args.output)}")
     if args.html:
-        from ..reports.warning_section import render_warning_section
+        from ..warning.report import render_warning_section
         from ..warning.transitions import tier_transitions
 
         flows = tier_transitions(frame, min_cell=args.min_cell, tiers=tiers) if long.key and len(meta["waves"]) > 1 else None

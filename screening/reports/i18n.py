@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["T", "LEVEL_NAMES"]
+__all__ = ["T"]
 
 T: dict[str, dict[str, str]] = {
     "zh": {
@@ -174,7 +174,3 @@ T: dict[str, dict[str, str]] = {
         "level_names": "District|School|Grade|Class|Sex|Stage",
     },
 }
-
-#: Names of the grouping levels of the regional early warning (its tables and the report's warning section).
-LEVEL_NAMES = {"zh": {"district": "区县", "school": "学校", "grade": "年级", "class": "班级", "risk_group": "高危群体"},
-               "en": {"district": "district", "school": "school", "grade": "grade", "class": "class", "risk_group": "risk group"}}

@@ -280,7 +280,7 @@ def _extra_sections(result: ScreeningResult, lang: str, t: dict[str, str], min_c
                 f"<tbody>{rows}</tbody></table></div></section>"
             ))
     if early_warning is not None:
-        from .warning_section import render_warning_section
+        from ..warning.report import render_warning_section
 
         with browser_text():
             # the library's own renderer, which escapes every text it places

@@ -9,8 +9,6 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from ..reports.i18n import LEVEL_NAMES  # the group levels' names, shared with the report's warning section
-
 __all__ = ["FLAG_NAMES", "LEVEL_NAMES", "explain", "outcome_name"]
 
 FLAG_NAMES = {
@@ -22,6 +20,8 @@ FLAG_NAMES = {
            "known_disorder": "students with a known disorder"},
 }
 
+LEVEL_NAMES = {"zh": {"district": "区县", "school": "学校", "grade": "年级", "class": "班级", "risk_group": "高危群体"},
+               "en": {"district": "district", "school": "school", "grade": "grade", "class": "class", "risk_group": "risk group"}}
 
 _TIER = {"zh": {"green": "绿色", "yellow": "黄色", "orange": "橙色", "red": "红色"},
          "en": {"green": "green", "yellow": "yellow", "orange": "orange", "red": "red"}}

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from ..columns import DISCLAIMER
-from .i18n import LEVEL_NAMES
+from .explain import LEVEL_NAMES
 
 __all__ = ["render_warning_section"]
 
