@@ -3,6 +3,10 @@ every student into a risk tier, with the reason for each decision.
 
 Screening, not diagnosis: every result here is a prompt for a trained adult to
 follow up, never a clinical judgement.
+
+The package is the pipeline as folders, lowest layer first: specs → loading → engine → scoring →
+intake → tiering → reports → screener → cli, with side packages beside it (research, audit, fhir,
+warning, archive, scaleout); ``screening/README.md`` gives one line per folder.
 """
 
 from . import columns

@@ -1,7 +1,7 @@
 """The ``screening`` command line (``python -m screening``): sub-commands over the public API.
 
-``commands.py`` holds the parser and the core commands; the side packages register their own
-(``fhir/cli.py``, ``warning/cli.py``, ``audit/``, ``archive/cli.py``).
+``commands.py`` holds the parser and the core commands; the sub-commands over the side packages live
+here too (``fhir.py``, ``warning.py``, ``audit.py``, ``archive.py``), so no side package imports the CLI.
 """
 
 from .commands import _screen_options, build_parser, main, read_table, write_table
