@@ -9,7 +9,7 @@ Run from the repository root::
     /work/venv/bin/python benchmarks/profile_engine.py --cprofile         # also a cProfile listing
 
 Nothing under ``screening/`` is edited. The stages of ``score()`` are timed
-by wrapping the functions ``screening.scoring`` calls. The chunk function is
+by wrapping the functions ``screening.scoring.frame`` calls. The chunk function is
 timed statement by statement through a copy compiled at run time from its
 current source, with a clock read after each top-level statement (a loop or
 an ``if`` counts as one statement, with everything inside it), swapped into
@@ -67,7 +67,7 @@ import pandas as pd  # noqa: E402
 
 import screening as sc  # noqa: E402
 import screening.engine.score as engine_score  # noqa: E402
-import screening.scoring as scoring  # noqa: E402
+import screening.scoring.frame as scoring  # noqa: E402
 
 _clock = time.perf_counter
 

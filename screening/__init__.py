@@ -3,17 +3,20 @@ every student into a risk tier, with the reason for each decision.
 
 Screening, not diagnosis: every result here is a prompt for a trained adult to
 follow up, never a clinical judgement.
+
+The package is the pipeline as folders, lowest layer first: specs → loading → engine → scoring →
+intake → tiering → reports → screener → cli, with side packages beside it (research, audit, fhir,
+warning, archive, scaleout); ``screening/README.md`` gives one line per folder.
 """
 
 from . import columns
 from ._version import __version__
-from .catalog import Scale, list_scales, load_scale
 from .errors import Issue, ResponseError, RuleError, ScreeningError, SpecError
 from .intake import ReadError, read_responses
-from .quality import DedupReport, check_quality, deduplicate
-from .result import ScreeningResult
-from .scoring import empty_output, output_schema, score
-from .screen import screen
+from .intake.quality import DedupReport, check_quality, deduplicate
+from .scoring import Scale, empty_output, list_scales, load_scale, output_schema, score
+from .screener import screen
+from .screener.result import ScreeningResult
 from .tiering.ruleset import RuleSet, list_rules, load_rules
 
 __all__ = [

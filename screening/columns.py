@@ -23,6 +23,7 @@ __all__ = [
     "item_input_col",
     "quality_col",
     "QUALITY_PREFIX",
+    "DISCLAIMER",
 ]
 
 #: Response-quality flags given to ``score(quality=...)`` are named
@@ -122,3 +123,10 @@ def item_input_col(scale: str, item: str) -> str:
 def quality_col(scale: str | None, check: str) -> str:
     """``quality.too_fast`` (whole response) or ``phq9.quality.longstring`` (one scale)."""
     return f"quality.{check}" if scale is None else f"{scale}.quality.{check}"
+
+
+#: What every output says (tables, reports, lists, FHIR resources): screening, not diagnosis.
+DISCLAIMER = {
+    "zh": "筛查结果，不是诊断。任何结果都只是提示由受过培训的老师或专业人员进一步了解学生情况。",
+    "en": "Screening, not diagnosis. Every result is a prompt for a trained adult to follow up.",
+}

@@ -28,7 +28,7 @@ from archive_fixtures import archive_answers, archive_target  # noqa: E402, F401
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_definition_cache(tmp_path_factory):
-    """Tests never read or write the user's cache of checked definitions (screening._cache)."""
+    """Tests never read or write the user's cache of checked definitions (screening.loading.cache)."""
     import os
 
     before = os.environ.get("SCREENING_CACHE_DIR")

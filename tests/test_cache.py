@@ -1,4 +1,4 @@
-"""The cross-process cache of checked scale definitions (screening/_cache.py)."""
+"""The cross-process cache of checked scale definitions (screening/loading/cache.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 import screening as sc
-from screening import _cache, catalog
 from screening.errors import SpecError
+from screening.loading import cache as _cache
 from screening.loading.resources import builtin_dir
+from screening.scoring import catalog
 
 
 @pytest.fixture

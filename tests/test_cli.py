@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from screening.cli import main, read_table
-from screening.result import DISCLAIMER
+from screening.columns import DISCLAIMER
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "examples" / "data" / "sample_school.csv"

@@ -18,7 +18,7 @@ import screening as sc
 from screening.errors import ResponseError
 from screening.intake import ReadError, read_responses
 from screening.intake import meta as M
-from screening.quality import check_quality
+from screening.intake.quality import check_quality
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "intake"
 ITEMS = [f"phq9_{k}" for k in range(1, 10)]

@@ -16,7 +16,7 @@ from screening import columns as C
 from screening.errors import ResponseError
 from screening.intake import meta as M
 from screening.intake import read_responses
-from screening.quality import (
+from screening.intake.quality import (
     CHECKS,
     DEFAULT_SECONDS_PER_ITEM,
     QUALITY_REASONS,

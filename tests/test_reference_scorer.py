@@ -20,11 +20,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import screening as sc
-from screening.catalog import Scale, content_hash
 from screening.engine import fused
 from screening.engine.compile import compile_scale
 from screening.loading.resources import builtin_dir
 from screening.loading.scale_checks import parse_scale
+from screening.scoring import Scale, content_hash
 from tests.reference_scorer import reference_score
 from tests.strategies import response_frames
 

@@ -11,10 +11,10 @@ import pytest
 from matplotlib.text import Text
 
 import screening as sc
+from screening.columns import DISCLAIMER
 from screening.reports import render_report, score_histogram, tier_bars
 from screening.reports.fonts import CJK_FONTS, NoChineseFontWarning, cjk_font
 from screening.reports.plots import figure_png
-from screening.result import DISCLAIMER
 
 ROOT = Path(__file__).resolve().parent.parent
 

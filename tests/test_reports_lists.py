@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 import screening as sc
+from screening.columns import DISCLAIMER
 from screening.reports import follow_up_list, group_lists, warning_list, workload, write_frame
 from screening.reports.privacy import Key
-from screening.result import DISCLAIMER
 
 FLAGS = ["left_behind", "single_parent", "bullied", "poverty", "migrant", "disability", "bereaved", "known_disorder"]
 

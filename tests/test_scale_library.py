@@ -20,9 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import screening as sc
-from screening.catalog import content_hash
 from screening.engine.compile import CompiledScale
 from screening.loading import read_yaml
+from screening.scoring import content_hash
 from screening.specs.derive import score_range
 from tests.strategies import response_frames
 

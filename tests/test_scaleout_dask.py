@@ -18,7 +18,7 @@ from screening.scaleout import DistributedScreening, ScreeningPlan
 
 @pytest.fixture(scope="session")
 def client():
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")  # any free port: two pytest-xdist workers may each start one
     with Client(cluster) as c:
         yield c
     cluster.close()

@@ -57,9 +57,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from screening.catalog import load_scale
 from screening.engine.responses import ParsedColumn, parse_column
 from screening.engine.score import OPS, Outputs, Plan, _round, to_frame
+from screening.scoring import load_scale
 
 
 @dataclass(frozen=True)

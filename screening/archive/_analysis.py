@@ -114,7 +114,7 @@ def _change_params(score: str, reliability: float | None, sd: float | None, cuto
                    criterion: float | None, where: str) -> _ChangeParams:
     """Reliability, reference SD, cut-off and criterion for ``score``: the arguments, else the scale's cited
     ``change:`` block; an error naming ``score`` when neither gives reliability and SD."""
-    from ..catalog import load_scale
+    from ..scoring import load_scale
 
     scale_id, _, score_id = score.partition(".")
     spec = None

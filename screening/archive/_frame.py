@@ -31,7 +31,7 @@ class Prepared:
 
 
 def _as_frame(result: Any) -> tuple[pd.DataFrame, Mapping[str, Any], set[str]]:
-    from ..result import ScreeningResult
+    from ..screener.result import ScreeningResult
 
     if isinstance(result, ScreeningResult):
         return result.to_frame(), dict(result.provenance), set(result.flags.columns)

@@ -35,7 +35,7 @@ def _fmt(x: float) -> str:
 
 
 def _scale_bits(scale_id: str, score_id: str, lang: str) -> tuple[str, dict[str, str], Any, Any]:
-    from ..catalog import load_scale
+    from ..scoring import load_scale
 
     try:
         spec = load_scale(scale_id).spec

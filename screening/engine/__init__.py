@@ -1,6 +1,6 @@
 """The numpy scoring engine: compile a scale spec to arrays, parse response columns, run the kernel, apply norms.
 
-Below :mod:`screening.scoring` and above :mod:`screening.specs`: it imports
+Below :mod:`screening.scoring` and above :mod:`screening.loading`: it imports
 neither the public API nor intake, tiering, reports or the CLI (checked by the
-import contract in ``pyproject.toml``, run by ``tests/test_architecture.py``).
+layers contract in ``pyproject.toml``, run by ``tests/test_architecture.py``).
 """

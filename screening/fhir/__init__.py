@@ -5,7 +5,7 @@ package. The tests validate everything written against the R4B models of
 ``fhir.resources``. See ``docs/fhir.md``.
 """
 
-from .read import read_fhir, response_ref_col
+from ..intake.fhir import read_fhir, response_ref_col
 from .write import to_fhir
 
 __all__ = ["read_fhir", "referral", "response_ref_col", "to_fhir"]

@@ -27,7 +27,7 @@ import pandas as pd
 from .. import columns as C
 from .._params import InvalidParameterError, check_choice
 from .._version import __version__
-from ..result import DISCLAIMER, ScreeningResult
+from ..screener.result import DISCLAIMER, ScreeningResult
 from .write import _band_label, to_fhir
 
 if TYPE_CHECKING:

@@ -32,12 +32,12 @@ import pandas as pd
 from .. import columns as C
 from .._params import InvalidParameterError, check_choice
 from ..intake import meta as M
-from .read import response_ref_col
+from ..intake.fhir import response_ref_col
 
 if TYPE_CHECKING:
-    from ..catalog import Scale
     from ..reports.privacy import Key
-    from ..result import ScreeningResult
+    from ..scoring import Scale
+    from ..screener.result import ScreeningResult
 
 __all__ = ["CS_BAND", "CS_SCORE", "CS_TIER", "PSEUDONYM_SYSTEM", "STUDENT_ID_SYSTEM", "to_fhir"]
 

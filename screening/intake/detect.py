@@ -30,8 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..catalog import Scale
 from ..errors import Issue
+from ..scoring import Scale
 from .groups import stem
 from .mapping import Question
 from .options import ItemTarget, distinct_cells, option_key

@@ -25,8 +25,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Union
 
-from ..catalog import Scale
 from ..errors import Issue, did_you_mean
+from ..scoring import Scale
 
 __all__ = ["ColumnSpec", "Question", "parse_questions", "resolve_items"]
 

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from ..catalog import Scale
+from ..scoring import Scale
 
 __all__ = [
     "BAD_CODES",

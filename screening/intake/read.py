@@ -11,8 +11,8 @@ import pandas as pd
 
 from .. import columns as C
 from .._params import Check, Interval, InvalidParameterError, ListOf, Options, describe, validate_params
-from ..catalog import Scale, load_scale
 from ..errors import Issue
+from ..scoring import Scale, load_scale
 from . import meta as M
 from . import qualtrics, redcap, spss, wjx
 from .detect import Detected, detect_items
@@ -350,7 +350,7 @@ def read_responses(
     """
     fname = "read_responses"
     if source == "fhir":  # QuestionnaireResponse JSON/Bundle/NDJSON; dictionary= is the Questionnaire (docs/fhir.md)
-        from ..fhir.read import read_fhir
+        from .fhir import read_fhir
 
         return read_fhir(path, scales, questionnaire=dictionary, columns=columns, on_invalid=on_invalid)
     if not isinstance(path, (str, Path)):

@@ -233,7 +233,8 @@ def _label_collisions(name: str, opts: tuple[Option, ...], file: str) -> list[Is
     return issues
 
 
-def _cross_checks(data: dict[str, Any], p: _Partial, file: str, stem: str | None) -> list[Issue]:
+def _check_id(data: dict[str, Any], file: str, stem: str | None) -> list[Issue]:
+    """The id matches the file name."""
     issues: list[Issue] = []
     sid = data.get("id")
     if stem is not None and isinstance(sid, str) and sid != stem:
@@ -241,9 +242,12 @@ def _cross_checks(data: dict[str, Any], p: _Partial, file: str, stem: str | None
             Issue("id_mismatch", f"id {sid!r} differs from the file name {stem!r}", path="id", file=file,
                   hint=f"rename the file to {sid}.yaml or set id: {stem}")
         )
+    return issues
 
-    # items and option sets
-    known = [it.id for _, it in p.items]
+
+def _check_items(data: dict[str, Any], p: _Partial, known: list[str], file: str) -> list[Issue]:
+    """Item ids are unique, every item's option set exists, option labels do not collide, item text only where licensed."""
+    issues: list[Issue] = []
     for dup, n in Counter(known).items():
         if n > 1:
             issues.append(Issue("duplicate_id", f"item id {dup!r} is used {n} times", path="items", file=file))
@@ -271,13 +275,23 @@ def _cross_checks(data: dict[str, Any], p: _Partial, file: str, stem: str | None
                     Issue("text_not_allowed", f"item {it.id!r} carries text, but the licence does not allow shipping item text",
                           path=f"items[{i}].text", file=file, hint="remove the text; ship the scoring key only")
                 )
+    return issues
 
-    # reverse keys
+
+def _check_reverse(p: _Partial, known: list[str], file: str) -> list[Issue]:
+    """Reverse keys name real items."""
+    issues: list[Issue] = []
     for j, r in enumerate(p.reverse or ()):
         if known and str(r) not in known:
             issues.append(_unknown_item(str(r), known, f"reverse[{j}]", file, "reverse key"))
+    return issues
 
-    # scores
+
+def _check_scores(p: _Partial, known: list[str], file: str) -> tuple[list[Issue], list[str]]:
+    """Each score has parts, a unique id, real items (once each) with weights, and uses only scores above it.
+
+    Also returns the ids of the scores that parsed, in file order."""
+    issues: list[Issue] = []
     score_ids: list[str] = []
     for i, s in p.scores:
         if not (s.items or s.scores):
@@ -313,10 +327,12 @@ def _cross_checks(data: dict[str, Any], p: _Partial, file: str, stem: str | None
             issues.append(Issue("invalid_value", f"min_answered={s.missing.min_answered} is more than the {n} parts of the score",
                                 path=f"scores[{i}].missing.min_answered", file=file))
         score_ids.append(s.id)
-    # scores whose entry failed to parse still count as defined for the checks below
-    defined = list(dict.fromkeys(score_ids + p.raw_score_ids))
+    return issues, score_ids
 
-    # bands need ranges, which need items and option sets to be sound
+
+def _check_score_bands(p: _Partial, known: list[str], file: str) -> list[Issue]:
+    """Bands cover each score's range (ranges need items and option sets to be sound)."""
+    issues: list[Issue] = []
     if known:
 
         class _SpecLike:
@@ -331,8 +347,12 @@ def _cross_checks(data: dict[str, Any], p: _Partial, file: str, stem: str | None
 
         for i, s in p.scores:
             issues += _check_bands(_SpecLike, s, i, file)
+    return issues
 
-    # critical items, validity checks, pairs, norms
+
+def _check_references(p: _Partial, known: list[str], defined: list[str], file: str) -> list[Issue]:
+    """Critical items, validity checks and item pairs name real items and scores."""
+    issues: list[Issue] = []
     for i, c in p.critical:
         if known and c.item not in known:
             issues.append(_unknown_item(c.item, known, f"critical[{i}].item", file, f"critical item {c.id!r}"))
@@ -344,6 +364,12 @@ def _cross_checks(data: dict[str, Any], p: _Partial, file: str, stem: str | None
         for j, it in enumerate(pr.items):
             if known and it not in known:
                 issues.append(_unknown_item(it, known, f"pairs[{i}].items[{j}]", file, "item pair"))
+    return issues
+
+
+def _check_norms(p: _Partial, defined: list[str], file: str) -> list[Issue]:
+    """Norm sets name a real score; their groups match `by`, once each, with what their method needs."""
+    issues: list[Issue] = []
     if p.norms is not None:
         if p.norms.default is not None and p.norms.default not in p.norms.sets:
             issues.append(Issue("unknown_norm_set", f"default norm set {p.norms.default!r} is not defined",
@@ -371,8 +397,12 @@ def _cross_checks(data: dict[str, Any], p: _Partial, file: str, stem: str | None
                     elif any(a[0] >= b[0] for a, b in zip(g.rows, g.rows[1:])):
                         issues.append(Issue("unsorted", "norm rows must be sorted by raw score, without repeats",
                                             path=f"{gpath}.rows", file=file))
+    return issues
 
-    # examples: responses name real items with allowed values; expected names real outputs
+
+def _check_examples(p: _Partial, known: list[str], defined: list[str], file: str) -> list[Issue]:
+    """Worked examples answer every item with an option value and expect outputs that scoring produces."""
+    issues: list[Issue] = []
     crit_ids = [c.id for _, c in p.critical]
     val_ids = [v.id for _, v in p.validity]
     allowed_expect = set(EXAMPLE_KEYS_FIXED) | set(defined) | {f"{s}.band" for s in defined}
@@ -400,6 +430,21 @@ def _cross_checks(data: dict[str, Any], p: _Partial, file: str, stem: str | None
                 issues.append(Issue("unknown_output", f"example {ex.id!r} expects unknown output {key!r}",
                                     path=f"examples[{i}].expected.{key}", file=file,
                                     hint=did_you_mean(key, sorted(allowed_expect)) or ""))
+    return issues
+
+
+def _cross_checks(data: dict[str, Any], p: _Partial, file: str, stem: str | None) -> list[Issue]:
+    """Checks across sections of a scale file, in phases; every phase reports all its problems."""
+    known = [it.id for _, it in p.items]
+    issues = _check_id(data, file, stem) + _check_items(data, p, known, file) + _check_reverse(p, known, file)
+    score_issues, score_ids = _check_scores(p, known, file)
+    issues += score_issues
+    # scores whose entry failed to parse still count as defined for the checks below
+    defined = list(dict.fromkeys(score_ids + p.raw_score_ids))
+    issues += _check_score_bands(p, known, file)
+    issues += _check_references(p, known, defined, file)
+    issues += _check_norms(p, defined, file)
+    issues += _check_examples(p, known, defined, file)
     issues += _check_change(p, defined, file)
     return issues
 

@@ -12,7 +12,7 @@ import pandas as pd
 from .._params import InvalidParameterError, check_choice
 
 if TYPE_CHECKING:
-    from ..result import ScreeningResult
+    from ..screener.result import ScreeningResult
     from ..specs.rules import Action
     from .privacy import Key
 

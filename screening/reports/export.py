@@ -17,8 +17,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..columns import DISCLAIMER
 from ..errors import Issue, ScreeningError
-from ..result import DISCLAIMER
 
 __all__ = ["FORMATS", "meta_of", "sidecar_of", "write_frame"]
 
@@ -49,7 +49,7 @@ def write_frame(frame: pd.DataFrame, path: str | Path, *, provenance: Mapping[st
                 index: bool = False) -> Path:
     """Write ``frame`` as CSV (UTF-8 with BOM, for Excel), Excel, Parquet, JSON or HTML, chosen by suffix.
 
-    Every file says "screening, not diagnosis" (:data:`screening.result.DISCLAIMER`)
+    Every file says "screening, not diagnosis" (:data:`screening.columns.DISCLAIMER`)
     and carries the provenance (library version, rule set and scale hashes).
     """
     p = Path(path)

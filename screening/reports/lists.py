@@ -19,12 +19,12 @@ import pandas as pd
 
 from .. import columns as C
 from .._params import InvalidParameterError
-from ..result import DISCLAIMER
+from ..columns import DISCLAIMER
 from ..specs.derive import score_range
 from ._common import action_combo, combo_actions, combo_column, identify, result_lang, roles_text, tier_codes
 
 if TYPE_CHECKING:
-    from ..result import ScreeningResult
+    from ..screener.result import ScreeningResult
     from .privacy import Key
 
 __all__ = ["THREE_LISTS", "follow_up_list", "group_lists", "severity", "warning_list"]

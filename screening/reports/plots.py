@@ -29,7 +29,7 @@ from .suppression import suppress
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from ..result import ScreeningResult
+    from ..screener.result import ScreeningResult
 
 __all__ = ["HIDDEN_COLOUR", "TEXT", "figure_png", "figure_svg", "group_labels", "score_histogram", "tier_bars"]
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .. import columns as C
 from .._params import InvalidParameterError
-from ..result import DISCLAIMER
+from ..columns import DISCLAIMER
 from ._common import result_lang
 from ._deps import require
 from ._progress import progress_iter
@@ -32,7 +32,7 @@ from .suppression import suppress
 from .workload import workload
 
 if TYPE_CHECKING:
-    from ..result import ScreeningResult
+    from ..screener.result import ScreeningResult
     from .privacy import Key
 
 __all__ = ["render_report", "write_report"]

@@ -14,12 +14,12 @@ from pandas.api.extensions import ExtensionArray
 
 from .. import columns as C
 from .._params import Interval, InvalidParameterError, ListOf, Options, check_choice, describe, validate_params
-from ..result import DISCLAIMER
+from ..columns import DISCLAIMER
 from .stats import adjust_p, exact_greater_p, wilson_interval
 from .suppression import suppress
 
 if TYPE_CHECKING:
-    from ..result import ScreeningResult
+    from ..screener.result import ScreeningResult
 
 __all__ = ["HIERARCHY", "Block", "count_blocks", "summarise", "group_counts", "summarise_counts", "to_long"]
 

@@ -19,12 +19,12 @@ import numpy as np
 import pandas as pd
 
 from .._params import InvalidParameterError
-from ..result import DISCLAIMER
+from ..columns import DISCLAIMER
 from ._common import action_combo, combo_actions
 from .summary import resolve_by
 
 if TYPE_CHECKING:
-    from ..result import ScreeningResult
+    from ..screener.result import ScreeningResult
 
 __all__ = ["STAFFING_NORMS", "StaffingNorm", "workload"]
 

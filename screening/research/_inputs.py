@@ -21,7 +21,7 @@ import pandas as pd
 
 from .. import columns as C
 from .._params import InvalidParameterError, check_choice
-from ..catalog import Scale, load_scale
+from ..scoring import Scale, load_scale
 from ..scoring import score as score_responses
 
 __all__ = ["ItemBlock", "ScaleLike", "check_frame", "item_blocks", "items_of_score", "resolve_items"]

@@ -18,9 +18,9 @@ from scipy import stats
 from .. import columns as C
 from .._params import InvalidParameterError, check_choice
 from .._version import __version__
-from ..catalog import Scale, load_scale
 from ..errors import SpecError
 from ..loading import read_yaml
+from ..scoring import Scale, load_scale
 from ..scoring import score as score_responses
 from ..specs.common import Source
 from ..specs.scale import NormGroup, NormSet
@@ -316,149 +316,27 @@ def build_norms(
     """
     func = "build_norms"
     frame = check_frame(func, "data", data)
-    check_choice(func, "method", method, ("table", "linear"))
-    check_choice(func, "t_score", t_score, ("normalised", "linear"))
-    if isinstance(by, str) or not isinstance(by, Sequence):
-        raise InvalidParameterError(f"The 'by' parameter of {func} must be a list of column names. Got {by!r} instead.")
-    by = tuple(str(b) for b in by)
-    missing_by = [b for b in by if b not in frame.columns]
-    if missing_by:
-        raise InvalidParameterError(
-            f"The 'by' parameter of {func} must be a list of columns of data. Got {missing_by}, which are "
-            "not columns, instead."
-        )
-    if isinstance(min_group_n, bool) or not isinstance(min_group_n, int) or min_group_n < 2:
-        raise InvalidParameterError(
-            f"The 'min_group_n' parameter of {func} must be an int ≥ 2. Got {min_group_n!r} instead."
-        )
-    if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 6:
-        raise InvalidParameterError(
-            f"The 'decimals' parameter of {func} must be an int from 0 to 6. Got {decimals!r} instead."
-        )
-
+    by = _check_options(func, frame, method, t_score, by, min_group_n, decimals)
+    # phase 1: the raw score of every reference row, and which rows may be used
     sc: Scale | None = None
     if scale is None:
-        if columns is not None or prefix is not None:
-            raise InvalidParameterError(
-                f"The 'columns' and 'prefix' parameters of {func} map scale items to columns, so they need a scale. "
-                "Got a value without a scale instead."
-            )
-        if not isinstance(score, str) or score not in frame.columns:
-            raise InvalidParameterError(
-                f"The 'score' parameter of {func} must be the column of data holding the raw scores when no scale "
-                f"is given. Got {score!r} instead."
-            )
-        raw = pd.to_numeric(frame[score], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        text_bad = frame[score].notna().to_numpy() & np.isnan(raw)
-        if text_bad.any():
-            raise InvalidParameterError(
-                f"The 'score' parameter of {func} must be a numeric column. Got {score!r}, with "
-                f"{int(text_bad.sum())} value(s) that are not numbers, instead."
-            )
-        usable = ~np.isnan(raw)
-        # a column of score() output is named "{scale}.{score}"; a norm set names the score alone
-        score_id = score.rsplit(".", 1)[-1]
-        if not _SNAKE.match(score_id):
-            raise InvalidParameterError(
-                f"The 'score' parameter of {func} must be a column named like a score id (lower_snake_case, "
-                f"optionally after 'scale.'; rename the column). Got {score!r} instead."
-            )
+        raw, usable, score_id = _raw_from_column(func, frame, score, columns, prefix)
     else:
         sc = load_scale(scale)
-        if not isinstance(score, str) or score not in sc.score_ids:
-            raise InvalidParameterError(
-                f"The 'score' parameter of {func} must be a score id of {sc.id} ({sc.score_ids}). Got "
-                f"{score!r} instead."
-            )
-        check_choice(func, "response_format", response_format, ("value", "index", "label"))
-        check_choice(func, "on_invalid", on_invalid, ("raise", "missing"))
-        out = score_responses(
-            frame,
-            sc,
-            columns=columns,
-            prefix=prefix,
-            response_format=response_format,
-            on_invalid=on_invalid,
-            norms=None,
-        )
-        raw = out[C.score_col(sc.id, score)].to_numpy(dtype=np.float64, na_value=np.nan)
-        usable = ~np.isnan(raw) & (out[C.status_col(sc.id)].astype(str).to_numpy() != "invalid")
-        score_id = score
-
-    keys = [frame[b] for b in by]
-    for col in keys:
-        usable &= col.notna().to_numpy()
-    n_excluded = int(len(frame) - usable.sum())
-    x = raw[usable]
-    labels = [np.array([as_text(v) for v in col.to_numpy()[usable]], dtype=object) for col in keys]
-    if len(x) == 0:
-        raise InvalidParameterError(
-            f"The 'data' parameter of {func} must be a table with scored rows that have every group value. "
-            "Got none instead."
-        )
-    if labels:
-        combo = pd.MultiIndex.from_arrays(labels, names=list(by))
-        codes, uniques = pd.factorize(combo, sort=True)
-        group_values = [tuple(str(v) for v in (u if isinstance(u, tuple) else (u,))) for u in uniques]
-    else:
-        codes = np.zeros(len(x), dtype=np.intp)
-        group_values = [()]
-
+        raw, usable, score_id = _raw_from_scale(func, frame, sc, score, columns, prefix, response_format, on_invalid)
+    # phase 2: the norm group of every usable row
+    x, codes, group_values, n_excluded = _reference_groups(func, frame, by, raw, usable)
+    # phase 3: one vectorised pass per norm group
     group_rows: list[dict[str, Any]] = []
     table_parts: list[pd.DataFrame] = []
     norm_groups: list[NormGroup] = []
-    for g, values in enumerate(group_values):  # one vectorised pass per norm group
-        xg = x[codes == g]
-        match = dict(zip(by, values, strict=True))
-        n = len(xg)
-        mean = float(xg.mean())
-        sd = float(xg.std(ddof=1)) if n > 1 else np.nan
-        small = n < min_group_n
-        group_rows.append(
-            {**match, "n": n, "mean": mean, "sd": sd, "min": float(xg.min()), "max": float(xg.max()), "small": small}
-        )
-        if small:
-            where = ", ".join(f"{k}={v}" for k, v in match.items()) or "the whole sample"
-            warnings.warn(
-                f"norm group {where} of {score_id} has {n} reference case(s), fewer than min_group_n={min_group_n}: "
-                "its percentiles and T-scores are unstable",
-                SmallNormGroupWarning,
-                stacklevel=2,
-            )
-        if (method == "linear" or t_score == "linear") and not (sd > 0):
-            where = ", ".join(f"{k}={v}" for k, v in match.items()) or "the whole sample"
-            raise InvalidParameterError(
-                f"The 'data' parameter of {func} must be a sample in which every norm group has some "
-                f"spread (for linear T-scores). Got group {where} (n = {n}) with SD {sd} instead."
-            )
-        rows = _raw_points(xg)
-        pr = percentile_rank(xg, rows)
-        t_norm = 50.0 + 10.0 * stats.norm.ppf(pr / 100.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t_lin = 50.0 + 10.0 * (rows - mean) / sd
-        t = t_norm if t_score == "normalised" else t_lin
-        n_at = np.searchsorted(np.sort(xg), rows, side="right") - np.searchsorted(np.sort(xg), rows, side="left")
-        part = pd.DataFrame(
-            {
-                **dict(match.items()),
-                "raw": rows,
-                "n_at": n_at,
-                "percentile": pr,
-                "t_normalised": t_norm,
-                "t_linear": t_lin,
-                "t": t,
-            }
-        )
+    for g, values in enumerate(group_values):
+        row, part, norm_group = _one_group(func, x[codes == g], dict(zip(by, values, strict=True)), score_id,
+                                           method, t_score, min_group_n, decimals)
+        group_rows.append(row)
         table_parts.append(part)
-        if method == "linear":
-            norm_groups.append(NormGroup(match=match, n=n, mean=round(mean, decimals + 2), sd=round(sd, decimals + 2)))
-        else:
-            table_rows = tuple(
-                (float(r), round(float(tv), decimals), round(float(p), decimals))
-                for r, tv, p in zip(rows, t, pr, strict=True)
-            )
-            norm_groups.append(NormGroup(match=match, n=n, rows=table_rows))
-
+        norm_groups.append(norm_group)
+    # phase 4: the norm set, with where it came from
     what = (
         "linear T (mean, SD)" if method == "linear" else f"table of {t_score} T-scores and mid-point percentile ranks"
     )
@@ -489,6 +367,162 @@ def build_norms(
         n_excluded=n_excluded,
         _scale=sc,
     )
+
+
+
+def _check_options(func: str, frame: pd.DataFrame, method: str, t_score: str, by: Any, min_group_n: Any,
+                   decimals: Any) -> tuple[str, ...]:
+    """The options of :func:`build_norms` that do not depend on the scale; returns ``by`` as a tuple of columns."""
+    check_choice(func, "method", method, ("table", "linear"))
+    check_choice(func, "t_score", t_score, ("normalised", "linear"))
+    if isinstance(by, str) or not isinstance(by, Sequence):
+        raise InvalidParameterError(f"The 'by' parameter of {func} must be a list of column names. Got {by!r} instead.")
+    cols = tuple(str(b) for b in by)
+    missing_by = [b for b in cols if b not in frame.columns]
+    if missing_by:
+        raise InvalidParameterError(
+            f"The 'by' parameter of {func} must be a list of columns of data. Got {missing_by}, which are "
+            "not columns, instead."
+        )
+    if isinstance(min_group_n, bool) or not isinstance(min_group_n, int) or min_group_n < 2:
+        raise InvalidParameterError(
+            f"The 'min_group_n' parameter of {func} must be an int ≥ 2. Got {min_group_n!r} instead."
+        )
+    if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 6:
+        raise InvalidParameterError(
+            f"The 'decimals' parameter of {func} must be an int from 0 to 6. Got {decimals!r} instead."
+        )
+    return cols
+
+
+def _raw_from_column(func: str, frame: pd.DataFrame, score: str | None, columns: Mapping[str, str] | None,
+                     prefix: str | None) -> tuple[FloatArray, npt.NDArray[np.bool_], str]:
+    """Raw scores already in a column of ``data``: the scores, the usable rows and the score id."""
+    if columns is not None or prefix is not None:
+        raise InvalidParameterError(
+            f"The 'columns' and 'prefix' parameters of {func} map scale items to columns, so they need a scale. "
+            "Got a value without a scale instead."
+        )
+    if not isinstance(score, str) or score not in frame.columns:
+        raise InvalidParameterError(
+            f"The 'score' parameter of {func} must be the column of data holding the raw scores when no scale "
+            f"is given. Got {score!r} instead."
+        )
+    raw = pd.to_numeric(frame[score], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    text_bad = frame[score].notna().to_numpy() & np.isnan(raw)
+    if text_bad.any():
+        raise InvalidParameterError(
+            f"The 'score' parameter of {func} must be a numeric column. Got {score!r}, with "
+            f"{int(text_bad.sum())} value(s) that are not numbers, instead."
+        )
+    usable = ~np.isnan(raw)
+    # a column of score() output is named "{scale}.{score}"; a norm set names the score alone
+    score_id = score.rsplit(".", 1)[-1]
+    if not _SNAKE.match(score_id):
+        raise InvalidParameterError(
+            f"The 'score' parameter of {func} must be a column named like a score id (lower_snake_case, "
+            f"optionally after 'scale.'; rename the column). Got {score!r} instead."
+        )
+    return raw, usable, score_id
+
+
+def _raw_from_scale(func: str, frame: pd.DataFrame, sc: Scale, score: str | None, columns: Mapping[str, str] | None,
+                    prefix: str | None, response_format: Literal["value", "index", "label"],
+                    on_invalid: Literal["raise", "missing"]) -> tuple[FloatArray, npt.NDArray[np.bool_], str]:
+    """Raw scores from item responses (scored with norms off): the scores, the usable (valid) rows and the score id."""
+    if not isinstance(score, str) or score not in sc.score_ids:
+        raise InvalidParameterError(
+            f"The 'score' parameter of {func} must be a score id of {sc.id} ({sc.score_ids}). Got "
+            f"{score!r} instead."
+        )
+    check_choice(func, "response_format", response_format, ("value", "index", "label"))
+    check_choice(func, "on_invalid", on_invalid, ("raise", "missing"))
+    out = score_responses(
+        frame,
+        sc,
+        columns=columns,
+        prefix=prefix,
+        response_format=response_format,
+        on_invalid=on_invalid,
+        norms=None,
+    )
+    raw = out[C.score_col(sc.id, score)].to_numpy(dtype=np.float64, na_value=np.nan)
+    usable = ~np.isnan(raw) & (out[C.status_col(sc.id)].astype(str).to_numpy() != "invalid")
+    score_id = score
+    return raw, usable, score_id
+
+
+def _reference_groups(func: str, frame: pd.DataFrame, by: tuple[str, ...], raw: FloatArray,
+                      usable: npt.NDArray[np.bool_]) -> tuple[FloatArray, npt.NDArray[np.intp], list[tuple[str, ...]], int]:
+    """The usable scores, the norm group code of each, the groups' ``by`` values (sorted) and the rows excluded."""
+    keys = [frame[b] for b in by]
+    for col in keys:
+        usable &= col.notna().to_numpy()
+    n_excluded = int(len(frame) - usable.sum())
+    x = raw[usable]
+    labels = [np.array([as_text(v) for v in col.to_numpy()[usable]], dtype=object) for col in keys]
+    if len(x) == 0:
+        raise InvalidParameterError(
+            f"The 'data' parameter of {func} must be a table with scored rows that have every group value. "
+            "Got none instead."
+        )
+    if labels:
+        combo = pd.MultiIndex.from_arrays(labels, names=list(by))
+        codes, uniques = pd.factorize(combo, sort=True)
+        group_values = [tuple(str(v) for v in (u if isinstance(u, tuple) else (u,))) for u in uniques]
+    else:
+        codes = np.zeros(len(x), dtype=np.intp)
+        group_values = [()]
+    return x, codes, group_values, n_excluded
+
+
+def _one_group(func: str, xg: FloatArray, match: dict[str, str], score_id: str, method: str, t_score: str,
+               min_group_n: int, decimals: int) -> tuple[dict[str, Any], pd.DataFrame, NormGroup]:
+    """One norm group: its summary row, its table of raw points, and its :class:`NormGroup`."""
+    n = len(xg)
+    mean = float(xg.mean())
+    sd = float(xg.std(ddof=1)) if n > 1 else np.nan
+    small = n < min_group_n
+    row = {**match, "n": n, "mean": mean, "sd": sd, "min": float(xg.min()), "max": float(xg.max()), "small": small}
+    if small:
+        where = ", ".join(f"{k}={v}" for k, v in match.items()) or "the whole sample"
+        warnings.warn(
+            f"norm group {where} of {score_id} has {n} reference case(s), fewer than min_group_n={min_group_n}: "
+            "its percentiles and T-scores are unstable",
+            SmallNormGroupWarning,
+            stacklevel=3,  # the caller of build_norms
+        )
+    if (method == "linear" or t_score == "linear") and not (sd > 0):
+        where = ", ".join(f"{k}={v}" for k, v in match.items()) or "the whole sample"
+        raise InvalidParameterError(
+            f"The 'data' parameter of {func} must be a sample in which every norm group has some "
+            f"spread (for linear T-scores). Got group {where} (n = {n}) with SD {sd} instead."
+        )
+    rows = _raw_points(xg)
+    pr = percentile_rank(xg, rows)
+    t_norm = 50.0 + 10.0 * stats.norm.ppf(pr / 100.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t_lin = 50.0 + 10.0 * (rows - mean) / sd
+    t = t_norm if t_score == "normalised" else t_lin
+    n_at = np.searchsorted(np.sort(xg), rows, side="right") - np.searchsorted(np.sort(xg), rows, side="left")
+    part = pd.DataFrame(
+        {
+            **dict(match.items()),
+            "raw": rows,
+            "n_at": n_at,
+            "percentile": pr,
+            "t_normalised": t_norm,
+            "t_linear": t_lin,
+            "t": t,
+        }
+    )
+    if method == "linear":
+        return row, part, NormGroup(match=match, n=n, mean=round(mean, decimals + 2), sd=round(sd, decimals + 2))
+    table_rows = tuple(
+        (float(r), round(float(tv), decimals), round(float(p), decimals))
+        for r, tv, p in zip(rows, t, pr, strict=True)
+    )
+    return row, part, NormGroup(match=match, n=n, rows=table_rows)
 
 
 def _raw_points(x: FloatArray) -> FloatArray:

@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 
 from .._params import InvalidParameterError, check_choice
-from ..catalog import Scale, load_scale
 from ..errors import Issue, ResponseError, ScreeningError
-from ..result import ScreeningResult
+from ..scoring import Scale, load_scale
+from ..screener.result import ScreeningResult
 from ..tiering.ruleset import RuleSet, load_rules
 
 if TYPE_CHECKING:
@@ -193,7 +193,7 @@ class ScreeningPlan:
     def _run(self, frame: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], ScreeningResult | None]:
         """The library's own function on one pandas frame; returns the output segments."""
         from ..scoring import score
-        from ..screen import screen
+        from ..screener import screen
 
         opts = self._options
         keep = frame[self._keep] if self._keep else pd.DataFrame(index=frame.index)

@@ -25,8 +25,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from .. import columns as C
-from ..catalog import Scale
 from ..engine.cats import from_codes
+from ..scoring import Scale
 from ..specs.common import Text
 from ..specs.rules import Action, Rule
 from .condition import Env

@@ -20,8 +20,8 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import columns as C
-from ..catalog import Scale
 from ..errors import did_you_mean
+from ..scoring import Scale
 from ..specs.derive import item_range, score_range
 from .expr import And, Compare, InList, IsMissing, Literal, Name, Node, Not, Or, parse
 

@@ -18,10 +18,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from .._params import InvalidParameterError, describe
-from ..catalog import Scale, content_hash, list_scales, load_scale
 from ..errors import Issue, RuleError, ScreeningError, did_you_mean
 from ..loading import builtin_dir, read_yaml
 from ..loading.pydantic_issues import validation_issues
+from ..scoring import Scale, content_hash, list_scales, load_scale
 from ..specs.rules import RuleSetSpec
 from .condition import Compiled, ConditionError, Resolver, compile_condition
 from .expr import _KEYWORDS, ExprSyntaxError, names_in, parse

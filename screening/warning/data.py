@@ -8,7 +8,7 @@ Accepted inputs
   the risk-group flags (nullable boolean);
 - an archive, or anything with ``.export(kind="long")`` returning that table and
   optionally ``.waves()`` returning ``wave, on, n_students, period``;
-- a ``{wave: ScreeningResult}`` mapping or one :class:`~screening.result.ScreeningResult`
+- a ``{wave: ScreeningResult}`` mapping or one :class:`~screening.screener.result.ScreeningResult`
   (built from ``result.table``, ``result.groups`` and ``result.flags``; the table's
   index is the student key unless it is a plain ``RangeIndex``).
 """
@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Issue, ScreeningError
-from ..result import ScreeningResult
+from ..screener.result import ScreeningResult
 
 __all__ = ["FLAGS", "KEYS", "Long", "as_long"]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..result import DISCLAIMER
+from ..columns import DISCLAIMER
 from .explain import LEVEL_NAMES
 
 __all__ = ["render_warning_section"]

@@ -12,7 +12,7 @@ import pandas as pd
 from .._params import InvalidParameterError, check_choice
 from ..reports.stats import adjust_p, exact_greater_p, wilson_interval
 from ..reports.suppression import suppress
-from ..result import DISCLAIMER
+from ..screener.result import DISCLAIMER
 from .data import FLAGS, as_long
 from .explain import explain
 from .funnel import P95, P998, exact_limits, funnel

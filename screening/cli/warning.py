@@ -60,7 +60,7 @@ def _read(args: argparse.Namespace) -> Any:
             raise ScreeningError([Issue("no_key", "opening an archive needs its key", file=src, hint="add --key-file KEY")],
                                  title="cannot read the input")
         return open_archive(src, key=load_key(file=args.key_file))  # type: ignore[operator]
-    from ..cli import read_table
+    from .commands import read_table
 
     return read_table(src)
 
@@ -78,8 +78,8 @@ def _persistence(text: str) -> tuple[int, int]:
 def cmd_warn(args: argparse.Namespace) -> int:
     """Print the flags of one wave with their reasons; write the table and the page on request."""
     from ..reports.export import write_frame
-    from .data import as_long
-    from .table import early_warning
+    from ..warning.data import as_long
+    from ..warning.table import early_warning
 
     lang = getattr(args, "sub_lang", None) or getattr(args, "lang", None) or "zh"
     tiers = [t.strip() for t in args.tiers.split(",")] if args.tiers else None
@@ -108,8 +108,8 @@ def cmd_warn(args: argparse.Namespace) -> int:
     if args.output:
         print(f"wrote {write_frame(table, args.output)}")
     if args.html:
-        from .report import render_warning_section
-        from .transitions import tier_transitions
+        from ..warning.report import render_warning_section
+        from ..warning.transitions import tier_transitions
 
         flows = tier_transitions(frame, min_cell=args.min_cell, tiers=tiers) if long.key and len(meta["waves"]) > 1 else None
         page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>early warning</title></head><body>"

@@ -10,17 +10,17 @@ from typing import Any, Literal, cast
 import numpy as np
 import pandas as pd
 
-from . import columns as C
-from ._params import ENGINE_FRAME, Check, Interval, InvalidParameterError, ListOf, Options, is_engine_frame, validate_params
-from ._version import __version__
-from .catalog import Scale, load_scale
-from .engine.responses import as_text
-from .errors import Issue, ResponseError
+from .. import columns as C
+from .._params import ENGINE_FRAME, Check, Interval, InvalidParameterError, ListOf, Options, is_engine_frame, validate_params
+from .._version import __version__
+from ..engine.responses import as_text
+from ..errors import Issue, ResponseError
+from ..scoring import Scale, load_scale
+from ..scoring.frame import _band_plan, _score_one
+from ..tiering.assign import CriticalMasks, assign_tiers
+from ..tiering.condition import PREV_TIER, PREV_WAVES, UNKNOWN, Symbol
+from ..tiering.ruleset import RuleSet, load_rules
 from .result import ScreeningResult
-from .scoring import _band_plan, _score_one
-from .tiering.assign import CriticalMasks, assign_tiers
-from .tiering.condition import PREV_TIER, PREV_WAVES, UNKNOWN, Symbol
-from .tiering.ruleset import RuleSet, load_rules
 
 __all__ = ["screen", "DEFAULT_GROUP_COLUMNS", "parse_flags"]
 
@@ -317,7 +317,7 @@ def screen(
     (['green', 'orange'], [False, True])
     """
     if is_engine_frame(responses):
-        from .scaleout import screen_distributed  # a Dask or Spark DataFrame: the same screening, run by that engine
+        from ..scaleout import screen_distributed  # a Dask or Spark DataFrame: the same screening, run by that engine
 
         if previous is not None:
             raise InvalidParameterError("The 'previous' parameter of screen is not supported on a Dask or Spark DataFrame "

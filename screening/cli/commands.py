@@ -14,14 +14,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
-from ._params import InvalidParameterError
-from .errors import Issue, ScreeningError
+from .. import __version__
+from .._params import InvalidParameterError
+from ..errors import Issue, ScreeningError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .scoring import ResponseFormat
+    from ..scoring import ResponseFormat
 
 __all__ = ["build_parser", "main", "read_table", "write_table"]
 
@@ -260,7 +260,7 @@ def read_table(path: str, *, id_columns: Sequence[str] = ()) -> pd.DataFrame:
 def write_table(frame: pd.DataFrame, path: str, provenance: Any = None) -> None:
     """Write CSV (UTF-8 with BOM, so Excel shows Chinese correctly), Excel, Parquet, JSON or HTML,
     labelled "screening, not diagnosis" and stamped with the provenance."""
-    from .reports.export import write_frame
+    from ..reports.export import write_frame
 
     write_frame(frame, path, provenance=provenance)
 
@@ -270,7 +270,7 @@ def _lang(args: argparse.Namespace, default: str) -> str:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from .catalog import list_scales, load_scale
+    from ..scoring import list_scales, load_scale
 
     lang = _lang(args, "en")
     for sid in list_scales():
@@ -280,7 +280,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    from .catalog import load_scale
+    from ..scoring import load_scale
 
     s = load_scale(args.scale).spec
     lang = _lang(args, "en")
@@ -304,9 +304,9 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from .catalog import load_scale
-    from .loading import read_yaml
-    from .tiering.ruleset import load_rules
+    from ..loading import read_yaml
+    from ..scoring import load_scale
+    from ..tiering.ruleset import load_rules
 
     failed = 0
     for path in args.files:
@@ -338,7 +338,7 @@ def _read_input(args: argparse.Namespace, scales: Sequence[str], id_columns: Seq
     """
     if args.source == "table":
         return read_table(args.input, id_columns=id_columns), args.response_format or "value"
-    from .intake import read_responses
+    from ..intake import read_responses
 
     fmt = args.response_format  # None: decided from the cells (问卷星 numbers are option positions, text is option text)
     start = _start(args.start)
@@ -372,7 +372,7 @@ def _start(text: str | None) -> int | str | dict[str, int | str] | None:
 def _cmd_score(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .scoring import score
+    from ..scoring import score
 
     frame, fmt = _read_input(args, args.scale, args.id_column or ())
     scored = score(frame, args.scale, response_format=fmt, on_invalid=args.on_invalid)
@@ -395,7 +395,7 @@ def _key(args: argparse.Namespace) -> Any:
         raise InvalidParameterError("The '--key-file' and '--key-env' options must not be used together. Got both instead.")
     if not (args.key_file or args.key_env):
         return None
-    from .reports.privacy import load_key
+    from ..reports.privacy import load_key
 
     return load_key(file=args.key_file, env=args.key_env, version=args.key_version)
 
@@ -410,7 +410,7 @@ def _id_column(args: argparse.Namespace, frame: pd.DataFrame) -> str | None:
 
 
 def _run_screen(args: argparse.Namespace, lang: str) -> tuple[Any, pd.DataFrame, str | None]:
-    from .screen import screen
+    from ..screener import screen
 
     scales = _scales(args.scales)
     _say(args, _msg(lang, "reading", file=args.input))
@@ -468,7 +468,7 @@ def _flags(text: str | None, frame: pd.DataFrame) -> dict[str, str] | None:
     """``--flags left_behind=5,single_parent=6`` → {flag: column}; a value is a question number or a header."""
     if not text:
         return None
-    from .intake.mapping import parse_questions
+    from ..intake.mapping import parse_questions
 
     questions = parse_questions([str(c) for c in frame.columns])
     out: dict[str, str] = {}
@@ -491,7 +491,7 @@ def _flags(text: str | None, frame: pd.DataFrame) -> dict[str, str] | None:
 def _quality(args: argparse.Namespace, frame: pd.DataFrame, scales: Sequence[str], id_col: str | None,
              lang: str) -> pd.DataFrame | None:
     """Response-quality flags (too fast, long strings, duplicate ids, …): every check whose input is present."""
-    from .quality import check_quality
+    from ..intake.quality import check_quality
 
     n_q = frame.attrs.get("screening", {}).get("n_questions") or None
     return check_quality(frame, scales, n_questions=n_q, seconds_per_item=args.seconds_per_item,
@@ -542,7 +542,7 @@ def _ids_for(args: argparse.Namespace, frame: pd.DataFrame, id_col: str | None, 
 def _cmd_screen(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .reports._common import identify
+    from ..reports._common import identify
 
     lang = _lang(args, "zh")
     key = _key(args)
@@ -612,11 +612,11 @@ def _capacity(values: Sequence[str] | None) -> dict[str, float] | None:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .reports._progress import progress_iter
-    from .reports.export import write_frame
-    from .reports.lists import follow_up_list, group_lists, warning_list
-    from .reports.report import write_report
-    from .reports.workload import workload
+    from ..reports._progress import progress_iter
+    from ..reports.export import write_frame
+    from ..reports.lists import follow_up_list, group_lists, warning_list
+    from ..reports.report import write_report
+    from ..reports.workload import workload
 
     lang = _lang(args, "zh")
     key = _key(args)
@@ -680,7 +680,7 @@ def _screening_date(frame: pd.DataFrame) -> str | None:
 
 
 def _cmd_keygen(args: argparse.Namespace) -> int:
-    from .reports.privacy import generate_key
+    from ..reports.privacy import generate_key
 
     generate_key(args.keyfile)
     print(f"wrote a new key to {args.keyfile} — keep it apart from the data; lose it and pseudonyms cannot be matched again")
@@ -692,7 +692,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []  # type: ignor
 
 
 def _fhir_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from .fhir.cli import add_parsers  # `screening referral`, `screening fhir` (docs/fhir.md)
+    from .fhir import add_parsers  # `screening referral`, `screening fhir` (docs/fhir.md)
 
     add_parsers(sub)
 
@@ -701,7 +701,7 @@ COMMANDS.append(_fhir_commands)
 
 
 def _add_warn(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from .warning.cli import add_parser  # the regional early warning (screening/warning/)
+    from .warning import add_parser  # the regional early warning (screening/warning/)
 
     add_parser(sub)
 
@@ -710,7 +710,7 @@ COMMANDS.append(_add_warn)
 
 
 def _add_audit(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """`screening audit` (issue 10): defined in screening/audit.py."""
+    """`screening audit` (issue 10): defined in cli/audit.py over screening/audit/."""
     from .audit import add_parser
 
     add_parser(sub)
@@ -720,8 +720,8 @@ COMMANDS.append(_add_audit)
 
 
 def _add_archive(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """``screening archive …`` (needs the archive extra; see screening/archive/cli.py)."""
-    from .archive.cli import add_parser
+    """``screening archive …`` (needs the archive extra; see cli/archive.py)."""
+    from .archive import add_parser
 
     add_parser(sub)
 

@@ -37,11 +37,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from . import columns as C
-from ._params import InvalidParameterError, check_choice
-from .catalog import Scale, load_scale
-from .errors import Issue, ResponseError
-from .intake import meta as M
+from .. import columns as C
+from .._params import InvalidParameterError, check_choice
+from ..errors import Issue, ResponseError
+from ..scoring import Scale, load_scale
+from . import meta as M
 
 __all__ = [
     "CHECKS",
@@ -207,6 +207,44 @@ def check_quality(
     >>> sc.score(table, "phq9", quality=flags)  # doctest: +SKIP
     """
     fname = "check_quality"
+    _check_options(fname, table, checks, seconds_per_item, n_questions, max_inconsistent_pairs)
+    sc_list = _load(scales, fname)
+    thresholds = _longstring_thresholds(sc_list, longstring)
+    run = _checks_to_run(fname, table, sc_list, thresholds, checks, id_column)
+    n = len(table)
+    X = {s.id: _items(table, s) for s in sc_list}
+
+    # each check gives a flag per row and the reason shown where it fires; whole-response checks first
+    found: list[tuple[str, npt.NDArray[np.bool_], Any]] = []
+    if "empty" in run:
+        found.append((C.quality_col(None, "empty"), *_empty(X, n)))
+    if "too_fast" in run:
+        n_items = n_questions or sum(len(s.items) for s in sc_list)
+        found.append((C.quality_col(None, "too_fast"), *_too_fast(table, n_items, seconds_per_item)))
+    if "duplicate_id" in run:
+        found.append((C.quality_col(None, "duplicate_id"), *_duplicate_id(table, id_column)))
+    if "incomplete" in run:
+        found.append((C.quality_col(None, "incomplete"), *_incomplete(table)))
+    for s in sc_list:
+        if "longstring" in run and s.id in thresholds:
+            found.append((C.quality_col(s.id, "longstring"), *_longstring(X[s.id], s, thresholds[s.id])))
+        if "inconsistent" in run and s.spec.pairs:
+            found.append((C.quality_col(s.id, "inconsistent"), *_inconsistent(X[s.id], s, max_inconsistent_pairs)))
+        if "unreadable" in run and M.unreadable_col(s.id) in table.columns:
+            found.append((C.quality_col(s.id, "unreadable"), *_unreadable(table, s)))
+
+    reasons = np.full(n, "", dtype=object)
+    for _, flag, text in found:
+        reasons = _add_reason(reasons, flag, text)
+    out = pd.DataFrame({name: pd.Series(flag, dtype=bool, index=table.index) for name, flag, _ in found},
+                       index=table.index)
+    out[QUALITY_REASONS] = pd.Series(reasons, index=table.index, dtype=str)
+    return out
+
+
+def _check_options(fname: str, table: Any, checks: Any, seconds_per_item: Any, n_questions: Any,
+                   max_inconsistent_pairs: Any) -> None:
+    """The parameters of :func:`check_quality` that do not need the scales."""
     if not isinstance(table, pd.DataFrame):
         raise InvalidParameterError(f"The 'table' parameter of {fname} must be a pandas DataFrame. "
                                     f"Got {type(table).__name__} instead.")
@@ -227,11 +265,11 @@ def check_quality(
                                         f"Got {checks!r} instead.")
         for c in checks:
             check_choice(fname, "checks", c, CHECKS)
-    sc_list = _load(scales, fname)
-    thresholds = _longstring_thresholds(sc_list, longstring)
-    n = len(table)
-    X = {s.id: _items(table, s) for s in sc_list}
 
+
+def _checks_to_run(fname: str, table: pd.DataFrame, sc_list: list[Scale], thresholds: Mapping[str, int],
+                   checks: Sequence[str] | None, id_column: str) -> list[str]:
+    """The checks asked for (default: every check whose input the table has), in :data:`CHECKS` order."""
     available = {
         "empty": bool(sc_list),
         "too_fast": M.DURATION_S in table.columns,
@@ -254,68 +292,60 @@ def check_quality(
                 f"The 'checks' parameter of {fname} must name checks whose input the table has. Got {absent} "
                 f"instead, which need {', '.join(needs[c] for c in absent)}.")
         run = [c for c in CHECKS if c in checks]
+    return run
 
-    flags: dict[str, npt.NDArray[np.bool_]] = {}
-    reasons = np.full(n, "", dtype=object)
 
-    if "empty" in run:
-        answered = np.zeros(n, dtype=bool)
-        for x in X.values():
-            answered |= (~np.isnan(x)).any(axis=1)
-        flag = ~answered
-        flags[C.quality_col(None, "empty")] = flag
-        reasons = _add_reason(reasons, flag, "nothing answered")
-    if "too_fast" in run:
-        d = pd.to_numeric(table[M.DURATION_S], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        n_items = n_questions or sum(len(s.items) for s in sc_list)
-        per_item = d / max(n_items, 1)
-        flag = ~np.isnan(per_item) & (per_item < seconds_per_item)
-        flags[C.quality_col(None, "too_fast")] = flag
-        text = ("too fast: " + np.round(per_item, 1).astype(str).astype(object)
-                + f" s per item (under {seconds_per_item:g} s)")
-        reasons = _add_reason(reasons, flag, text)
-    if "duplicate_id" in run:
-        ids = table[id_column]
-        flag = (ids.notna() & ids.duplicated(keep=False)).to_numpy(dtype=bool)
-        flags[C.quality_col(None, "duplicate_id")] = flag
-        reasons = _add_reason(reasons, flag, "respondent id appears on more than one row")
-    if "incomplete" in run:
-        flag = table[M.COMPLETE].astype("boolean").eq(False).fillna(False).to_numpy(dtype=bool)
-        flags[C.quality_col(None, "incomplete")] = flag
-        reasons = _add_reason(reasons, flag, "not finished on the survey platform")
-    for s in sc_list:
-        x = X[s.id]
-        if "longstring" in run and s.id in thresholds:
-            ls = longstring_lengths(x)
-            flag = ls >= thresholds[s.id]
-            flags[C.quality_col(s.id, "longstring")] = flag
-            reasons = _add_reason(reasons, flag,
-                                  f"{s.id}: " + ls.astype(str).astype(object) + " identical answers in a row")
-        if "inconsistent" in run and s.spec.pairs:
-            cs = s.compiled
-            keyed = x * cs.sign + cs.offset
-            index = {iid: k for k, iid in enumerate(cs.item_ids)}
-            count = np.zeros(n, dtype=np.int64)
-            for pair in s.spec.pairs:
-                a, b = index[pair.items[0]], index[pair.items[1]]
-                kb = keyed[:, b] if pair.relation == "same" else cs.lo[b] + cs.hi[b] - keyed[:, b]
-                diff = np.abs(keyed[:, a] - kb)
-                count += (~np.isnan(diff) & (diff > pair.max_diff)).astype(np.int64)
-            flag = count > max_inconsistent_pairs
-            flags[C.quality_col(s.id, "inconsistent")] = flag
-            reasons = _add_reason(reasons, flag, f"{s.id}: " + count.astype(str).astype(object)
-                                  + f" of {len(s.spec.pairs)} item pairs answered inconsistently")
-        if "unreadable" in run and M.unreadable_col(s.id) in table.columns:
-            k = pd.to_numeric(table[M.unreadable_col(s.id)], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
-            flag = k > 0
-            flags[C.quality_col(s.id, "unreadable")] = flag
-            reasons = _add_reason(reasons, flag, f"{s.id}: " + k.astype(str).astype(object) + " unreadable answer(s)")
+_Flag = tuple[npt.NDArray[np.bool_], Any]  # the flag of every row, and the reason (one text, or one per row)
 
-    out = pd.DataFrame({name: pd.Series(f, dtype=bool, index=table.index) for name, f in flags.items()},
-                       index=table.index)
-    out[QUALITY_REASONS] = pd.Series(reasons, index=table.index, dtype=str)
-    return out
 
+def _empty(X: Mapping[str, npt.NDArray[np.float64]], n: int) -> _Flag:
+    answered = np.zeros(n, dtype=bool)
+    for x in X.values():
+        answered |= (~np.isnan(x)).any(axis=1)
+    return ~answered, "nothing answered"
+
+
+def _too_fast(table: pd.DataFrame, n_items: int, seconds_per_item: float) -> _Flag:
+    d = pd.to_numeric(table[M.DURATION_S], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    per_item = d / max(n_items, 1)
+    flag = ~np.isnan(per_item) & (per_item < seconds_per_item)
+    text = ("too fast: " + np.round(per_item, 1).astype(str).astype(object)
+            + f" s per item (under {seconds_per_item:g} s)")
+    return flag, text
+
+
+def _duplicate_id(table: pd.DataFrame, id_column: str) -> _Flag:
+    ids = table[id_column]
+    return (ids.notna() & ids.duplicated(keep=False)).to_numpy(dtype=bool), "respondent id appears on more than one row"
+
+
+def _incomplete(table: pd.DataFrame) -> _Flag:
+    flag = table[M.COMPLETE].astype("boolean").eq(False).fillna(False).to_numpy(dtype=bool)
+    return flag, "not finished on the survey platform"
+
+
+def _longstring(x: npt.NDArray[np.float64], s: Scale, threshold: int) -> _Flag:
+    ls = longstring_lengths(x)
+    return ls >= threshold, f"{s.id}: " + ls.astype(str).astype(object) + " identical answers in a row"
+
+
+def _inconsistent(x: npt.NDArray[np.float64], s: Scale, max_inconsistent_pairs: int) -> _Flag:
+    cs = s.compiled
+    keyed = x * cs.sign + cs.offset
+    index = {iid: k for k, iid in enumerate(cs.item_ids)}
+    count = np.zeros(len(x), dtype=np.int64)
+    for pair in s.spec.pairs:
+        a, b = index[pair.items[0]], index[pair.items[1]]
+        kb = keyed[:, b] if pair.relation == "same" else cs.lo[b] + cs.hi[b] - keyed[:, b]
+        diff = np.abs(keyed[:, a] - kb)
+        count += (~np.isnan(diff) & (diff > pair.max_diff)).astype(np.int64)
+    text = f"{s.id}: " + count.astype(str).astype(object) + f" of {len(s.spec.pairs)} item pairs answered inconsistently"
+    return count > max_inconsistent_pairs, text
+
+
+def _unreadable(table: pd.DataFrame, s: Scale) -> _Flag:
+    k = pd.to_numeric(table[M.unreadable_col(s.id)], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
+    return k > 0, f"{s.id}: " + k.astype(str).astype(object) + " unreadable answer(s)"
 
 @dataclass(frozen=True)
 class DedupReport:

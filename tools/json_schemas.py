@@ -1,6 +1,6 @@
 """JSON Schemas of the YAML formats, for editors (VS Code YAML, JetBrains) to validate files as you type.
 
-    python -m screening.schema docs/
+    python -m tools.json_schemas docs/
 
 writes ``docs/scale.schema.json`` and ``docs/rules.schema.json``. Point your
 editor at them, e.g. first line of a scale file::
@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .specs.rules import RuleSetSpec
-from .specs.scale import ScaleSpec
+from screening.specs.rules import RuleSetSpec
+from screening.specs.scale import ScaleSpec
 
 __all__ = ["scale_schema", "rules_schema", "write_schemas"]
 

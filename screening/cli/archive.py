@@ -14,8 +14,8 @@ __all__ = ["add_parser"]
 
 
 def _open(args: argparse.Namespace) -> Any:
+    from ..archive import open_archive
     from ..reports.privacy import load_key
-    from . import open_archive
 
     if bool(args.key_file) == bool(args.key_env):
         from .._params import InvalidParameterError
@@ -28,7 +28,7 @@ def _open(args: argparse.Namespace) -> Any:
 
 def _show(frame: Any, args: argparse.Namespace) -> None:
     if getattr(args, "output", None):
-        from ..cli import write_table
+        from .commands import write_table
 
         write_table(frame, args.output)
         print(f"{len(frame):,} rows → {args.output}", file=sys.stderr)
@@ -37,7 +37,7 @@ def _show(frame: Any, args: argparse.Namespace) -> None:
 
 
 def _cmd_add(args: argparse.Namespace) -> int:
-    from .. import cli
+    from . import commands as cli
 
     arch = _open(args)
     result, frame, id_col = cli._run_screen(args, cli._lang(args, "zh"))
@@ -103,7 +103,7 @@ def add_parser(sub: Any) -> None:
                        "PostgreSQL), follow yellow/orange students until green, list what is due. 多次测评纵向档案。")
     asub = p.add_subparsers(dest="archive_command", metavar="ACTION", required=True)
 
-    from ..cli import _screen_options
+    from .commands import _screen_options
 
     a = asub.add_parser("add", help="screen a file and add it to the archive as one wave / 测评并存入一个批次")
     a.add_argument("archive", help="archive: a SQLite file or a postgresql+psycopg:// URL / 档案库")

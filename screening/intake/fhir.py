@@ -28,11 +28,11 @@ import pandas as pd
 
 from .. import columns as C
 from .._params import InvalidParameterError, check_choice
-from ..catalog import Scale
 from ..errors import Issue
-from ..intake import meta as M
-from ..intake.errors import ReadError
-from ..intake.fields import rows_issue
+from ..scoring import Scale
+from . import meta as M
+from .errors import ReadError
+from .fields import rows_issue
 
 __all__ = ["read_fhir", "response_ref_col", "iter_resources"]
 
@@ -292,7 +292,7 @@ def read_fhir(
     """
     fname = "read_responses"
     check_choice(fname, "on_invalid", on_invalid, ("raise", "missing"))
-    from ..intake.read import _scales  # the same scale-argument checks as every reader
+    from .read import _scales  # the same scale-argument checks as every reader
 
     sc_list = _scales(scales)
     links = _link_ids(columns, sc_list)

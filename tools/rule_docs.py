@@ -1,6 +1,6 @@
 """Render each built-in rule set as a documentation page: every rule, why it exists and its source.
 
-    python -m screening.tiering.catalogue docs/rules
+    python -m tools.rule_docs docs/rules
 
 A test regenerates the pages and fails when ``docs/rules/`` is stale.
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..specs.common import Text
-from ..specs.rules import RuleSetSpec
-from .ruleset import RuleSet, list_rules, load_rules
+from screening.specs.common import Text
+from screening.specs.rules import RuleSetSpec
+from screening.tiering.ruleset import RuleSet, list_rules, load_rules
 
 __all__ = ["render_rule_set", "render", "main"]
 
@@ -31,7 +31,7 @@ def render_rule_set(rs: RuleSet) -> str:
     s = rs.spec
     out = [f"# {_t(s.title)}", "", f"Rule set `{s.id}` version {s.version}. Content hash `{rs.content_hash}`.", ""]
     out += ["*Screening, not diagnosis.* Generated from `tiering_rules/" + s.id + ".yaml` by "
-            "`python -m screening.tiering.catalogue docs/rules`; do not edit by hand.", ""]
+            "`python -m tools.rule_docs docs/rules`; do not edit by hand.", ""]
     if s.description:
         out += [s.description.zh or "", "", s.description.en or "", ""]
     out += ["## Tiers (lowest first)", "", "| tier | label | colour | meaning |", "|---|---|---|---|"]
@@ -107,7 +107,7 @@ def render_rule_set(rs: RuleSet) -> str:
 
 def _critical_table(s: RuleSetSpec) -> list[str]:
     """The critical items of the built-in scales and what this rule set does with each."""
-    from ..catalog import list_scales, load_scale
+    from screening.scoring import list_scales, load_scale
 
     ci = s.critical_items
     rows = ["| scale | item | condition | origin | under this rule set |", "|---|---|---|---|---|"]

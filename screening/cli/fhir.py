@@ -12,7 +12,7 @@ __all__ = ["add_parsers"]
 
 
 def _screen(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
-    from .. import cli
+    from . import commands as cli
 
     lang = cli._lang(args, "zh")
     key = cli._key(args)
@@ -25,7 +25,7 @@ def _screen(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
 
 def _cmd_referral(args: argparse.Namespace) -> int:
     from ..errors import Issue, ScreeningError
-    from .referral import referral
+    from ..fhir.referral import referral
 
     result, frame, ids, key = _screen(args)
     student: int | str = args.student
@@ -48,7 +48,7 @@ def _cmd_referral(args: argparse.Namespace) -> int:
 
 
 def _cmd_fhir(args: argparse.Namespace) -> int:
-    from .write import to_fhir
+    from ..fhir.write import to_fhir
 
     result, frame, ids, key = _screen(args)
     subjects = None
@@ -72,7 +72,7 @@ def _with_fhir_source(p: argparse.ArgumentParser) -> None:
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Register ``referral`` and ``fhir`` (called from :data:`screening.cli.COMMANDS`)."""
-    from ..cli import _screen_options
+    from .commands import _screen_options
 
     p = sub.add_parser(
         "referral", help="a printable referral (转介单) and its FHIR Bundle for one student / 转介单",

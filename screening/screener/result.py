@@ -8,16 +8,13 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
+from ..columns import DISCLAIMER
+
 if TYPE_CHECKING:
-    from .catalog import Scale
-    from .tiering.ruleset import RuleSet
+    from ..scoring import Scale
+    from ..tiering.ruleset import RuleSet
 
 __all__ = ["DISCLAIMER", "ScreeningResult"]
-
-DISCLAIMER = {
-    "zh": "筛查结果，不是诊断。任何结果都只是提示由受过培训的老师或专业人员进一步了解学生情况。",
-    "en": "Screening, not diagnosis. Every result is a prompt for a trained adult to follow up.",
-}
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -82,7 +79,7 @@ class ScreeningResult:
 
     def summary(self, by: Sequence[str] | str | None = None, **kwargs: Any) -> pd.DataFrame:
         """Counts and proportions per tier by group, with small cells suppressed (see docs/reports.md)."""
-        from .reports.summary import summarise
+        from ..reports.summary import summarise
 
         return summarise(self, by=by, **kwargs)
 
@@ -97,7 +94,7 @@ class ScreeningResult:
         only, small counts suppressed as in :meth:`summary` (never a row, never an id)."""
         from html import escape
 
-        from .reports.summary import summarise
+        from ..reports.summary import summarise
 
         summ = summarise(self, by=[], compare=False).iloc[0]
         lang = str(self.provenance.get("options", {}).get("lang", "zh"))

@@ -1,0 +1,205 @@
+"""The engine entry point: one loaded scale and a table of responses in, the public score frame out.
+
+``_score_one`` maps input columns, parses them, runs the kernel (``engine/``) and builds the frame; the
+public :func:`screening.score` (``api.py``), :func:`screening.screen` and the worked-example check that
+runs when a scale loads (``examples.py``) all score through it. It takes a :class:`Scale` already
+loaded, so this module never loads scale files.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from .. import columns as C
+from .._params import InvalidParameterError, describe
+from ..engine.norms import apply_norms, group_key
+from ..engine.responses import parse_column
+from ..engine.score import Plan, bad_value_issues, run_kernel, to_frame
+from ..errors import Issue, ResponseError, did_you_mean
+from .scale import Scale
+
+__all__ = ["ResponseFormat", "OnInvalid", "DEFAULT_CHUNK", "CHUNK_CELLS"]
+
+ResponseFormat = Literal["value", "index", "label"]
+OnInvalid = Literal["raise", "missing"]
+
+DEFAULT_CHUNK = 8192  # fewest rows per chunk by default
+CHUNK_CELLS = 2**19  # answers per chunk by default (a 4 MiB float buffer: fits the L2/L3 of common CPUs)
+
+
+def _resolve_columns(
+    sc: Scale, columns: Mapping[str, str] | None, prefix: str | None
+) -> list[str]:
+    items = sc.items
+    mapping = dict(columns or {})
+    unknown = [k for k in mapping if str(k) not in items]
+    if unknown:
+        hint = did_you_mean(str(unknown[0]), items)
+        raise InvalidParameterError(
+            f"The 'columns' parameter of score must map item ids of {sc.id} ({items}) to columns. "
+            f"Got a mapping with {len(unknown)} other key(s) instead" + (f" ({hint})" if hint else "") + "."
+        )
+    mapping = {str(k): v for k, v in mapping.items()}
+    base = sc.input_columns(prefix)
+    return [str(mapping.get(i, base[k])) for k, i in enumerate(items)]
+
+
+def _band_plan(sc: Scale, bands: str | Mapping[str, str] | None) -> dict[str, str]:
+    cs = sc.compiled
+    plan = dict(cs.default_bands)
+    if bands is None:
+        return plan
+    if isinstance(bands, str):
+        hits = [sid for sid, sets in cs.bands.items() if bands in sets]
+        if not hits:
+            names = sorted({n for sets in cs.bands.values() for n in sets})
+            raise InvalidParameterError(
+                f"The 'bands' parameter of score must name a band set of {sc.id} ({names}). Got {describe(bands)} instead."
+            )
+        for sid in hits:
+            plan[sid] = bands
+        return plan
+    for sid, name in bands.items():
+        if sid not in cs.bands or name not in cs.bands[sid]:
+            options = {k: sorted(v) for k, v in cs.bands.items()}
+            raise InvalidParameterError(
+                f"The 'bands' parameter of score must map score ids to their band sets {options}. "
+                f"Got a mapping with a key or value not among them ({describe(sid)}: {describe(name)}) instead."
+            )
+        plan[sid] = name
+    return plan
+
+
+def _norm_plan(sc: Scale, norms: str | None) -> str | None:
+    spec_norms = sc.spec.norms
+    if norms is None:
+        return None
+    if norms == "default":
+        return spec_norms.default if spec_norms is not None else None
+    if spec_norms is None or norms not in spec_norms.sets:
+        names = sorted(spec_norms.sets) if spec_norms is not None else []
+        raise InvalidParameterError(
+            f"The 'norms' parameter of score must be None, 'default' or a norm set of {sc.id} ({names}). Got {describe(norms)} instead."
+        )
+    return norms
+
+
+def _score_one(
+    responses: pd.DataFrame,
+    sc: Scale,
+    *,
+    columns: Mapping[str, str] | None = None,
+    prefix: str | None = None,
+    response_format: ResponseFormat = "value",
+    on_invalid: OnInvalid = "raise",
+    bands: str | Mapping[str, str] | None = None,
+    norms: str | None = "default",
+    norm_columns: Mapping[str, str] | None = None,
+    keep_items: bool = False,
+    quality: pd.DataFrame | None = None,
+    chunk_size: int | None = DEFAULT_CHUNK,
+    n_jobs: int = 1,
+    bounds: str | bool = False,
+) -> tuple[pd.DataFrame, Any]:
+    """Score one scale (parameters checked by :func:`score`); also return the engine outputs, whose
+    ``sparse_bounds`` :func:`screening.screen` reads when ``bounds="sparse"``."""
+    input_cols = _resolve_columns(sc, columns, prefix)
+    band_plan = _band_plan(sc, bands)
+    norm_name = _norm_plan(sc, norms)
+
+    issues: list[Issue] = []
+    # column labels are compared as text (an integer label 1 is the column "1"); 1 and "1" together are a duplicate
+    names = pd.Index([str(c) for c in responses.columns])
+    label_of = {str(c): c for c in responses.columns}
+    dup = names[names.duplicated()]
+    for col in sorted({c for c in dup if c in input_cols}):
+        issues.append(Issue("duplicate_column", f"column appears {int((names == col).sum())} times", column=col,
+                            hint="rename or drop the extra copies; which one holds the answers cannot be guessed"))
+    for col in sorted({c for c in input_cols if input_cols.count(c) > 1}):
+        items = [i for i, c in zip(sc.items, input_cols) if c == col]
+        issues.append(Issue("column_reused", f"the column is mapped to {len(items)} items of {sc.id} ({', '.join(items)})",
+                            column=col, hint="each item needs its own column"))
+    present = set(names)
+    missing_cols = [c for c in input_cols if c not in present]
+    for c in missing_cols:
+        issues.append(Issue("missing_column", f"the responses have no column for an item of {sc.id}", column=c,
+                            hint=did_you_mean(c, present) or "pass columns={item: column} or prefix= to map items to your columns"))
+    norm_cols: list[str] = []
+    if norm_name is not None and sc.spec.norms is not None:
+        ns = sc.spec.norms.sets[norm_name]
+        rename = dict(norm_columns or {})
+        norm_cols = [str(rename.get(b, b)) for b in ns.by]
+        for b, c in zip(ns.by, norm_cols):
+            if c not in present:
+                issues.append(Issue("missing_column", f"norm set {norm_name!r} groups by {b!r}, but there is no such column",
+                                    column=c, hint="pass norm_columns={'" + b + "': 'your column'} or norms=None"))
+    if issues:
+        raise ResponseError(issues, title=f"cannot score {sc.id}")
+
+    cs = sc.compiled
+    parsed = [parse_column(responses[label_of[c]], k, cs, response_format) for k, c in enumerate(input_cols)]
+    plan = Plan(cs=cs, band_sets=band_plan, keep_items=keep_items, on_invalid=on_invalid, bounds=bounds)
+    rows_per_chunk = chunk_size if chunk_size is not None else max(DEFAULT_CHUNK, CHUNK_CELLS // max(cs.n_items, 1))
+    out = run_kernel(plan, parsed, len(responses), chunk_size=rows_per_chunk, n_jobs=n_jobs)
+    bad = bad_value_issues(plan, out, input_cols, response_format)
+    if bad and on_invalid == "raise":
+        raise ResponseError(bad, title=f"invalid responses for {sc.id}")
+
+    extra: dict[str, Any] | None = None
+    if norm_name is not None and sc.spec.norms is not None:
+        ns = sc.spec.norms.sets[norm_name]
+        gid = group_key([responses[label_of[c]] for c in norm_cols], [g.match for g in ns.groups], ns.by, len(responses))
+        x = out.scores[cs.score_index(ns.score)]
+        t, pct = apply_norms(ns, x, gid)
+        unmatched = int(((gid < 0) & ~np.isnan(x)).sum())
+        if unmatched:
+            warnings.warn(
+                f"{unmatched} scored row(s) of {sc.id} match no group of norm set {norm_name!r}; their T-scores are NaN",
+                stacklevel=2,
+            )
+        extra = {C.t_col(sc.id, ns.score): t, C.pct_col(sc.id, ns.score): pct}
+    flags = _quality_flags(sc.id, quality, responses.index)
+    for flag in flags.values():
+        out.status[flag] = C.STATUS_VALUES.index("invalid")
+    frame = to_frame(plan, out, responses.index, extra)
+    for name, flag in flags.items():
+        frame[name] = flag
+    return frame, out
+
+
+def _quality_flags(scale_id: str, quality: pd.DataFrame | None, index: pd.Index) -> dict[str, np.ndarray]:
+    """The quality flags that concern one scale, as ``{scale}.quality.{check}`` → bool array."""
+    if quality is None:
+        return {}
+    if not isinstance(quality, pd.DataFrame):
+        raise InvalidParameterError(
+            f"The 'quality' parameter of score must be a pandas DataFrame or None. Got {type(quality).__name__} instead."
+        )
+    if not quality.index.equals(index):
+        raise InvalidParameterError(
+            "The 'quality' parameter of score must have the same index, in the same order, as 'responses'. "
+            "Got a different index instead."
+        )
+    own = f"{scale_id}.{C.QUALITY_PREFIX}"
+    flags: dict[str, np.ndarray] = {}
+    for col in quality.columns:
+        name = str(col)
+        if name.startswith(C.QUALITY_PREFIX):
+            check = name[len(C.QUALITY_PREFIX):]
+        elif name.startswith(own):
+            check = name[len(own):]
+        else:
+            continue
+        values = quality[col]
+        if values.isna().any() or not (pd.api.types.is_bool_dtype(values.dtype)):
+            raise ResponseError(
+                [Issue("invalid_flag", "a quality flag column must be boolean without missing values", column=name)],
+                title=f"cannot score {scale_id}",
+            )
+        flags[C.quality_col(scale_id, check)] = values.to_numpy(dtype=bool)
+    return flags
