@@ -29,6 +29,7 @@ from ..catalog import Scale
 from ..engine.cats import from_codes
 from ..specs.common import Text
 from ..specs.rules import Action, Rule
+from ._fast import first_seen, pack_bits
 from .condition import Env
 from .ruleset import RuleSet
 
@@ -51,12 +52,17 @@ class Source:
     mask: npt.NDArray[np.bool_]
 
 
-def _pattern_codes(masks: Sequence[npt.NDArray[np.bool_]], n: int) -> tuple[npt.NDArray[np.intp], list[tuple[int, ...]]]:
+def _pattern_codes(masks: Sequence[npt.NDArray[np.bool_]], n: int) -> tuple[npt.NDArray[np.integer[Any]], list[tuple[int, ...]]]:
     """Group students by which sources fired; return codes and, per code, the indices of the sources.
 
-    Code 0 is the empty pattern. Only the students for whom something fired are
-    grouped (usually a minority), which keeps this cheap for whole populations.
+    Code 0 is the empty pattern; the others are numbered in order of first appearance. Up to 64
+    sources: one bit each in one integer per student, numbered in one pass (:mod:`._fast`); more
+    sources take several machine words, grouped over only the students for whom something fired.
     """
+    if len(masks) <= 64:
+        word = pack_bits(masks, n)
+        codes, values = first_seen(word, word.dtype.itemsize * 8 if len(masks) > 20 else len(masks))
+        return codes, [tuple(b for b in range(len(masks)) if w >> b & 1) for w in values]
     fired = np.zeros(n, dtype=bool)
     for m in masks:
         fired |= m
