@@ -364,6 +364,8 @@ def screen(
 
     prev = _previous_frame(previous, responses, rs.spec.tier_ids())
     values = {name: _symbol_values(sym, scores, flag_frame, quality, n, prev) for name, sym in symbols.items()}
+    promote = rs.spec.critical_items.promote
+    critical = {sid: _critical_masks(screened[sid], scores, promote) for sid in screened}
     bounds_of: dict[str, Any] = {}
     maybe: dict[str, Any] = {}
     for name, sym in symbols.items():
@@ -371,13 +373,16 @@ def screen(
         if b is not None:
             bounds_of[name] = b
         if sym.kind == "bool" and sym.source == "scores" and sym.scale in screened and ".critical" in name:
-            cm = _critical_masks(screened[sym.scale], scores, ())
-            m = (cm.manual_blank | cm.project_blank) if name.endswith(".critical") else _critical_blank(scores, sym.column)
+            if name.endswith(".critical"):
+                # as the item origins in the scale file say (the rule set's promotions aside)
+                promoted = any(p.split(".")[0] == sym.scale for p in promote)
+                cm = _critical_masks(screened[sym.scale], scores, ()) if promoted else critical[sym.scale]
+                m = cm.manual_blank | cm.project_blank
+            else:
+                m = _critical_blank(scores, sym.column)
             if m.any():
                 maybe[name] = np.flatnonzero(m)
     statuses = {sid: np.asarray(scores[C.status_col(sid)].array.codes, dtype=np.int8) for sid in screened}
-    promote = rs.spec.critical_items.promote
-    critical = {sid: _critical_masks(screened[sid], scores, promote) for sid in screened}
     read = {sym.scale for sym in symbols.values() if sym.scale is not None} | {
         sid for sid, s in screened.items() if s.spec.critical}
     table = assign_tiers(rs, values, n, screened, statuses, critical, responses.index, lang=lang,

@@ -22,7 +22,7 @@ import pandas as pd
 
 from ..engine.fused import MIN_ROWS
 
-__all__ = ["pack_bits", "first_seen"]
+__all__ = ["pack_bits", "pattern_codes"]
 
 #: patterns of at most this many sources are numbered through a dense lookup table (2**bits entries)
 _LUT_BITS = 20
@@ -35,11 +35,18 @@ def _compile() -> Any:
     import numba
 
     @numba.njit(nogil=True, cache=True, boundscheck=False)
-    def kernel(word: Any, lut: Any, codes: Any, uniq: Any) -> int:  # pragma: no cover - compiled
+    def kernel(masks: Any, lut: Any, codes: Any, uniq: Any) -> int:  # pragma: no cover - compiled
+        n = len(codes)
+        word = np.zeros(n, np.uint32)
+        for b in range(len(masks)):  # one bit per source (branch-free, vectorised)
+            m = masks[b]
+            bit = np.uint32(1) << np.uint32(b)
+            for i in range(n):
+                word[i] |= bit if m[i] else np.uint32(0)
         lut[0] = 0
         uniq[0] = 0
         k = 1
-        for i in range(len(word)):
+        for i in range(n):  # number the patterns in order of first appearance
             w = word[i]
             c = lut[w]
             if c < 0:
@@ -76,17 +83,25 @@ def pack_bits(masks: Sequence[npt.NDArray[np.bool_]], n: int) -> npt.NDArray[np.
     return word
 
 
-def first_seen(word: npt.NDArray[np.unsignedinteger[Any]], bits: int) -> tuple[npt.NDArray[np.integer[Any]], list[int]]:
-    """Codes of the distinct values of ``word`` in order of first appearance, 0 always the value 0;
-    and the values by code."""
-    n = len(word)
-    kernel = _get_kernel() if n >= MIN_ROWS and bits <= _LUT_BITS else None
+def pattern_codes(masks: Sequence[npt.NDArray[np.bool_]], n: int) -> tuple[npt.NDArray[np.integer[Any]], list[int]]:
+    """Codes of the distinct bit patterns of ``masks`` (at most 64) in order of first appearance, 0 always
+    the empty pattern; and the patterns by code, as integers (bit ``b``: ``masks[b]``)."""
+    kernel = _get_kernel() if n >= MIN_ROWS and len(masks) <= _LUT_BITS else None
     if kernel is not None:
+        import numba.typed
+
+        lst = numba.typed.List()
+        for m in masks:
+            lst.append(np.ascontiguousarray(m, dtype=np.bool_))
+        bits = len(masks)
         lut = np.full(1 << bits, -1, dtype=np.int32)
         codes32 = np.empty(n, dtype=np.int32)
-        uniq = np.empty(min(n, 1 << bits) + 1, dtype=np.uint64)
-        k = kernel(word, lut, codes32, uniq)
+        uniq = np.empty((1 << bits) + 1, dtype=np.uint64)
+        k = kernel(lst, lut, codes32, uniq) if masks else 1
+        if not masks:
+            codes32[:] = 0
         return codes32, [int(w) for w in uniq[:k]]
+    word = pack_bits(masks, n)
     wcodes, wuniq = pd.factorize(word, sort=False)
     values = [int(w) for w in wuniq]
     if 0 in values:

@@ -29,7 +29,7 @@ from ..catalog import Scale
 from ..engine.cats import from_codes
 from ..specs.common import Text
 from ..specs.rules import Action, Rule
-from ._fast import first_seen, pack_bits
+from ._fast import pattern_codes
 from .condition import Env
 from .ruleset import RuleSet
 
@@ -60,8 +60,7 @@ def _pattern_codes(masks: Sequence[npt.NDArray[np.bool_]], n: int) -> tuple[npt.
     sources take several machine words, grouped over only the students for whom something fired.
     """
     if len(masks) <= 64:
-        word = pack_bits(masks, n)
-        codes, values = first_seen(word, word.dtype.itemsize * 8 if len(masks) > 20 else len(masks))
+        codes, values = pattern_codes(masks, n)
         return codes, [tuple(b for b in range(len(masks)) if w >> b & 1) for w in values]
     fired = np.zeros(n, dtype=bool)
     for m in masks:
@@ -265,7 +264,7 @@ def assign_tiers(
     base = tier.copy()  # before escalations: a possibly-true rule matters where it could raise this
     tier += esc
     np.minimum(tier, top, out=tier)
-    tier[urgent] = top
+    np.maximum(tier, urgent.view(np.int8) * np.int8(top), out=tier)  # urgent: the top tier
     below_top = tier < top
 
     # possibly true: never a tier, but the re-screen / ask list where it could raise the outcome

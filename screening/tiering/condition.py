@@ -254,33 +254,45 @@ class Env:
         self.maybe: Mapping[str, Any] = maybe or {}
         self.dense = dense
         self._known: dict[str, npt.NDArray[np.bool_]] = {}
-        self._subsets: dict[tuple[str, ...], tuple[npt.NDArray[np.intp], Env]] = {}
+        self._uncertain: dict[tuple[str, ...], npt.NDArray[np.bool_]] = {}
 
-    def uncertain_subset(self, names: Sequence[str], uncertain: Sequence[str]) -> tuple[npt.NDArray[np.intp], Env]:
-        """The rows some uncertain symbol touches and the dense Env there (cached: rules share symbols)."""
-        key = (*sorted(names), "|", *sorted(uncertain))
-        hit = self._subsets.get(key)
-        if hit is None:
-            rows = self.uncertain_rows(uncertain)
-            hit = self._subsets[key] = (rows, self.subset(names, rows))
-        return hit
+    def uncertain_subset(self, names: Sequence[str], uncertain: Sequence[str],
+                         settled: npt.NDArray[np.bool_] | None = None) -> tuple[npt.NDArray[np.intp], Env]:
+        """The rows some uncertain symbol touches, less those ``settled`` (already decided), and the dense
+        Env there. The rows an uncertain set touches are kept (rules share symbols)."""
+        key = tuple(sorted(uncertain))
+        mask = self._uncertain.get(key)
+        if mask is None:
+            mask = self._uncertain[key] = self.uncertain_mask(uncertain)
+        rows = np.flatnonzero(mask & ~settled if settled is not None else mask)
+        return rows, self.subset(names, rows)
 
-    def uncertain_rows(self, names: Sequence[str]) -> npt.NDArray[np.intp]:
+    def uncertain_mask(self, names: Sequence[str]) -> npt.NDArray[np.bool_]:
         mask = np.zeros(self.n, dtype=bool)
         for name in names:
             if name in self.bounds:
                 mask[self.bounds[name][0]] = True
             if name in self.maybe:
                 mask[self.maybe[name]] = True
-        return np.flatnonzero(mask)
+        return mask
+
+    def uncertain_rows(self, names: Sequence[str]) -> npt.NDArray[np.intp]:
+        return np.flatnonzero(self.uncertain_mask(names))
 
     def subset(self, names: Sequence[str], rows: npt.NDArray[np.intp]) -> Env:
         """A dense Env of the symbols ``names`` for the students at ``rows`` (sorted positions)."""
-        def at(sym_rows: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
-            idx = np.searchsorted(sym_rows, rows)
-            idx_c = np.minimum(idx, max(len(sym_rows) - 1, 0))
-            hit = (idx < len(sym_rows)) & (sym_rows[idx_c] == rows) if len(sym_rows) else np.zeros(len(rows), bool)
-            return idx_c, hit
+        # position of each student of ``rows`` in the subset; every symbol's uncertain rows that matter are
+        # among ``rows`` (its union), others are dropped
+        pos = np.full(self.n, -1, dtype=np.intp)
+        pos[rows] = np.arange(len(rows), dtype=np.intp)
+
+        def at(sym_rows: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+            """(indices into ``sym_rows``, their positions in the subset) of the symbol's rows in the subset."""
+            p = pos[sym_rows]
+            inside = p >= 0
+            if inside.all():
+                return np.arange(len(sym_rows)), p
+            return np.flatnonzero(inside), p[inside]
 
         def cut(raw: Any) -> Any:
             if raw is UNKNOWN:
@@ -301,14 +313,15 @@ class Env:
             v = values[k]
             base = (np.where(v[0] >= 0, v[0], np.nan).astype(float) if isinstance(v, tuple) else np.asarray(v, dtype=float))
             lo, hi = base.copy(), base.copy()
-            idx, hit = at(sym_rows)
-            lo[hit] = lo_r[idx[hit]]
-            hi[hit] = hi_r[idx[hit]]
+            idx, p = at(sym_rows)
+            lo[p] = lo_r[idx]
+            hi[p] = hi_r[idx]
             bounds[k] = (lo, hi)
         maybe = {}
         for k in names:
             if k in self.maybe:
-                _, hit = at(self.maybe[k])
+                hit = np.zeros(len(rows), dtype=bool)
+                hit[at(self.maybe[k])[1]] = True
                 maybe[k] = hit
         return Env(values, len(rows), bounds, maybe, dense=True)
 
@@ -674,8 +687,11 @@ class Compiled:
         if env.dense:
             rows, sub = None, env
         else:
-            # only the students with an uncertain symbol can differ from the value-based answer
-            rows, sub = env.uncertain_subset(names, uncertain)
+            # only the students with an uncertain symbol can differ from the value-based answer, and not
+            # where that answer is already "true": bounds only widen what is true (T4 ⊇ T) and P4 ⊇ T4
+            rows, sub = env.uncertain_subset(names, uncertain, settled=t)
+            if not len(rows):
+                return t, t
         # with bounds, "definitely true" also holds where every possible answer to the blanks makes it true
         t4, _, p4, _ = _eval4(self.ast, sub)
         t4 = np.asarray(t4, dtype=bool) if np.ndim(t4) else np.full(sub.n, bool(t4))
