@@ -19,7 +19,7 @@ from .errors import Issue, ResponseError
 from .result import ScreeningResult
 from .scoring import _band_plan, _score_one
 from .tiering.assign import CriticalMasks, assign_tiers
-from .tiering.condition import PREV_TIER, PREV_WAVES, UNKNOWN, Symbol
+from .tiering.condition import PREV_TIER, PREV_WAVES, UNKNOWN, Codes, Numbers, Symbol, SymbolKind, SymbolSource, Truths, Value
 from .tiering.ruleset import RuleSet, load_rules
 
 __all__ = ["screen", "DEFAULT_GROUP_COLUMNS", "parse_flags"]
@@ -144,43 +144,44 @@ def _previous_frame(previous: pd.DataFrame | None, responses: pd.DataFrame, tier
 
 
 def _symbol_values(sym: Symbol, scores: pd.DataFrame, flags: pd.DataFrame, quality: pd.DataFrame | None, n: int,
-                   previous: pd.DataFrame | None = None) -> Any:
+                   previous: pd.DataFrame | None = None) -> Value:
     """The arrays a condition reads for one symbol (views where possible); UNKNOWN when its source is absent."""
-    if sym.source == "flags":
+    if sym.source == SymbolSource.FLAGS:
         col = flags[sym.name] if sym.name in flags.columns else None
-    elif sym.source == "previous":
+    elif sym.source == SymbolSource.PREVIOUS:
         col = previous[sym.column] if previous is not None and sym.column in previous.columns else None
-    elif sym.source == "quality":
+    elif sym.source == SymbolSource.QUALITY:
         col = quality[sym.column] if quality is not None and sym.column in quality.columns else None
     else:
         col = scores[sym.column] if sym.column in scores.columns else None
     if col is None:
         return UNKNOWN
-    if sym.kind == "number":
+    if sym.kind == SymbolKind.NUMBER:
         if col.dtype == np.float64:
-            return col.to_numpy()  # a view: no copy of a million floats
-        return col.to_numpy(dtype=float, na_value=np.nan)
-    if sym.kind == "bool":
+            return Numbers(col.to_numpy())  # a view: no copy of a million floats
+        return Numbers(col.to_numpy(dtype=float, na_value=np.nan))
+    if sym.kind == SymbolKind.BOOL:
         arr = col.array
         if isinstance(arr, pd.arrays.BooleanArray):
             known = ~np.asarray(arr.isna())
-            return (arr.to_numpy(dtype=bool, na_value=False), known) if known.any() else UNKNOWN
-        return col.to_numpy(dtype=bool), np.True_
+            return Truths(arr.to_numpy(dtype=bool, na_value=False), known) if known.any() else UNKNOWN
+        return Truths(col.to_numpy(dtype=bool), np.True_)
     # band or status: categorical codes (int8, -1 missing), no copy
     cat = col.array
-    return np.asarray(cat.codes), tuple(str(c) for c in cat.categories)
+    return Codes(np.asarray(cat.codes), tuple(str(c) for c in cat.categories))
 
 
-def _blank_bounds(sym: Symbol, value: Any, sparse: Mapping[str, Any], screened: Mapping[str, Scale]) -> Any:
+def _blank_bounds(sym: Symbol, value: Value, sparse: Mapping[str, Any], screened: Mapping[str, Scale]) -> Any:
     """(rows, lower, upper) of a number or band symbol: the students whose value blank items leave uncertain,
     and its bounds there over the possible answers to the blanks; None where there are none."""
-    if sym.source != "scores" or value is UNKNOWN or sym.scale not in screened:
+    if sym.source != SymbolSource.SCORES or sym.scale not in screened:
         return None
-    if sym.kind == "number" and sym.needs_items:  # an item: a blank could be any of its options
-        rows = np.flatnonzero(np.isnan(value))
+    if isinstance(value, Numbers) and sym.needs_items:  # an item: a blank could be any of its options
+        rows = np.flatnonzero(np.isnan(value.values))
         return (rows, np.full(len(rows), sym.lo), np.full(len(rows), sym.hi)) if len(rows) else None
     scale = sym.scale
-    if sym.kind not in ("number", "band") or scale is None or scale not in sparse:
+    if sym.kind not in (SymbolKind.NUMBER, SymbolKind.BAND) or not isinstance(value, (Numbers, Codes)) \
+            or scale is None or scale not in sparse:
         return None
     score_id = sym.name.split(".")[1]
     cs = screened[scale].compiled
@@ -188,14 +189,14 @@ def _blank_bounds(sym: Symbol, value: Any, sparse: Mapping[str, Any], screened: 
         i = cs.score_index(score_id)
     except KeyError:
         return None
-    if sym.kind == "number" and sym.name != f"{scale}.{score_id}":
+    if isinstance(value, Numbers) and sym.name != f"{scale}.{score_id}":
         return None  # .t / .pct: norms of a bound are not computed
     rows, lower, upper = sparse[scale]
     if not len(rows):
         return None
     lo, hi = lower[i], upper[i]
-    if sym.kind == "band":
-        codes, cats = value
+    if isinstance(value, Codes):
+        codes, cats = value.codes, value.categories
         bset = next((b for b in cs.bands.get(score_id, {}).values() if tuple(b.ids) == tuple(cats)), None)
         if bset is None:
             return None
@@ -204,7 +205,7 @@ def _blank_bounds(sym: Symbol, value: Any, sparse: Mapping[str, Any], screened: 
         hi[hi < 0] = np.nan
         v = np.where(codes[rows] >= 0, codes[rows], np.nan)
     else:
-        v = value[rows]
+        v = value.values[rows]
     with np.errstate(invalid="ignore"):
         keep = ~((lo == v) & (hi == v))
     if not keep.any():
@@ -355,7 +356,7 @@ def screen(
     flag_frame, not_given = _flag_columns(responses, rs, flags)
     n = len(responses)
     warn: list[str] = []
-    used_flags = {sym.name for sym in symbols.values() if sym.source == "flags"}
+    used_flags = {sym.name for sym in symbols.values() if sym.source == SymbolSource.FLAGS}
     missing_used = [f for f in not_given if f in used_flags]
     if missing_used:
         msg = f"risk-group flags not supplied, treated as unknown for every student: {', '.join(missing_used)}"
@@ -372,7 +373,7 @@ def screen(
         b = _blank_bounds(sym, values[name], sparse, screened)
         if b is not None:
             bounds_of[name] = b
-        if sym.kind == "bool" and sym.source == "scores" and sym.scale in screened and ".critical" in name:
+        if sym.kind == SymbolKind.BOOL and sym.source == SymbolSource.SCORES and sym.scale in screened and ".critical" in name:
             if name.endswith(".critical"):
                 # as the item origins in the scale file say (the rule set's promotions aside)
                 promoted = any(p.split(".")[0] == sym.scale for p in promote)

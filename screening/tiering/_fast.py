@@ -70,11 +70,11 @@ def _get_kernel() -> Any:
     return _kernel
 
 
-def pack_bits(masks: Sequence[npt.NDArray[np.bool_]], n: int) -> npt.NDArray[np.unsignedinteger[Any]]:
+def pack_bits(masks: Sequence[npt.NDArray[np.bool_]], n: int) -> npt.NDArray[Any]:
     """One unsigned integer per student, bit ``b`` set where ``masks[b]`` is true (at most 64 masks)."""
     k = len(masks)
     dtype = np.uint8 if k <= 8 else np.uint16 if k <= 16 else np.uint32 if k <= 32 else np.uint64
-    word = np.zeros(n, dtype=dtype)
+    word: npt.NDArray[Any] = np.zeros(n, dtype=dtype)
     one = dtype(1)
     tmp = np.empty(n, dtype=dtype)
     for bit, m in enumerate(masks):

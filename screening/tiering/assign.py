@@ -30,7 +30,7 @@ from ..engine.cats import from_codes
 from ..specs.common import Text
 from ..specs.rules import Action, Rule
 from ._fast import pattern_codes
-from .condition import Env
+from .condition import Env, Value
 from .ruleset import RuleSet
 
 __all__ = ["Source", "CriticalMasks", "assign_tiers", "TIER_COLUMNS"]
@@ -145,7 +145,7 @@ def _possible_text(reason: Text) -> Text:
 
 def assign_tiers(
     rules: RuleSet,
-    values: Mapping[str, object],
+    values: Mapping[str, Value],
     n: int,
     screened: Mapping[str, Scale],
     statuses: Mapping[str, npt.NDArray[np.int8]],
