@@ -386,8 +386,8 @@ def screen(
     statuses = {sid: np.asarray(scores[C.status_col(sid)].array.codes, dtype=np.int8) for sid in screened}
     read = {sym.scale for sym in symbols.values() if sym.scale is not None} | {
         sid for sid, s in screened.items() if s.spec.critical}
-    table = assign_tiers(rs, values, n, screened, statuses, critical, responses.index, lang=lang,
-                         bounds=bounds_of, maybe=maybe, read_scales=sorted(read))
+    table, action_codes = assign_tiers(rs, values, n, screened, statuses, critical, responses.index, lang=lang,
+                                       bounds=bounds_of, maybe=maybe, read_scales=sorted(read))
 
     inactive = [
         r.id for r, cond in zip(rs.spec.rules, rs.conditions)
@@ -421,4 +421,5 @@ def screen(
         rules=rs,
         scales=tuple(loaded),
         provenance=provenance,
+        action_codes=action_codes,
     )

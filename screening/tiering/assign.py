@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -28,12 +28,13 @@ from .. import columns as C
 from ..catalog import Scale
 from ..engine.cats import from_codes
 from ..specs.common import Text
-from ..specs.rules import Action, Rule
+from ..specs.rules import Rule
 from ._fast import pattern_codes
+from .actions import LANGS, encode_outcomes
 from .condition import Env, Value
 from .ruleset import RuleSet
 
-__all__ = ["Source", "CriticalMasks", "assign_tiers", "TIER_COLUMNS"]
+__all__ = ["Source", "CriticalMasks", "Assignment", "assign_tiers", "TIER_COLUMNS"]
 
 #: Columns of the tier table, in order.
 TIER_COLUMNS = (
@@ -106,24 +107,19 @@ def _categorical(codes: npt.NDArray[np.integer[Any]], texts: list[str]) -> pd.Ca
     return from_codes(inverse.ravel()[codes], list(cats))
 
 
-def _actions_text(acts: Sequence[Action], roles: Mapping[str, Text], lang: str) -> str:
-    parts = []
-    for a in acts:
-        who = "、".join(roles[r].get(lang) for r in a.roles) if lang == "zh" else ", ".join(roles[r].get(lang) for r in a.roles)
-        parts.append(f"{a.text.get(lang)}" + (f" [{who}]" if who else ""))
-    return "; ".join(parts)
-
-
-def _follow_up(per_combo: npt.NDArray[np.float64], combo: npt.NDArray[np.int16]) -> npt.NDArray[np.float64]:
-    """Days to the next follow-up per student (NaN where no action sets one)."""
-    return per_combo[combo]
-
-
 def _scale_reason(scale: Scale, reason: Text) -> Text:
     """A policy's reason prefixed with the scale's short name (PHQ-9：…)."""
     spec = scale.spec
     name = Text(zh=spec.abbreviation, en=spec.abbreviation) if spec.abbreviation else spec.title
     return Text(zh=f"{name.get('zh')}：{reason.get('zh')}", en=f"{name.get('en')}: {reason.get('en')}")
+
+
+class Assignment(NamedTuple):
+    """What :func:`assign_tiers` returns: the tier table and each student's outcome code (the row of the
+    rule set's :class:`~screening.tiering.actions.ActionTable`)."""
+
+    table: pd.DataFrame
+    action_codes: npt.NDArray[np.int16]
 
 
 @dataclass(frozen=True)
@@ -156,8 +152,8 @@ def assign_tiers(
     bounds: Mapping[str, object] | None = None,
     maybe: Mapping[str, object] | None = None,
     read_scales: Sequence[str] | None = None,
-) -> pd.DataFrame:
-    """The tier table (columns :data:`TIER_COLUMNS`) for ``n`` students.
+) -> Assignment:
+    """The tier table (columns :data:`TIER_COLUMNS`) for ``n`` students, and their outcome codes.
 
     ``values`` maps every symbol name the conditions read to its arrays (see
     :class:`~screening.tiering.condition.Env`; ``bounds``/``maybe`` are its blank-answer bounds);
@@ -316,32 +312,16 @@ def assign_tiers(
     later_sources = [src for src in later if src.mask.any()]
     later_reasons, _ = _pattern_texts(later_sources, n)
 
-    # actions: one text per (tier, urgent, rescreen)
-    roles = {r.id: r.label for r in spec.roles}
-    combo = tier.astype(np.int16) * 4  # small ints: a take with int16 indices is as fast and 4x lighter
-    combo += urgent.view(np.int8) * np.int16(2)
-    combo += rescreen.view(np.int8)
-    action_text: dict[str, list[str]] = {"zh": [], "en": []}
-    follow: list[float] = []
-    for t in range(len(tiers)):
-        for u in (0, 1):
-            for r in (0, 1):
-                acts = list(spec.actions.get(tiers[t], ()))
-                if u:
-                    acts = list(spec.actions.get("urgent", ())) + acts
-                if r:
-                    acts += list(spec.actions.get("rescreen", ()))
-                for lang_ in ("zh", "en"):
-                    action_text[lang_].append(_actions_text(acts, roles, lang_))
-                days = [a.follow_up_days for a in acts if a.follow_up_days is not None]
-                follow.append(float(min(days)) if days else np.nan)
-    follow_up = _follow_up(np.asarray(follow), combo)
+    # actions: looked up per outcome code in the rule set's action table (built once per rule set)
+    table_of_actions = rules.action_table
+    outcome = encode_outcomes(tier, urgent, rescreen)
+    follow_up = table_of_actions.follow_up_days[outcome]
     if not np.isnan(interview_days).all():
         follow_up = np.fmin(follow_up, interview_days)
     if ask_today.any():
         follow_up = np.where(ask_today, 0.0, follow_up)
 
-    actions = {lang_: _categorical(combo, action_text[lang_]) for lang_ in ("zh", "en")}
+    actions = {lang_: table_of_actions.text_column(outcome, lang_) for lang_ in LANGS}
     table = pd.DataFrame(
         {
             "tier": from_codes(tier, tiers, ordered=True),
@@ -363,7 +343,7 @@ def assign_tiers(
         index=index,
         copy=False,
     )
-    return table
+    return Assignment(table, outcome)
 
 
 def _pattern_texts(sources: Sequence[Source], n: int) -> tuple[dict[str, pd.Categorical], pd.Categorical]:

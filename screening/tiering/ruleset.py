@@ -23,6 +23,7 @@ from ..errors import Issue, RuleError, ScreeningError, did_you_mean
 from ..loading import builtin_dir, read_yaml
 from ..loading.pydantic_issues import validation_issues
 from ..specs.rules import RuleSetSpec
+from .actions import ActionTable, build_action_table
 from .condition import Compiled, ConditionError, Resolver, compile_condition
 from .expr import _KEYWORDS, ExprSyntaxError, names_in, parse
 
@@ -53,6 +54,11 @@ class RuleSet:
     @property
     def flags(self) -> list[str]:
         return [f.id for f in self.spec.flags]
+
+    @functools.cached_property
+    def action_table(self) -> ActionTable:
+        """What happens for every outcome (tier, urgent, re-screen): built once, kept with the rule set."""
+        return build_action_table(self.spec)
 
     def __repr__(self) -> str:
         s = self.spec
