@@ -86,6 +86,8 @@ def pack_bits(masks: Sequence[npt.NDArray[np.bool_]], n: int) -> npt.NDArray[Any
 def pattern_codes(masks: Sequence[npt.NDArray[np.bool_]], n: int) -> tuple[npt.NDArray[np.integer[Any]], list[int]]:
     """Codes of the distinct bit patterns of ``masks`` (at most 64) in order of first appearance, 0 always
     the empty pattern; and the patterns by code, as integers (bit ``b``: ``masks[b]``)."""
+    if not masks:
+        return np.zeros(n, dtype=np.int8), [0]
     kernel = _get_kernel() if n >= MIN_ROWS and len(masks) <= _LUT_BITS else None
     if kernel is not None:
         import numba.typed
@@ -97,9 +99,7 @@ def pattern_codes(masks: Sequence[npt.NDArray[np.bool_]], n: int) -> tuple[npt.N
         lut = np.full(1 << bits, -1, dtype=np.int32)
         codes32 = np.empty(n, dtype=np.int32)
         uniq = np.empty((1 << bits) + 1, dtype=np.uint64)
-        k = kernel(lst, lut, codes32, uniq) if masks else 1
-        if not masks:
-            codes32[:] = 0
+        k = kernel(lst, lut, codes32, uniq)
         return codes32, [int(w) for w in uniq[:k]]
     word = pack_bits(masks, n)
     wcodes, wuniq = pd.factorize(word, sort=False)
