@@ -18,6 +18,7 @@ from .engine.responses import as_text
 from .errors import Issue, ResponseError
 from .result import ScreeningResult
 from .scoring import _band_plan, _score_one
+from .tiering._fast import frame_of
 from .tiering.assign import CriticalMasks, assign_tiers
 from .tiering.condition import PREV_TIER, PREV_WAVES, UNKNOWN, Codes, Numbers, Symbol, SymbolKind, SymbolSource, Truths, Value
 from .tiering.ruleset import RuleSet, load_rules
@@ -113,7 +114,7 @@ def _flag_columns(responses: pd.DataFrame, rules: RuleSet, flags: Any) -> tuple[
     for f in not_given:
         parsed[f] = pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
     order = wanted or list(parsed)
-    return pd.DataFrame({f: parsed[f] for f in order}, index=responses.index, copy=False), not_given
+    return frame_of({f: parsed[f] for f in order}, responses.index), not_given
 
 
 def _previous_frame(previous: pd.DataFrame | None, responses: pd.DataFrame, tiers: Sequence[str]) -> pd.DataFrame | None:
@@ -341,7 +342,7 @@ def screen(
                 stacklevel=2,
             )
 
-    symbols = {sym.name: sym for cond in rs.conditions for sym in cond.symbols}
+    symbols = rs.symbols
     need_items = {sym.scale for sym in symbols.values() if sym.needs_items}
     bands = dict(bands or {})
     parts, sparse = [], {}
@@ -364,7 +365,9 @@ def screen(
         warn.append(msg)
 
     prev = _previous_frame(previous, responses, rs.spec.tier_ids())
-    values = {name: _symbol_values(sym, scores, flag_frame, quality, n, prev) for name, sym in symbols.items()}
+    # a symbol of a scale not screened has no column to read: unknown, without asking the frames
+    values = {name: _symbol_values(sym, scores, flag_frame, quality, n, prev) if sym.scale is None or sym.scale in screened
+              else UNKNOWN for name, sym in symbols.items()}
     promote = rs.spec.critical_items.promote
     critical = {sid: _critical_masks(screened[sid], scores, promote) for sid in screened}
     bounds_of: dict[str, Any] = {}

@@ -12,8 +12,9 @@ by the engine) the numbering is one read of the packed integers through a lookup
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ import pandas as pd
 
 from ..engine.fused import MIN_ROWS
 
-__all__ = ["pack_bits", "pattern_codes"]
+__all__ = ["pack_bits", "pattern_codes", "frame_of"]
 
 #: patterns of at most this many sources are numbered through a dense lookup table (2**bits entries)
 _LUT_BITS = 20
@@ -114,3 +115,24 @@ def pattern_codes(masks: Sequence[npt.NDArray[np.bool_]], n: int) -> tuple[npt.N
     codes = remap[wcodes] if len(values) else np.zeros(n, dtype=np.intp)
     uniq_values = ([] if 0 in values else [0]) + [values[i] for i in order]
     return codes, uniq_values
+
+
+@functools.lru_cache(maxsize=256)
+def _column_index(names: tuple[str, ...]) -> pd.Index:
+    return pd.Index(list(names))
+
+
+def frame_of(columns: Mapping[str, Any], index: pd.Index) -> pd.DataFrame:
+    """A DataFrame of whole columns (1-D arrays or Categoricals of ``len(index)``), built without the
+    per-column checks of the dict constructor (a one-student call builds several small frames; the
+    checks cost more than the data). Same frame as ``pd.DataFrame(columns, index=index, copy=False)``."""
+    names = tuple(columns)
+    build = getattr(pd.DataFrame, "_from_arrays", None)
+    if columns and build is not None and all(len(a) == len(index) for a in columns.values()):
+        try:
+            out: pd.DataFrame = build(list(columns.values()), columns=_column_index(names), index=index,
+                                      verify_integrity=False)
+            return out
+        except TypeError:  # another pandas: the public constructor below
+            pass
+    return pd.DataFrame(dict(columns), index=index, copy=False)

@@ -29,7 +29,7 @@ from ..catalog import Scale
 from ..engine.cats import from_codes
 from ..specs.common import Text
 from ..specs.rules import Rule
-from ._fast import pattern_codes
+from ._fast import frame_of, pattern_codes
 from .actions import LANGS, encode_outcomes
 from .condition import Env, Value
 from .ruleset import RuleSet
@@ -322,7 +322,7 @@ def assign_tiers(
         follow_up = np.where(ask_today, 0.0, follow_up)
 
     actions = {lang_: table_of_actions.text_column(outcome, lang_) for lang_ in LANGS}
-    table = pd.DataFrame(
+    table = frame_of(
         {
             "tier": from_codes(tier, tiers, ordered=True),
             "urgent": urgent,
@@ -340,8 +340,7 @@ def assign_tiers(
             "rescreen_reasons_zh": later_reasons["zh"],
             "rescreen_reasons_en": later_reasons["en"],
         },
-        index=index,
-        copy=False,
+        index,
     )
     return Assignment(table, outcome)
 

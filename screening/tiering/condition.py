@@ -11,6 +11,7 @@ rule set's ``data_quality`` block instead — never a silent lowest tier.
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -747,9 +748,19 @@ class Compiled:
     ast: Node
     symbols: tuple[Symbol, ...]
 
+    @functools.cached_property
+    def _negation_free(self) -> bool:
+        return _negation_free(self.ast)
+
+    @functools.cached_property
+    def _when_all_unknown(self) -> bool:
+        """The answer when every symbol it reads is absent (the same for every student): once per condition."""
+        env = Env({sym.name: UNKNOWN for sym in self.symbols}, 1)
+        return bool(self.evaluate(env)[0])
+
     def evaluate(self, env: Env) -> npt.NDArray[np.bool_]:
         """Where the condition is definitely true (an array of ``env.n`` booleans)."""
-        t = _eval_true(self.ast, env) if _negation_free(self.ast) else _eval(self.ast, env)[0]
+        t = _eval_true(self.ast, env) if self._negation_free else _eval(self.ast, env)[0]
         if np.ndim(t) == 0:  # every symbol it reads was absent
             return np.zeros(env.n, dtype=bool)
         return np.asarray(t, dtype=bool)
@@ -758,6 +769,9 @@ class Compiled:
         """(definitely true, possibly true): the second also holds where answers to blank items could make
         the condition true (a superset of the first). Unknown risk-group flags and scales not screened
         are never "possibly" true: filling blanks cannot change them."""
+        if all(isinstance(env.values[sym.name], _Unknown) for sym in self.symbols):  # e.g. a scale not screened
+            t = np.full(env.n, self._when_all_unknown)
+            return t, t
         uncertain = [sym.name for sym in self.symbols if sym.name in env.bounds or sym.name in env.maybe]
         t = self.evaluate(env)
         if not uncertain:

@@ -24,7 +24,7 @@ from ..loading import builtin_dir, read_yaml
 from ..loading.pydantic_issues import validation_issues
 from ..specs.rules import RuleSetSpec
 from .actions import ActionTable, build_action_table
-from .condition import Compiled, ConditionError, Resolver, compile_condition
+from .condition import Compiled, ConditionError, Resolver, Symbol, compile_condition
 from .expr import _KEYWORDS, ExprSyntaxError, names_in, parse
 
 __all__ = ["RuleSet", "load_rules", "list_rules", "ACTION_KEYS"]
@@ -54,6 +54,11 @@ class RuleSet:
     @property
     def flags(self) -> list[str]:
         return [f.id for f in self.spec.flags]
+
+    @functools.cached_property
+    def symbols(self) -> Mapping[str, Symbol]:
+        """Every name the conditions read, once (kept with the rule set: a screen call does not rebuild it)."""
+        return {sym.name: sym for cond in self.conditions for sym in cond.symbols}
 
     @functools.cached_property
     def action_table(self) -> ActionTable:
