@@ -239,6 +239,8 @@ def assign_tiers(
     for rule, cond in zip(spec.rules, rules.conditions):
         m, p = cond.evaluate_possible(env)
         sources.append(Source(rule.id, rule.reason, m))
+        if m is env.nowhere:  # reads only inputs not given (a scale not screened …): fires for nobody
+            continue
         if rule.tier is not None:
             add(sets_tier, tier_pos[rule.tier], m)
         if rule.escalate is not None:
@@ -307,7 +309,7 @@ def assign_tiers(
             rescreen |= m
 
     # reasons: one text per distinct pattern of fired sources
-    fired_sources = [src for src in sources if src.mask.any()]  # only what fired for someone can be in a pattern
+    fired_sources = [src for src in sources if src.mask is not env.nowhere and src.mask.any()]  # only what fired for someone can be in a pattern
     reasons, fired_text = _pattern_texts(fired_sources, n)
     later_sources = [src for src in later if src.mask.any()]
     later_reasons, _ = _pattern_texts(later_sources, n)

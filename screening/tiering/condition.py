@@ -349,6 +349,25 @@ class Env:
         self.dense = dense
         self._known: dict[str, npt.NDArray[np.bool_]] = {}
         self._uncertain: dict[tuple[str, ...], npt.NDArray[np.bool_]] = {}
+        self._pos: npt.NDArray[np.int32] | None = None
+        self._const: dict[bool, npt.NDArray[np.bool_]] = {}
+
+    def _constant(self, value: bool) -> npt.NDArray[np.bool_]:
+        arr = self._const.get(value)
+        if arr is None:
+            arr = self._const[value] = np.full(self.n, value)
+            arr.flags.writeable = False  # shared by every rule that reads only absent inputs
+        return arr
+
+    @property
+    def nowhere(self) -> npt.NDArray[np.bool_]:
+        """A read-only all-false mask of ``n`` students (shared)."""
+        return self._constant(False)
+
+    @property
+    def everywhere(self) -> npt.NDArray[np.bool_]:
+        """A read-only all-true mask of ``n`` students (shared)."""
+        return self._constant(True)
 
     def uncertain_subset(self, names: Sequence[str], uncertain: Sequence[str],
                          settled: npt.NDArray[np.bool_] | None = None) -> tuple[npt.NDArray[np.intp], Env]:
@@ -377,10 +396,19 @@ class Env:
         """A dense Env of the symbols ``names`` for the students at ``rows`` (sorted positions)."""
         # position of each student of ``rows`` in the subset; every symbol's uncertain rows that matter are
         # among ``rows`` (its union), others are dropped
-        pos = np.full(self.n, -1, dtype=np.intp)
-        pos[rows] = np.arange(len(rows), dtype=np.intp)
+        # (one int32 map per Env, reset after each subset: rules build several subsets of a million students)
+        if self._pos is None:
+            self._pos = np.full(self.n, -1, dtype=np.int32)
+        pos = self._pos
+        pos[rows] = np.arange(len(rows), dtype=np.int32)
+        try:
+            return self._subset(names, rows, pos)
+        finally:
+            pos[rows] = -1
 
-        def at(sym_rows: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    def _subset(self, names: Sequence[str], rows: npt.NDArray[np.intp], pos: npt.NDArray[np.int32]) -> Env:
+
+        def at(sym_rows: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int32]]:
             """(indices into ``sym_rows``, their positions in the subset) of the symbol's rows in the subset."""
             p = pos[sym_rows]
             inside = p >= 0
@@ -770,7 +798,7 @@ class Compiled:
         the condition true (a superset of the first). Unknown risk-group flags and scales not screened
         are never "possibly" true: filling blanks cannot change them."""
         if all(isinstance(env.values[sym.name], _Unknown) for sym in self.symbols):  # e.g. a scale not screened
-            t = np.full(env.n, self._when_all_unknown)
+            t = env.everywhere if self._when_all_unknown else env.nowhere
             return t, t
         uncertain = [sym.name for sym in self.symbols if sym.name in env.bounds or sym.name in env.maybe]
         t = self.evaluate(env)
