@@ -71,8 +71,9 @@ def parse_flags(frame: pd.DataFrame, columns: Mapping[str, str]) -> dict[str, An
     return out
 
 
-def _flag_columns(responses: pd.DataFrame, rules: RuleSet, flags: Any) -> tuple[pd.DataFrame, list[str]]:
-    """Resolve the ``flags`` argument; returns the flags frame and the rule-set flags not supplied."""
+def _flag_columns(responses: pd.DataFrame, rules: RuleSet, flags: Any) -> tuple[pd.DataFrame, list[str], dict[str, Any]]:
+    """Resolve the ``flags`` argument; returns the flags frame, the rule-set flags not supplied and the
+    flags' arrays (nullable booleans) by flag id."""
     wanted = rules.flags
     if isinstance(flags, pd.DataFrame):
         if not flags.index.equals(responses.index):
@@ -114,7 +115,7 @@ def _flag_columns(responses: pd.DataFrame, rules: RuleSet, flags: Any) -> tuple[
     for f in not_given:
         parsed[f] = pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
     order = wanted or list(parsed)
-    return frame_of({f: parsed[f] for f in order}, responses.index), not_given
+    return frame_of({f: parsed[f] for f in order}, responses.index), not_given, parsed
 
 
 def _previous_frame(previous: pd.DataFrame | None, responses: pd.DataFrame, tiers: Sequence[str]) -> pd.DataFrame | None:
@@ -144,12 +145,14 @@ def _previous_frame(previous: pd.DataFrame | None, responses: pd.DataFrame, tier
     return out
 
 
-def _symbol_values(sym: Symbol, scores: pd.DataFrame, flags: pd.DataFrame, quality: pd.DataFrame | None, n: int,
+def _symbol_values(sym: Symbol, scores: pd.DataFrame, flags: Mapping[str, Any], quality: pd.DataFrame | None, n: int,
                    previous: pd.DataFrame | None = None) -> Value:
-    """The arrays a condition reads for one symbol (views where possible); UNKNOWN when its source is absent."""
+    """The arrays a condition reads for one symbol (views where possible); UNKNOWN when its source is absent.
+    ``flags``: the risk-group flags' nullable boolean arrays by flag id."""
     if sym.source == SymbolSource.FLAGS:
-        col = flags[sym.name] if sym.name in flags.columns else None
-    elif sym.source == SymbolSource.PREVIOUS:
+        flag = flags.get(sym.name)
+        return UNKNOWN if flag is None else _truths(flag)
+    if sym.source == SymbolSource.PREVIOUS:
         col = previous[sym.column] if previous is not None and sym.column in previous.columns else None
     elif sym.source == SymbolSource.QUALITY:
         col = quality[sym.column] if quality is not None and sym.column in quality.columns else None
@@ -162,14 +165,18 @@ def _symbol_values(sym: Symbol, scores: pd.DataFrame, flags: pd.DataFrame, quali
             return Numbers(col.to_numpy())  # a view: no copy of a million floats
         return Numbers(col.to_numpy(dtype=float, na_value=np.nan))
     if sym.kind == SymbolKind.BOOL:
-        arr = col.array
-        if isinstance(arr, pd.arrays.BooleanArray):
-            known = ~np.asarray(arr.isna())
-            return Truths(arr.to_numpy(dtype=bool, na_value=False), known) if known.any() else UNKNOWN
-        return Truths(col.to_numpy(dtype=bool), np.True_)
+        return _truths(col.array)
     # band or status: categorical codes (int8, -1 missing), no copy
     cat = col.array
     return Codes(np.asarray(cat.codes), tuple(str(c) for c in cat.categories))
+
+
+def _truths(arr: Any) -> Value:
+    """A true/false column's values and where they are known; UNKNOWN when known for nobody."""
+    if isinstance(arr, pd.arrays.BooleanArray):
+        known = ~np.asarray(arr.isna())
+        return Truths(arr.to_numpy(dtype=bool, na_value=False), known) if known.any() else UNKNOWN
+    return Truths(np.asarray(arr, dtype=bool), np.True_)
 
 
 def _blank_bounds(sym: Symbol, value: Value, sparse: Mapping[str, Any], screened: Mapping[str, Scale]) -> Any:
@@ -354,7 +361,7 @@ def screen(
         parts.append(frame)
         sparse[s.id] = out.sparse_bounds(len(s.compiled.scores))
     scores = pd.concat(parts, axis=1)
-    flag_frame, not_given = _flag_columns(responses, rs, flags)
+    flag_frame, not_given, flag_arrays = _flag_columns(responses, rs, flags)
     n = len(responses)
     warn: list[str] = []
     used_flags = {sym.name for sym in symbols.values() if sym.source == SymbolSource.FLAGS}
@@ -366,7 +373,7 @@ def screen(
 
     prev = _previous_frame(previous, responses, rs.spec.tier_ids())
     # a symbol of a scale not screened has no column to read: unknown, without asking the frames
-    values = {name: _symbol_values(sym, scores, flag_frame, quality, n, prev) if sym.scale is None or sym.scale in screened
+    values = {name: _symbol_values(sym, scores, flag_arrays, quality, n, prev) if sym.scale is None or sym.scale in screened
               else UNKNOWN for name, sym in symbols.items()}
     promote = rs.spec.critical_items.promote
     critical = {sid: _critical_masks(screened[sid], scores, promote) for sid in screened}
@@ -404,6 +411,7 @@ def screen(
             raise ResponseError([Issue("missing_column", "group column not found", column=g) for g in absent],
                                 title="cannot keep group columns")
         group_cols = list(groups)
+    kept = responses[group_cols].copy() if group_cols else responses.iloc[:, :0]  # (no copy of nothing)
     provenance = {
         "library": "screening",
         "version": __version__,
@@ -420,7 +428,7 @@ def screen(
         table=table,
         scores=scores,
         flags=flag_frame,
-        groups=responses[group_cols].copy(),
+        groups=kept,
         rules=rs,
         scales=tuple(loaded),
         provenance=provenance,

@@ -309,7 +309,8 @@ def assign_tiers(
             rescreen |= m
 
     # reasons: one text per distinct pattern of fired sources
-    fired_sources = [src for src in sources if src.mask is not env.nowhere and src.mask.any()]  # only what fired for someone can be in a pattern
+    # only what fired for someone can be in a pattern
+    fired_sources = [src for src in sources if src.mask is not env.nowhere and src.mask.any()]
     reasons, fired_text = _pattern_texts(fired_sources, n)
     later_sources = [src for src in later if src.mask.any()]
     later_reasons, _ = _pattern_texts(later_sources, n)
