@@ -118,21 +118,30 @@ def test_screen_of_a_large_population_equals_screens_of_its_parts():
     assert whole.table["rescreen"].any() and whole.table["urgent"].any()
 
 
-def test_possibly_true_on_unsettled_rows_equals_the_dense_evaluation():
+@pytest.mark.parametrize("rule_id", ["risk_group_above_normal", "scl90_positive", "phq9_moderate", "mht_content_high",
+                                     "who5_poor"])
+def test_possibly_true_on_uncertain_rows_equals_the_dense_evaluation(rule_id):
+    # the sparse paths (an `or` of comparisons on each one's uncertain rows; other conditions on the rows
+    # not already true) against the four-valued evaluation of every student
     rs = sc.load_rules("default")
-    cond = next(c for r, c in zip(rs.spec.rules, rs.conditions) if r.id == "risk_group_above_normal")
+    cond = next(c for r, c in zip(rs.spec.rules, rs.conditions) if r.id == rule_id)
     rng = np.random.default_rng(3)
     n = 4000
     values = {}
     bounds = {}
     for sym in cond.symbols:
-        if sym.kind == "number":
-            v = rng.integers(0, 25, n).astype(float)
+        if sym.kind == "number":  # values in the score's range, 5 % missing; 20 % with an interval
+            lo_s, hi_s = sym.lo, sym.hi
+            v = np.round((lo_s + (hi_s - lo_s) * rng.beta(1, 12, n)) * 2) / 2  # mostly low, as in schools
             v[rng.random(n) < 0.05] = np.nan
             values[sym.name] = Numbers(v)
             rows = np.flatnonzero(rng.random(n) < 0.2)
-            lo = np.where(np.isnan(v[rows]), rng.integers(0, 10, len(rows)), v[rows])
-            bounds[sym.name] = (rows, lo, lo + rng.integers(0, 8, len(rows)))
+            a = lo_s + (hi_s - lo_s) * rng.beta(1, 12, len(rows))
+            b = lo_s + (hi_s - lo_s) * rng.beta(1, 3, len(rows))
+            vr = v[rows]
+            lo = np.where(np.isnan(vr), np.minimum(a, b), np.minimum(vr, a))
+            hi = np.where(np.isnan(vr), np.maximum(a, b), np.maximum(vr, b))
+            bounds[sym.name] = (rows, lo, hi)
         else:
             values[sym.name] = Truths(rng.random(n) < 0.3, rng.random(n) < 0.8)
     env = Env(values, n, bounds)

@@ -786,6 +786,52 @@ class Compiled:
         env = Env({sym.name: UNKNOWN for sym in self.symbols}, 1)
         return bool(self.evaluate(env)[0])
 
+    @functools.cached_property
+    def _or_of_comparisons(self) -> tuple[tuple[str, str, float], ...] | None:
+        """(name, op, number) of each comparison when the condition is one ``number op literal`` comparison
+        or an ``or`` of them (most rules); None otherwise."""
+        items = self.ast.items if isinstance(self.ast, Or) else (self.ast,)
+        kinds = {sym.name: sym.kind for sym in self.symbols}
+        out = []
+        for it in items:
+            if not (isinstance(it, Compare) and isinstance(it.left, Name) and isinstance(it.right, Literal)
+                    and kinds.get(it.left.dotted) == SymbolKind.NUMBER and isinstance(it.right.value, float)):
+                return None
+            out.append((it.left.dotted, it.op, float(it.right.value)))
+        return tuple(out)
+
+    def _possible_of_comparisons(self, env: Env, t: npt.NDArray[np.bool_],
+                                 leaves: tuple[tuple[str, str, float], ...]) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        """:meth:`evaluate_possible` of an ``or`` of number comparisons, on the uncertain rows of each only.
+
+        A comparison differs from its value-based answer only where blanks leave its number uncertain (the
+        rows of its bounds); there it is decided over the interval (:func:`_compare_intervals`), and an ``or``
+        is true (possibly true) where any comparison is. What is true on the values stays true (T4 ⊇ T)."""
+        hits_t: list[npt.NDArray[np.intp]] = []
+        hits_p: list[npt.NDArray[np.intp]] = []
+        for name, op, x in leaves:
+            b = env.bounds.get(name)
+            raw = env.values[name]
+            if b is None or not isinstance(raw, Numbers):
+                continue
+            rows, lo, hi = b
+            v = raw.values[rows]
+            with np.errstate(invalid="ignore"):
+                known = ~np.isnan(v)
+                by_value = _OPS[op](v, x)
+            ts, _, ps, _ = _compare_intervals(op, known, by_value, lo, hi, x, x)
+            hits_t.append(rows[np.asarray(ts, dtype=bool)])
+            hits_p.append(rows[np.asarray(ps, dtype=bool)])
+        if not any(len(h) for h in hits_p):
+            return t, t
+        t = np.array(t, dtype=bool)  # a copy: the value-based answer may be shared
+        for h in hits_t:
+            t[h] = True
+        p = t.copy()
+        for h in hits_p:
+            p[h] = True
+        return t, p
+
     def evaluate(self, env: Env) -> npt.NDArray[np.bool_]:
         """Where the condition is definitely true (an array of ``env.n`` booleans)."""
         t = _eval_true(self.ast, env) if self._negation_free else _eval(self.ast, env)[0]
@@ -804,6 +850,9 @@ class Compiled:
         t = self.evaluate(env)
         if not uncertain:
             return t, t
+        leaves = self._or_of_comparisons
+        if leaves is not None and not env.dense and not any(name in env.maybe for name in uncertain):
+            return self._possible_of_comparisons(env, t, leaves)
         names = [sym.name for sym in self.symbols]
         if env.dense:
             rows, sub = None, env
