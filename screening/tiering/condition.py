@@ -25,7 +25,7 @@ from .. import columns as C
 from ..catalog import Scale
 from ..errors import did_you_mean
 from ..specs.derive import item_range, score_range
-from .expr import And, Compare, InList, IsMissing, Literal, Name, Node, Not, Or, parse
+from .expr import And, Compare, InList, IsMissing, Literal, Name, Node, Not, Or, names_in, parse
 
 __all__ = ["SymbolKind", "SymbolSource", "Symbol", "Resolver", "Compiled", "compile_condition", "ConditionError", "Env", "UNKNOWN",
            "Numbers", "Truths", "Codes", "Value"]
@@ -859,7 +859,16 @@ class Compiled:
         else:
             # only the students with an uncertain symbol can differ from the value-based answer, and not
             # where that answer is already "true": bounds only widen what is true (T4 ⊇ T) and P4 ⊇ T4
-            rows, sub = env.uncertain_subset(names, uncertain, settled=t)
+            settled: Any = t
+            if isinstance(self.ast, And):
+                # nor where a part of an `and` that blanks cannot change is not true (for such a part P = T,
+                # so there the `and` is neither true nor possibly true): e.g. no risk-group flag set
+                unc = set(uncertain)
+                for it in self.ast.items:
+                    if not any(nm.dotted in unc for nm in names_in(it)):
+                        ti = _eval_true(it, env) if _negation_free(it) else _eval(it, env)[0]
+                        settled = settled | ~np.asarray(ti, dtype=bool)
+            rows, sub = env.uncertain_subset(names, uncertain, settled=settled)
             if not len(rows):
                 return t, t
         # with bounds, "definitely true" also holds where every possible answer to the blanks makes it true
