@@ -170,7 +170,7 @@ def assign_tiers(
     urgent = np.zeros(n, dtype=bool)
     rescreen = np.zeros(n, dtype=bool)
     ask_today = np.zeros(n, dtype=bool)
-    interview_days = np.full(n, np.nan)
+    interview_days: npt.NDArray[np.float64] | None = None  # days to a project-choice interview (NaN none)
     sources: list[Source] = []
     later: list[Source] = []  # reasons for the re-screen / ask list
     # per tier / escalation level: the union of everything that sets it (applied in ascending order = maximum)
@@ -211,6 +211,8 @@ def assign_tiers(
                 sources.append(src)
                 later.append(src)
                 rescreen |= pm
+                if interview_days is None:
+                    interview_days = np.full(n, np.nan)
                 np.fmin(interview_days, np.where(pm, float(pol.interview_days), np.nan), out=interview_days)
         for blank, manual in ((cm.manual_blank, True), (cm.project_blank, crit.project is None)):
             if blank.any():
@@ -319,10 +321,10 @@ def assign_tiers(
     table_of_actions = rules.action_table
     outcome = encode_outcomes(tier, urgent, rescreen)
     follow_up = table_of_actions.follow_up_days[outcome]
-    if not np.isnan(interview_days).all():
+    if interview_days is not None:
         follow_up = np.fmin(follow_up, interview_days)
     if ask_today.any():
-        follow_up = np.where(ask_today, 0.0, follow_up)
+        np.putmask(follow_up, ask_today, 0.0)  # follow_up is a fresh array (a lookup by code)
 
     actions = {lang_: table_of_actions.text_column(outcome, lang_) for lang_ in LANGS}
     table = frame_of(
