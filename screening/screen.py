@@ -73,7 +73,7 @@ def parse_flags(frame: pd.DataFrame, columns: Mapping[str, str]) -> dict[str, An
 
 def _flag_columns(responses: pd.DataFrame, rules: RuleSet, flags: Any) -> tuple[pd.DataFrame, list[str], dict[str, Any]]:
     """Resolve the ``flags`` argument; returns the flags frame, the rule-set flags not supplied and the
-    flags' arrays (nullable booleans) by flag id."""
+    supplied flags' arrays (nullable booleans) by flag id."""
     wanted = rules.flags
     if isinstance(flags, pd.DataFrame):
         if not flags.index.equals(responses.index):
@@ -115,7 +115,8 @@ def _flag_columns(responses: pd.DataFrame, rules: RuleSet, flags: Any) -> tuple[
     for f in not_given:
         parsed[f] = pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
     order = wanted or list(parsed)
-    return frame_of({f: parsed[f] for f in order}, responses.index), not_given, parsed
+    given = {f: parsed[f] for f in parsed if f not in not_given}  # the others are unknown for everyone
+    return frame_of({f: parsed[f] for f in order}, responses.index), not_given, given
 
 
 def _previous_frame(previous: pd.DataFrame | None, responses: pd.DataFrame, tiers: Sequence[str]) -> pd.DataFrame | None:
@@ -411,7 +412,8 @@ def screen(
             raise ResponseError([Issue("missing_column", "group column not found", column=g) for g in absent],
                                 title="cannot keep group columns")
         group_cols = list(groups)
-    kept = responses[group_cols].copy() if group_cols else responses.iloc[:, :0]  # (no copy of nothing)
+    kept = (responses[group_cols].copy() if group_cols
+            else pd.DataFrame(index=responses.index, columns=responses.columns[:0]))  # (nothing to copy)
     provenance = {
         "library": "screening",
         "version": __version__,
