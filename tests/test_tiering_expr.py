@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import screening as sc
-from screening.tiering.condition import ConditionError, Env, Resolver, compile_condition
+from screening.tiering.condition import Codes, ConditionError, Env, Numbers, Resolver, Truths, compile_condition
 from screening.tiering.expr import And, Compare, ExprSyntaxError, InList, Not, Or, parse
 
 
@@ -89,9 +89,17 @@ def test_unknown_band_and_status(resolver):
 
 
 def _env(**values):
-    n = len(next(iter(values.values())) if not isinstance(next(iter(values.values())), tuple)
-            else next(iter(values.values()))[0])
-    return Env(values, n)
+    """An Env from plain arrays (numbers), (values, known) pairs (true/false) or (codes, categories) pairs."""
+    typed = {}
+    for k, v in values.items():
+        if isinstance(v, tuple) and isinstance(v[1], tuple):
+            typed[k] = Codes(v[0], v[1])
+        elif isinstance(v, tuple):
+            typed[k] = Truths(*v)
+        else:
+            typed[k] = Numbers(v)
+    first = next(iter(typed.values()))
+    return Env(typed, len(first.codes if isinstance(first, Codes) else first.values))
 
 
 def test_kleene_logic_missing_never_fires(resolver):

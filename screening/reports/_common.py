@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -35,51 +34,14 @@ def tier_codes(result: ScreeningResult) -> npt.NDArray[np.intp]:
     return np.asarray(result.table["tier"].array.codes, dtype=np.intp)
 
 
-def action_combo(result: ScreeningResult) -> npt.NDArray[np.intp]:
-    """Code per student of (tier, urgent, rescreen): ``tier * 4 + urgent * 2 + rescreen``."""
-    t = result.table
-    return (tier_codes(result) * 4 + t["urgent"].to_numpy(dtype=bool).astype(np.intp) * 2
-            + t["rescreen"].to_numpy(dtype=bool).astype(np.intp))
+def action_combo(result: ScreeningResult) -> npt.NDArray[np.int16]:
+    """Outcome code per student (``tier * 4 + urgent * 2 + rescreen``), as tiering stored it in the result."""
+    return result.outcome_codes()
 
 
-def combo_actions(result: ScreeningResult) -> list[list[Action]]:
-    """The actions of each (tier, urgent, rescreen) code, in the order :func:`action_combo` numbers them."""
-    spec = result.rules.spec
-    out: list[list[Action]] = []
-    for tier in result.rules.tiers:
-        for urgent in (0, 1):
-            for rescreen in (0, 1):
-                acts = list(spec.actions.get(tier, ()))
-                if urgent:
-                    acts = list(spec.actions.get("urgent", ())) + acts
-                if rescreen:
-                    acts += list(spec.actions.get("rescreen", ()))
-                out.append(acts)
-    return out
-
-
-def roles_text(result: ScreeningResult, lang: str) -> list[str]:
-    """Per combo code: the responsible people named by its actions, in order, without repeats."""
-    labels = {r.id: r.label.get(lang) for r in result.rules.spec.roles}
-    sep = "、" if lang == "zh" else ", "
-    texts = []
-    for acts in combo_actions(result):
-        seen: list[str] = []
-        for a in acts:
-            seen += [r for r in a.roles if r not in seen]
-        texts.append(sep.join(labels[r] for r in seen))
-    return texts
-
-
-def combo_column(codes: npt.NDArray[np.intp], texts: Sequence[Any]) -> pd.Categorical | npt.NDArray[Any]:
-    """Per-student values looked up from one value per combo code (no loop over students)."""
-    arr = np.asarray(texts, dtype=object)
-    if all(isinstance(t, str) for t in texts):
-        cats, inverse = np.unique(arr, return_inverse=True)
-        # pandas-stubs: from_codes takes any list-like of categories, not only an Index
-        return pd.Categorical.from_codes(inverse.ravel()[codes], categories=list(cats),  # type: ignore[call-overload,no-any-return]
-                                         validate=False)
-    return arr[codes]
+def combo_actions(result: ScreeningResult) -> tuple[tuple[Action, ...], ...]:
+    """The actions of each outcome code, from the rule set's action table (built once per rule set)."""
+    return result.rules.action_table.actions
 
 
 def identify(result: ScreeningResult, ids: Any, identifiable: bool, key: Key | None, func: str) -> pd.DataFrame:

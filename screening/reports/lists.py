@@ -21,7 +21,7 @@ from .. import columns as C
 from .._params import InvalidParameterError
 from ..columns import DISCLAIMER
 from ..specs.derive import score_range
-from ._common import action_combo, combo_actions, combo_column, identify, result_lang, roles_text, tier_codes
+from ._common import action_combo, identify, result_lang, tier_codes
 
 if TYPE_CHECKING:
     from ..screener.result import ScreeningResult
@@ -94,13 +94,13 @@ def _base(result: ScreeningResult, ids: Any, identifiable: bool, key: Key | None
     parts.append(body)
     if scores:
         parts.append(result.scores[_score_columns(result)])
-    acts = combo_actions(result)
+    actions = result.rules.action_table  # one row per outcome code, built once per rule set
     tail = pd.DataFrame({
         "reasons": t[f"reasons_{lang}"],
         "actions": t[f"actions_{lang}"],
-        "responsible": combo_column(combo, roles_text(result, lang)),
-        "contact_parents": combo_column(combo, [any(a.contact_parents for a in x) for x in acts]).astype(bool),
-        "referral": combo_column(combo, [any(a.referral for a in x) for x in acts]).astype(bool),
+        "responsible": actions.responsible_column(combo, lang),
+        "contact_parents": actions.contact_parents[combo],
+        "referral": actions.referral[combo],
         "follow_up_days": t["follow_up_days"],
     }, index=t.index)
     parts.append(tail)

@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ..columns import DISCLAIMER
@@ -37,6 +39,11 @@ class ScreeningResult:
         The rule set and scales used.
     provenance : mapping
         Library version, content hash of every scale and the rule set, options, warnings.
+    action_codes : ndarray of int16, optional
+        Each student's outcome code, ``tier * 4 + urgent * 2 + rescreen``: the row of
+        ``rules.action_table`` (actions, responsible people, follow-up) that applies. Built once by
+        tiering; read it through :meth:`outcome_codes`, which rebuilds it from ``table`` when a
+        result was put together without it.
     """
 
     table: pd.DataFrame
@@ -46,6 +53,18 @@ class ScreeningResult:
     rules: RuleSet
     scales: tuple[Scale, ...]
     provenance: Mapping[str, Any]
+    action_codes: npt.NDArray[np.int16] | None = None
+
+    def outcome_codes(self) -> npt.NDArray[np.int16]:
+        """Each student's outcome code (row of ``self.rules.action_table``): as tiering stored it, or
+        rebuilt from the tier, urgent and re-screen columns."""
+        if self.action_codes is not None and len(self.action_codes) == len(self.table):
+            return self.action_codes
+        from .tiering.actions import encode_outcomes
+
+        t = self.table
+        return encode_outcomes(np.asarray(t["tier"].array.codes), t["urgent"].to_numpy(dtype=bool),
+                               t["rescreen"].to_numpy(dtype=bool))
 
     def __len__(self) -> int:
         return len(self.table)

@@ -17,8 +17,9 @@ from ..engine.responses import as_text
 from ..errors import Issue, ResponseError
 from ..scoring import Scale, load_scale
 from ..scoring.frame import _band_plan, _score_one
+from ..tiering._fast import frame_of
 from ..tiering.assign import CriticalMasks, assign_tiers
-from ..tiering.condition import PREV_TIER, PREV_WAVES, UNKNOWN, Symbol
+from ..tiering.condition import PREV_TIER, PREV_WAVES, UNKNOWN, Codes, Numbers, Symbol, SymbolKind, SymbolSource, Truths, Value
 from ..tiering.ruleset import RuleSet, load_rules
 from .result import ScreeningResult
 
@@ -70,8 +71,9 @@ def parse_flags(frame: pd.DataFrame, columns: Mapping[str, str]) -> dict[str, An
     return out
 
 
-def _flag_columns(responses: pd.DataFrame, rules: RuleSet, flags: Any) -> tuple[pd.DataFrame, list[str]]:
-    """Resolve the ``flags`` argument; returns the flags frame and the rule-set flags not supplied."""
+def _flag_columns(responses: pd.DataFrame, rules: RuleSet, flags: Any) -> tuple[pd.DataFrame, list[str], dict[str, Any]]:
+    """Resolve the ``flags`` argument; returns the flags frame, the rule-set flags not supplied and the
+    supplied flags' arrays (nullable booleans) by flag id."""
     wanted = rules.flags
     if isinstance(flags, pd.DataFrame):
         if not flags.index.equals(responses.index):
@@ -113,7 +115,8 @@ def _flag_columns(responses: pd.DataFrame, rules: RuleSet, flags: Any) -> tuple[
     for f in not_given:
         parsed[f] = pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
     order = wanted or list(parsed)
-    return pd.DataFrame({f: parsed[f] for f in order}, index=responses.index, copy=False), not_given
+    given = {f: parsed[f] for f in parsed if f not in not_given}  # the others are unknown for everyone
+    return frame_of({f: parsed[f] for f in order}, responses.index), not_given, given
 
 
 def _previous_frame(previous: pd.DataFrame | None, responses: pd.DataFrame, tiers: Sequence[str]) -> pd.DataFrame | None:
@@ -143,44 +146,51 @@ def _previous_frame(previous: pd.DataFrame | None, responses: pd.DataFrame, tier
     return out
 
 
-def _symbol_values(sym: Symbol, scores: pd.DataFrame, flags: pd.DataFrame, quality: pd.DataFrame | None, n: int,
-                   previous: pd.DataFrame | None = None) -> Any:
-    """The arrays a condition reads for one symbol (views where possible); UNKNOWN when its source is absent."""
-    if sym.source == "flags":
-        col = flags[sym.name] if sym.name in flags.columns else None
-    elif sym.source == "previous":
+def _symbol_values(sym: Symbol, scores: pd.DataFrame, flags: Mapping[str, Any], quality: pd.DataFrame | None, n: int,
+                   previous: pd.DataFrame | None = None) -> Value:
+    """The arrays a condition reads for one symbol (views where possible); UNKNOWN when its source is absent.
+    ``flags``: the risk-group flags' nullable boolean arrays by flag id."""
+    if sym.source == SymbolSource.FLAGS:
+        flag = flags.get(sym.name)
+        return UNKNOWN if flag is None else _truths(flag)
+    if sym.source == SymbolSource.PREVIOUS:
         col = previous[sym.column] if previous is not None and sym.column in previous.columns else None
-    elif sym.source == "quality":
+    elif sym.source == SymbolSource.QUALITY:
         col = quality[sym.column] if quality is not None and sym.column in quality.columns else None
     else:
         col = scores[sym.column] if sym.column in scores.columns else None
     if col is None:
         return UNKNOWN
-    if sym.kind == "number":
+    if sym.kind == SymbolKind.NUMBER:
         if col.dtype == np.float64:
-            return col.to_numpy()  # a view: no copy of a million floats
-        return col.to_numpy(dtype=float, na_value=np.nan)
-    if sym.kind == "bool":
-        arr = col.array
-        if isinstance(arr, pd.arrays.BooleanArray):
-            known = ~np.asarray(arr.isna())
-            return (arr.to_numpy(dtype=bool, na_value=False), known) if known.any() else UNKNOWN
-        return col.to_numpy(dtype=bool), np.True_
+            return Numbers(col.to_numpy())  # a view: no copy of a million floats
+        return Numbers(col.to_numpy(dtype=float, na_value=np.nan))
+    if sym.kind == SymbolKind.BOOL:
+        return _truths(col.array)
     # band or status: categorical codes (int8, -1 missing), no copy
     cat = col.array
-    return np.asarray(cat.codes), tuple(str(c) for c in cat.categories)
+    return Codes(np.asarray(cat.codes), tuple(str(c) for c in cat.categories))
 
 
-def _blank_bounds(sym: Symbol, value: Any, sparse: Mapping[str, Any], screened: Mapping[str, Scale]) -> Any:
+def _truths(arr: Any) -> Value:
+    """A true/false column's values and where they are known; UNKNOWN when known for nobody."""
+    if isinstance(arr, pd.arrays.BooleanArray):
+        known = ~np.asarray(arr.isna())
+        return Truths(arr.to_numpy(dtype=bool, na_value=False), known) if known.any() else UNKNOWN
+    return Truths(np.asarray(arr, dtype=bool), np.True_)
+
+
+def _blank_bounds(sym: Symbol, value: Value, sparse: Mapping[str, Any], screened: Mapping[str, Scale]) -> Any:
     """(rows, lower, upper) of a number or band symbol: the students whose value blank items leave uncertain,
     and its bounds there over the possible answers to the blanks; None where there are none."""
-    if sym.source != "scores" or value is UNKNOWN or sym.scale not in screened:
+    if sym.source != SymbolSource.SCORES or sym.scale not in screened:
         return None
-    if sym.kind == "number" and sym.needs_items:  # an item: a blank could be any of its options
-        rows = np.flatnonzero(np.isnan(value))
+    if isinstance(value, Numbers) and sym.needs_items:  # an item: a blank could be any of its options
+        rows = np.flatnonzero(np.isnan(value.values))
         return (rows, np.full(len(rows), sym.lo), np.full(len(rows), sym.hi)) if len(rows) else None
     scale = sym.scale
-    if sym.kind not in ("number", "band") or scale is None or scale not in sparse:
+    if sym.kind not in (SymbolKind.NUMBER, SymbolKind.BAND) or not isinstance(value, (Numbers, Codes)) \
+            or scale is None or scale not in sparse:
         return None
     score_id = sym.name.split(".")[1]
     cs = screened[scale].compiled
@@ -188,14 +198,14 @@ def _blank_bounds(sym: Symbol, value: Any, sparse: Mapping[str, Any], screened: 
         i = cs.score_index(score_id)
     except KeyError:
         return None
-    if sym.kind == "number" and sym.name != f"{scale}.{score_id}":
+    if isinstance(value, Numbers) and sym.name != f"{scale}.{score_id}":
         return None  # .t / .pct: norms of a bound are not computed
     rows, lower, upper = sparse[scale]
     if not len(rows):
         return None
     lo, hi = lower[i], upper[i]
-    if sym.kind == "band":
-        codes, cats = value
+    if isinstance(value, Codes):
+        codes, cats = value.codes, value.categories
         bset = next((b for b in cs.bands.get(score_id, {}).values() if tuple(b.ids) == tuple(cats)), None)
         if bset is None:
             return None
@@ -204,7 +214,7 @@ def _blank_bounds(sym: Symbol, value: Any, sparse: Mapping[str, Any], screened: 
         hi[hi < 0] = np.nan
         v = np.where(codes[rows] >= 0, codes[rows], np.nan)
     else:
-        v = value[rows]
+        v = value.values[rows]
     with np.errstate(invalid="ignore"):
         keep = ~((lo == v) & (hi == v))
     if not keep.any():
@@ -340,7 +350,7 @@ def screen(
                 stacklevel=2,
             )
 
-    symbols = {sym.name: sym for cond in rs.conditions for sym in cond.symbols}
+    symbols = rs.symbols
     need_items = {sym.scale for sym in symbols.values() if sym.needs_items}
     bands = dict(bands or {})
     parts, sparse = [], {}
@@ -352,10 +362,10 @@ def screen(
         parts.append(frame)
         sparse[s.id] = out.sparse_bounds(len(s.compiled.scores))
     scores = pd.concat(parts, axis=1)
-    flag_frame, not_given = _flag_columns(responses, rs, flags)
+    flag_frame, not_given, flag_arrays = _flag_columns(responses, rs, flags)
     n = len(responses)
     warn: list[str] = []
-    used_flags = {sym.name for sym in symbols.values() if sym.source == "flags"}
+    used_flags = {sym.name for sym in symbols.values() if sym.source == SymbolSource.FLAGS}
     missing_used = [f for f in not_given if f in used_flags]
     if missing_used:
         msg = f"risk-group flags not supplied, treated as unknown for every student: {', '.join(missing_used)}"
@@ -363,25 +373,32 @@ def screen(
         warn.append(msg)
 
     prev = _previous_frame(previous, responses, rs.spec.tier_ids())
-    values = {name: _symbol_values(sym, scores, flag_frame, quality, n, prev) for name, sym in symbols.items()}
+    # a symbol of a scale not screened has no column to read: unknown, without asking the frames
+    values = {name: _symbol_values(sym, scores, flag_arrays, quality, n, prev) if sym.scale is None or sym.scale in screened
+              else UNKNOWN for name, sym in symbols.items()}
+    promote = rs.spec.critical_items.promote
+    critical = {sid: _critical_masks(screened[sid], scores, promote) for sid in screened}
     bounds_of: dict[str, Any] = {}
     maybe: dict[str, Any] = {}
     for name, sym in symbols.items():
         b = _blank_bounds(sym, values[name], sparse, screened)
         if b is not None:
             bounds_of[name] = b
-        if sym.kind == "bool" and sym.source == "scores" and sym.scale in screened and ".critical" in name:
-            cm = _critical_masks(screened[sym.scale], scores, ())
-            m = (cm.manual_blank | cm.project_blank) if name.endswith(".critical") else _critical_blank(scores, sym.column)
+        if sym.kind == SymbolKind.BOOL and sym.source == SymbolSource.SCORES and sym.scale in screened and ".critical" in name:
+            if name.endswith(".critical"):
+                # as the item origins in the scale file say (the rule set's promotions aside)
+                promoted = any(p.split(".")[0] == sym.scale for p in promote)
+                cm = _critical_masks(screened[sym.scale], scores, ()) if promoted else critical[sym.scale]
+                m = cm.manual_blank | cm.project_blank
+            else:
+                m = _critical_blank(scores, sym.column)
             if m.any():
                 maybe[name] = np.flatnonzero(m)
     statuses = {sid: np.asarray(scores[C.status_col(sid)].array.codes, dtype=np.int8) for sid in screened}
-    promote = rs.spec.critical_items.promote
-    critical = {sid: _critical_masks(screened[sid], scores, promote) for sid in screened}
     read = {sym.scale for sym in symbols.values() if sym.scale is not None} | {
         sid for sid, s in screened.items() if s.spec.critical}
-    table = assign_tiers(rs, values, n, screened, statuses, critical, responses.index, lang=lang,
-                         bounds=bounds_of, maybe=maybe, read_scales=sorted(read))
+    table, action_codes = assign_tiers(rs, values, n, screened, statuses, critical, responses.index, lang=lang,
+                                       bounds=bounds_of, maybe=maybe, read_scales=sorted(read))
 
     inactive = [
         r.id for r, cond in zip(rs.spec.rules, rs.conditions)
@@ -395,6 +412,8 @@ def screen(
             raise ResponseError([Issue("missing_column", "group column not found", column=g) for g in absent],
                                 title="cannot keep group columns")
         group_cols = list(groups)
+    kept = (responses[group_cols].copy() if group_cols
+            else pd.DataFrame(index=responses.index, columns=responses.columns[:0]))  # (nothing to copy)
     provenance = {
         "library": "screening",
         "version": __version__,
@@ -411,8 +430,9 @@ def screen(
         table=table,
         scores=scores,
         flags=flag_frame,
-        groups=responses[group_cols].copy(),
+        groups=kept,
         rules=rs,
         scales=tuple(loaded),
         provenance=provenance,
+        action_codes=action_codes,
     )

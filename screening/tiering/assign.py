@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -28,11 +28,13 @@ from .. import columns as C
 from ..engine.cats import from_codes
 from ..scoring import Scale
 from ..specs.common import Text
-from ..specs.rules import Action, Rule
-from .condition import Env
+from ..specs.rules import Rule
+from ._fast import frame_of, pattern_codes
+from .actions import LANGS, encode_outcomes
+from .condition import Env, Value
 from .ruleset import RuleSet
 
-__all__ = ["Source", "CriticalMasks", "assign_tiers", "TIER_COLUMNS"]
+__all__ = ["Source", "CriticalMasks", "Assignment", "assign_tiers", "TIER_COLUMNS"]
 
 #: Columns of the tier table, in order.
 TIER_COLUMNS = (
@@ -51,12 +53,16 @@ class Source:
     mask: npt.NDArray[np.bool_]
 
 
-def _pattern_codes(masks: Sequence[npt.NDArray[np.bool_]], n: int) -> tuple[npt.NDArray[np.intp], list[tuple[int, ...]]]:
+def _pattern_codes(masks: Sequence[npt.NDArray[np.bool_]], n: int) -> tuple[npt.NDArray[np.integer[Any]], list[tuple[int, ...]]]:
     """Group students by which sources fired; return codes and, per code, the indices of the sources.
 
-    Code 0 is the empty pattern. Only the students for whom something fired are
-    grouped (usually a minority), which keeps this cheap for whole populations.
+    Code 0 is the empty pattern; the others are numbered in order of first appearance. Up to 64
+    sources: one bit each in one integer per student, numbered in one pass (:mod:`._fast`); more
+    sources take several machine words, grouped over only the students for whom something fired.
     """
+    if len(masks) <= 64:
+        codes, values = pattern_codes(masks, n)
+        return codes, [tuple(b for b in range(len(masks)) if w >> b & 1) for w in values]
     fired = np.zeros(n, dtype=bool)
     for m in masks:
         fired |= m
@@ -101,24 +107,19 @@ def _categorical(codes: npt.NDArray[np.integer[Any]], texts: list[str]) -> pd.Ca
     return from_codes(inverse.ravel()[codes], list(cats))
 
 
-def _actions_text(acts: Sequence[Action], roles: Mapping[str, Text], lang: str) -> str:
-    parts = []
-    for a in acts:
-        who = "、".join(roles[r].get(lang) for r in a.roles) if lang == "zh" else ", ".join(roles[r].get(lang) for r in a.roles)
-        parts.append(f"{a.text.get(lang)}" + (f" [{who}]" if who else ""))
-    return "; ".join(parts)
-
-
-def _follow_up(per_combo: npt.NDArray[np.float64], combo: npt.NDArray[np.int16]) -> npt.NDArray[np.float64]:
-    """Days to the next follow-up per student (NaN where no action sets one)."""
-    return per_combo[combo]
-
-
 def _scale_reason(scale: Scale, reason: Text) -> Text:
     """A policy's reason prefixed with the scale's short name (PHQ-9：…)."""
     spec = scale.spec
     name = Text(zh=spec.abbreviation, en=spec.abbreviation) if spec.abbreviation else spec.title
     return Text(zh=f"{name.get('zh')}：{reason.get('zh')}", en=f"{name.get('en')}: {reason.get('en')}")
+
+
+class Assignment(NamedTuple):
+    """What :func:`assign_tiers` returns: the tier table and each student's outcome code (the row of the
+    rule set's :class:`~screening.tiering.actions.ActionTable`)."""
+
+    table: pd.DataFrame
+    action_codes: npt.NDArray[np.int16]
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ def _possible_text(reason: Text) -> Text:
 
 def assign_tiers(
     rules: RuleSet,
-    values: Mapping[str, object],
+    values: Mapping[str, Value],
     n: int,
     screened: Mapping[str, Scale],
     statuses: Mapping[str, npt.NDArray[np.int8]],
@@ -151,8 +152,8 @@ def assign_tiers(
     bounds: Mapping[str, object] | None = None,
     maybe: Mapping[str, object] | None = None,
     read_scales: Sequence[str] | None = None,
-) -> pd.DataFrame:
-    """The tier table (columns :data:`TIER_COLUMNS`) for ``n`` students.
+) -> Assignment:
+    """The tier table (columns :data:`TIER_COLUMNS`) for ``n`` students, and their outcome codes.
 
     ``values`` maps every symbol name the conditions read to its arrays (see
     :class:`~screening.tiering.condition.Env`; ``bounds``/``maybe`` are its blank-answer bounds);
@@ -169,7 +170,7 @@ def assign_tiers(
     urgent = np.zeros(n, dtype=bool)
     rescreen = np.zeros(n, dtype=bool)
     ask_today = np.zeros(n, dtype=bool)
-    interview_days = np.full(n, np.nan)
+    interview_days: npt.NDArray[np.float64] | None = None  # days to a project-choice interview (NaN none)
     sources: list[Source] = []
     later: list[Source] = []  # reasons for the re-screen / ask list
     # per tier / escalation level: the union of everything that sets it (applied in ascending order = maximum)
@@ -210,6 +211,8 @@ def assign_tiers(
                 sources.append(src)
                 later.append(src)
                 rescreen |= pm
+                if interview_days is None:
+                    interview_days = np.full(n, np.nan)
                 np.fmin(interview_days, np.where(pm, float(pol.interview_days), np.nan), out=interview_days)
         for blank, manual in ((cm.manual_blank, True), (cm.project_blank, crit.project is None)):
             if blank.any():
@@ -238,6 +241,8 @@ def assign_tiers(
     for rule, cond in zip(spec.rules, rules.conditions):
         m, p = cond.evaluate_possible(env)
         sources.append(Source(rule.id, rule.reason, m))
+        if m is env.nowhere:  # reads only inputs not given (a scale not screened …): fires for nobody
+            continue
         if rule.tier is not None:
             add(sets_tier, tier_pos[rule.tier], m)
         if rule.escalate is not None:
@@ -259,7 +264,7 @@ def assign_tiers(
     base = tier.copy()  # before escalations: a possibly-true rule matters where it could raise this
     tier += esc
     np.minimum(tier, top, out=tier)
-    tier[urgent] = top
+    np.maximum(tier, urgent.view(np.int8) * np.int8(top), out=tier)  # urgent: the top tier
     below_top = tier < top
 
     # possibly true: never a tier, but the re-screen / ask list where it could raise the outcome
@@ -306,38 +311,23 @@ def assign_tiers(
             rescreen |= m
 
     # reasons: one text per distinct pattern of fired sources
-    fired_sources = [src for src in sources if src.mask.any()]  # only what fired for someone can be in a pattern
+    # only what fired for someone can be in a pattern
+    fired_sources = [src for src in sources if src.mask is not env.nowhere and src.mask.any()]
     reasons, fired_text = _pattern_texts(fired_sources, n)
     later_sources = [src for src in later if src.mask.any()]
     later_reasons, _ = _pattern_texts(later_sources, n)
 
-    # actions: one text per (tier, urgent, rescreen)
-    roles = {r.id: r.label for r in spec.roles}
-    combo = tier.astype(np.int16) * 4  # small ints: a take with int16 indices is as fast and 4x lighter
-    combo += urgent.view(np.int8) * np.int16(2)
-    combo += rescreen.view(np.int8)
-    action_text: dict[str, list[str]] = {"zh": [], "en": []}
-    follow: list[float] = []
-    for t in range(len(tiers)):
-        for u in (0, 1):
-            for r in (0, 1):
-                acts = list(spec.actions.get(tiers[t], ()))
-                if u:
-                    acts = list(spec.actions.get("urgent", ())) + acts
-                if r:
-                    acts += list(spec.actions.get("rescreen", ()))
-                for lang_ in ("zh", "en"):
-                    action_text[lang_].append(_actions_text(acts, roles, lang_))
-                days = [a.follow_up_days for a in acts if a.follow_up_days is not None]
-                follow.append(float(min(days)) if days else np.nan)
-    follow_up = _follow_up(np.asarray(follow), combo)
-    if not np.isnan(interview_days).all():
+    # actions: looked up per outcome code in the rule set's action table (built once per rule set)
+    table_of_actions = rules.action_table
+    outcome = encode_outcomes(tier, urgent, rescreen)
+    follow_up = table_of_actions.follow_up_days[outcome]
+    if interview_days is not None:
         follow_up = np.fmin(follow_up, interview_days)
     if ask_today.any():
-        follow_up = np.where(ask_today, 0.0, follow_up)
+        np.putmask(follow_up, ask_today, 0.0)  # follow_up is a fresh array (a lookup by code)
 
-    actions = {lang_: _categorical(combo, action_text[lang_]) for lang_ in ("zh", "en")}
-    table = pd.DataFrame(
+    actions = {lang_: table_of_actions.text_column(outcome, lang_) for lang_ in LANGS}
+    table = frame_of(
         {
             "tier": from_codes(tier, tiers, ordered=True),
             "urgent": urgent,
@@ -355,10 +345,9 @@ def assign_tiers(
             "rescreen_reasons_zh": later_reasons["zh"],
             "rescreen_reasons_en": later_reasons["en"],
         },
-        index=index,
-        copy=False,
+        index,
     )
-    return table
+    return Assignment(table, outcome)
 
 
 def _pattern_texts(sources: Sequence[Source], n: int) -> tuple[dict[str, pd.Categorical], pd.Categorical]:

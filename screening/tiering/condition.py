@@ -11,10 +11,12 @@ rule set's ``data_quality`` block instead — never a silent lowest tier.
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from enum import Enum
+from typing import Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -23,9 +25,10 @@ from .. import columns as C
 from ..errors import did_you_mean
 from ..scoring import Scale
 from ..specs.derive import item_range, score_range
-from .expr import And, Compare, InList, IsMissing, Literal, Name, Node, Not, Or, parse
+from .expr import And, Compare, InList, IsMissing, Literal, Name, Node, Not, Or, names_in, parse
 
-__all__ = ["Symbol", "Resolver", "Compiled", "compile_condition", "ConditionError", "Env", "UNKNOWN"]
+__all__ = ["SymbolKind", "SymbolSource", "Symbol", "Resolver", "Compiled", "compile_condition", "ConditionError", "Env", "UNKNOWN",
+           "Numbers", "Truths", "Codes", "Value"]
 
 BoolPair = tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]  # (definitely true, definitely false)
 
@@ -43,6 +46,36 @@ class ConditionError(ValueError):
         self.hint = hint
 
 
+class SymbolKind(str, Enum):
+    """What a name in a condition holds (compares equal to its text: ``SymbolKind.NUMBER == "number"``)."""
+
+    NUMBER = "number"  #: a score, item answer or count: float, NaN when missing
+    BAND = "band"  #: a band of a score (ordered low → high) or the previous tier
+    STATUS = "status"  #: a scale's scoring status
+    BOOL = "bool"  #: a risk-group flag, critical item, validity or quality flag
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
+class SymbolSource(str, Enum):
+    """The table a symbol is read from."""
+
+    SCORES = "scores"
+    FLAGS = "flags"
+    QUALITY = "quality"
+    PREVIOUS = "previous"
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
 #: Names of the previous-wave inputs a condition may read (see :func:`screening.screen`'s ``previous``).
 PREV_TIER = "prev.tier"
 PREV_WAVES = "prev.waves_in_tier"
@@ -52,15 +85,14 @@ PREV_WAVES = "prev.waves_in_tier"
 class Symbol:
     """What a name in a condition refers to.
 
-    kind: ``number``, ``band``, ``status`` or ``bool``. ``column`` is the
-    output column it is read from; ``source`` says which table holds it
-    (``scores``, ``flags``, ``quality`` or ``previous``).
+    ``kind`` (a :class:`SymbolKind`) says what it holds; ``column`` is the output column it is read
+    from; ``source`` (a :class:`SymbolSource`) says which table holds it.
     """
 
     name: str
-    kind: str
+    kind: SymbolKind
     column: str
-    source: str
+    source: SymbolSource
     scale: str | None = None
     lo: float = float("-inf")
     hi: float = float("inf")
@@ -81,44 +113,46 @@ class Resolver:
 
     def __post_init__(self) -> None:
         for f in self.flags:
-            self._names[f] = Symbol(f, "bool", f, "flags")
+            self._names[f] = Symbol(f, SymbolKind.BOOL, f, SymbolSource.FLAGS)
         if self.tiers:
             # the student's previous screening, from the archive (``screen(..., previous=arch.previous(ids))``);
             # unknown for a student with no earlier wave, and for everyone when no previous wave is given
-            self._names[PREV_TIER] = Symbol(PREV_TIER, "band", PREV_TIER, "previous", levels=tuple(self.tiers))
-            self._names[PREV_WAVES] = Symbol(PREV_WAVES, "number", PREV_WAVES, "previous", None, 1.0, float("inf"),
+            self._names[PREV_TIER] = Symbol(PREV_TIER, SymbolKind.BAND, PREV_TIER, SymbolSource.PREVIOUS, levels=tuple(self.tiers))
+            self._names[PREV_WAVES] = Symbol(PREV_WAVES, SymbolKind.NUMBER, PREV_WAVES, SymbolSource.PREVIOUS, None, 1.0, float("inf"),
                                              candidates=(1.0, 2.0, 3.0))
         for sid, scale in self.scales.items():
             spec = scale.spec
             add = self._names.__setitem__
-            add(f"{sid}.status", Symbol(f"{sid}.status", "status", C.status_col(sid), "scores", sid, levels=C.STATUS_VALUES))
-            add(f"{sid}.critical", Symbol(f"{sid}.critical", "bool", C.critical_col(sid), "scores", sid))
+            add(f"{sid}.status", Symbol(f"{sid}.status", SymbolKind.STATUS, C.status_col(sid), SymbolSource.SCORES, sid,
+                                        levels=C.STATUS_VALUES))
+            add(f"{sid}.critical", Symbol(f"{sid}.critical", SymbolKind.BOOL, C.critical_col(sid), SymbolSource.SCORES, sid))
             for c in spec.critical:
                 n = f"{sid}.critical.{c.id}"
-                add(n, Symbol(n, "bool", C.critical_col(sid, c.id), "scores", sid))
+                add(n, Symbol(n, SymbolKind.BOOL, C.critical_col(sid, c.id), SymbolSource.SCORES, sid))
             for v in spec.validity:
                 n = f"{sid}.validity.{v.id}"
-                add(n, Symbol(n, "bool", C.validity_col(sid, v.id), "scores", sid))
+                add(n, Symbol(n, SymbolKind.BOOL, C.validity_col(sid, v.id), SymbolSource.SCORES, sid))
             n_items = float(len(spec.items))
             for n, col in ((f"{sid}.n_missing", C.n_missing_col(sid)), (f"{sid}.n_invalid", C.n_invalid_col(sid))):
-                add(n, Symbol(n, "number", col, "scores", sid, 0.0, n_items, candidates=(0.0, 1.0, n_items)))
+                add(n, Symbol(n, SymbolKind.NUMBER, col, SymbolSource.SCORES, sid, 0.0, n_items, candidates=(0.0, 1.0, n_items)))
             for it in spec.items:
                 lo, hi = item_range(spec, it.id)
                 vals = tuple(sorted({o.value for o in spec.option_sets[it.options]}))
                 n = f"{sid}.item{it.id}"
-                add(n, Symbol(n, "number", C.item_col(sid, it.id), "scores", sid, lo, hi, candidates=vals, needs_items=True))
+                add(n, Symbol(n, SymbolKind.NUMBER, C.item_col(sid, it.id), SymbolSource.SCORES, sid, lo, hi, candidates=vals,
+                              needs_items=True))
             memo: dict[str, tuple[float, float]] = {}
             for s in spec.scores:
                 lo, hi = score_range(spec, s, memo)
-                add(f"{sid}.{s.id}", Symbol(f"{sid}.{s.id}", "number", C.score_col(sid, s.id), "scores", sid, lo, hi))
+                add(f"{sid}.{s.id}", Symbol(f"{sid}.{s.id}", SymbolKind.NUMBER, C.score_col(sid, s.id), SymbolSource.SCORES, sid, lo, hi))
                 if s.bands is not None:
                     levels = tuple(dict.fromkeys(b.id for bs in s.bands.sets.values() for b in bs.bands))
                     n = f"{sid}.{s.id}.band"
-                    add(n, Symbol(n, "band", C.band_col(sid, s.id), "scores", sid, levels=levels))
+                    add(n, Symbol(n, SymbolKind.BAND, C.band_col(sid, s.id), SymbolSource.SCORES, sid, levels=levels))
                 if spec.norms is not None and any(ns.score == s.id for ns in spec.norms.sets.values()):
                     for suffix, lo_, hi_ in (("t", 0.0, 100.0), ("pct", 0.0, 100.0)):
                         n = f"{sid}.{s.id}.{suffix}"
-                        add(n, Symbol(n, "number", f"{sid}.{s.id}.{suffix}", "scores", sid, lo_, hi_))
+                        add(n, Symbol(n, SymbolKind.NUMBER, f"{sid}.{s.id}.{suffix}", SymbolSource.SCORES, sid, lo_, hi_))
 
     def resolve(self, name: Name) -> Symbol:
         dotted = name.dotted
@@ -126,9 +160,9 @@ class Resolver:
             return self._names[dotted]
         parts = name.parts
         if parts[0] == "quality" and len(parts) == 2:
-            return Symbol(dotted, "bool", C.quality_col(None, parts[1]), "quality")
+            return Symbol(dotted, SymbolKind.BOOL, C.quality_col(None, parts[1]), SymbolSource.QUALITY)
         if len(parts) == 3 and parts[0] in self.scales and parts[1] == "quality":
-            return Symbol(dotted, "bool", C.quality_col(parts[0], parts[2]), "scores", parts[0])
+            return Symbol(dotted, SymbolKind.BOOL, C.quality_col(parts[0], parts[2]), SymbolSource.SCORES, parts[0])
         if parts[0] == "prev" and self.tiers:
             raise ConditionError("unknown_name", f"unknown previous-wave input {dotted!r}",
                                  f"previous-wave inputs: {PREV_TIER}, {PREV_WAVES}")
@@ -228,20 +262,80 @@ def operand_name(node: Node) -> str:
 # evaluation
 
 
+class _Unknown:
+    """The value of a symbol whose source is absent (a scale not screened, a flag not supplied)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
 #: Marks a symbol whose source is absent (a scale not screened, a flag not supplied): unknown everywhere.
-UNKNOWN = object()
+UNKNOWN = _Unknown()
+
+
+@dataclass(frozen=True, slots=True)
+class Numbers:
+    """The values of a number symbol: float64, NaN where missing."""
+
+    values: npt.NDArray[np.float64]
+
+    def take(self, rows: npt.NDArray[np.intp]) -> Numbers:
+        return Numbers(self.values[rows])
+
+    def as_float(self) -> npt.NDArray[np.float64]:
+        return self.values
+
+
+@dataclass(frozen=True, slots=True)
+class Truths:
+    """The values of a true/false symbol and where they are known (an array, or one numpy bool for all)."""
+
+    values: npt.NDArray[np.bool_]
+    known: npt.NDArray[np.bool_] | np.bool_
+
+    def take(self, rows: npt.NDArray[np.intp]) -> Truths:
+        known = self.known
+        return Truths(self.values[rows], known[rows] if isinstance(known, np.ndarray) else known)
+
+    def as_float(self) -> npt.NDArray[np.float64]:
+        """1.0 / 0.0, NaN where unknown."""
+        return np.where(self.known, self.values, np.nan).astype(float)
+
+
+@dataclass(frozen=True, slots=True)
+class Codes:
+    """The values of a band or status symbol: positions in ``categories`` (lowest first), −1 where missing."""
+
+    codes: npt.NDArray[np.integer[Any]]
+    categories: tuple[str, ...]
+
+    def take(self, rows: npt.NDArray[np.intp]) -> Codes:
+        return Codes(self.codes[rows], self.categories)
+
+    def position(self, label: str) -> int:
+        """The position of a category; −2 for a label that is no category (it never matches)."""
+        return self.categories.index(label) if label in self.categories else -2
+
+    def as_float(self) -> npt.NDArray[np.float64]:
+        """Positions as floats, NaN where missing."""
+        return np.where(self.codes >= 0, self.codes, np.nan).astype(float)
+
+
+#: What :class:`Env` holds per symbol.
+Value: TypeAlias = Numbers | Truths | Codes | _Unknown
 
 
 class Env:
     """Arrays a condition reads, by symbol name.
 
-    ``values[name]`` holds: number → float array (NaN missing); bool → (values,
-    known) pair; band/status → (codes, categories) with code −1 for missing; or
-    :data:`UNKNOWN`. The known-mask of each number or category symbol is
+    ``values[name]`` holds a :class:`Numbers` (number symbols), :class:`Truths`
+    (true/false), :class:`Codes` (band/status) or :data:`UNKNOWN`. The known-mask of each number or category symbol is
     computed once and shared by every comparison that reads it.
     """
 
-    def __init__(self, values: Mapping[str, Any], n: int, bounds: Mapping[str, Any] | None = None,
+    def __init__(self, values: Mapping[str, Value], n: int, bounds: Mapping[str, Any] | None = None,
                  maybe: Mapping[str, Any] | None = None, *, dense: bool = False):
         self.values = values
         self.n = n
@@ -254,43 +348,76 @@ class Env:
         self.maybe: Mapping[str, Any] = maybe or {}
         self.dense = dense
         self._known: dict[str, npt.NDArray[np.bool_]] = {}
-        self._subsets: dict[tuple[str, ...], tuple[npt.NDArray[np.intp], Env]] = {}
+        self._uncertain: dict[tuple[str, ...], npt.NDArray[np.bool_]] = {}
+        self._pos: npt.NDArray[np.int32] | None = None
+        self._const: dict[bool, npt.NDArray[np.bool_]] = {}
 
-    def uncertain_subset(self, names: Sequence[str], uncertain: Sequence[str]) -> tuple[npt.NDArray[np.intp], Env]:
-        """The rows some uncertain symbol touches and the dense Env there (cached: rules share symbols)."""
-        key = (*sorted(names), "|", *sorted(uncertain))
-        hit = self._subsets.get(key)
-        if hit is None:
-            rows = self.uncertain_rows(uncertain)
-            hit = self._subsets[key] = (rows, self.subset(names, rows))
-        return hit
+    def _constant(self, value: bool) -> npt.NDArray[np.bool_]:
+        arr = self._const.get(value)
+        if arr is None:
+            arr = self._const[value] = np.full(self.n, value)
+            arr.flags.writeable = False  # shared by every rule that reads only absent inputs
+        return arr
 
-    def uncertain_rows(self, names: Sequence[str]) -> npt.NDArray[np.intp]:
+    @property
+    def nowhere(self) -> npt.NDArray[np.bool_]:
+        """A read-only all-false mask of ``n`` students (shared)."""
+        return self._constant(False)
+
+    @property
+    def everywhere(self) -> npt.NDArray[np.bool_]:
+        """A read-only all-true mask of ``n`` students (shared)."""
+        return self._constant(True)
+
+    def uncertain_subset(self, names: Sequence[str], uncertain: Sequence[str],
+                         settled: npt.NDArray[np.bool_] | None = None) -> tuple[npt.NDArray[np.intp], Env]:
+        """The rows some uncertain symbol touches, less those ``settled`` (already decided), and the dense
+        Env there. The rows an uncertain set touches are kept (rules share symbols)."""
+        key = tuple(sorted(uncertain))
+        mask = self._uncertain.get(key)
+        if mask is None:
+            mask = self._uncertain[key] = self.uncertain_mask(uncertain)
+        rows = np.flatnonzero(mask & ~settled if settled is not None else mask)
+        return rows, self.subset(names, rows)
+
+    def uncertain_mask(self, names: Sequence[str]) -> npt.NDArray[np.bool_]:
         mask = np.zeros(self.n, dtype=bool)
         for name in names:
             if name in self.bounds:
                 mask[self.bounds[name][0]] = True
             if name in self.maybe:
                 mask[self.maybe[name]] = True
-        return np.flatnonzero(mask)
+        return mask
+
+    def uncertain_rows(self, names: Sequence[str]) -> npt.NDArray[np.intp]:
+        return np.flatnonzero(self.uncertain_mask(names))
 
     def subset(self, names: Sequence[str], rows: npt.NDArray[np.intp]) -> Env:
         """A dense Env of the symbols ``names`` for the students at ``rows`` (sorted positions)."""
-        def at(sym_rows: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
-            idx = np.searchsorted(sym_rows, rows)
-            idx_c = np.minimum(idx, max(len(sym_rows) - 1, 0))
-            hit = (idx < len(sym_rows)) & (sym_rows[idx_c] == rows) if len(sym_rows) else np.zeros(len(rows), bool)
-            return idx_c, hit
+        # position of each student of ``rows`` in the subset; every symbol's uncertain rows that matter are
+        # among ``rows`` (its union), others are dropped
+        # (one int32 map per Env, reset after each subset: rules build several subsets of a million students)
+        if self._pos is None:
+            self._pos = np.full(self.n, -1, dtype=np.int32)
+        pos = self._pos
+        pos[rows] = np.arange(len(rows), dtype=np.int32)
+        try:
+            return self._subset(names, rows, pos)
+        finally:
+            pos[rows] = -1
 
-        def cut(raw: Any) -> Any:
-            if raw is UNKNOWN:
-                return raw
-            if isinstance(raw, tuple) and len(raw) == 2 and isinstance(raw[1], tuple):
-                return raw[0][rows], raw[1]
-            if isinstance(raw, tuple):
-                vals, known = raw
-                return vals[rows], (known[rows] if np.ndim(known) else known)
-            return raw[rows]
+    def _subset(self, names: Sequence[str], rows: npt.NDArray[np.intp], pos: npt.NDArray[np.int32]) -> Env:
+
+        def at(sym_rows: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int32]]:
+            """(indices into ``sym_rows``, their positions in the subset) of the symbol's rows in the subset."""
+            p = pos[sym_rows]
+            inside = p >= 0
+            if inside.all():
+                return np.arange(len(sym_rows)), p
+            return np.flatnonzero(inside), p[inside]
+
+        def cut(raw: Value) -> Value:
+            return raw if isinstance(raw, _Unknown) else raw.take(rows)
 
         values = {k: cut(self.values[k]) for k in names}
         bounds = {}
@@ -299,16 +426,18 @@ class Env:
                 continue
             sym_rows, lo_r, hi_r = self.bounds[k]
             v = values[k]
-            base = (np.where(v[0] >= 0, v[0], np.nan).astype(float) if isinstance(v, tuple) else np.asarray(v, dtype=float))
+            assert not isinstance(v, _Unknown)  # a symbol with bounds has values
+            base = v.as_float()
             lo, hi = base.copy(), base.copy()
-            idx, hit = at(sym_rows)
-            lo[hit] = lo_r[idx[hit]]
-            hi[hit] = hi_r[idx[hit]]
+            idx, p = at(sym_rows)
+            lo[p] = lo_r[idx]
+            hi[p] = hi_r[idx]
             bounds[k] = (lo, hi)
         maybe = {}
         for k in names:
             if k in self.maybe:
-                _, hit = at(self.maybe[k])
+                hit = np.zeros(len(rows), dtype=bool)
+                hit[at(self.maybe[k])[1]] = True
                 maybe[k] = hit
         return Env(values, len(rows), bounds, maybe, dense=True)
 
@@ -346,7 +475,7 @@ def _eval_true(node: Node, env: Env) -> Any:
         return _compare_true(node.op, node.left, node.right, env)
     if isinstance(node, Name):
         raw = env.values[node.dotted]
-        return _NO if raw is UNKNOWN else raw[0] & raw[1]
+        return raw.values & raw.known if isinstance(raw, Truths) else _NO
     return _eval(node, env)[0]
 
 
@@ -356,30 +485,29 @@ def _compare_true(op: str, left: Node, right: Node, env: Env) -> Any:
     ``==``, ``>=`` and ``>`` against any real band position."""
     if isinstance(left, Name) and isinstance(right, Literal) and op != "!=":
         raw = env.values[left.dotted]
-        if raw is UNKNOWN:
+        if isinstance(raw, _Unknown):
             return _NO
-        if not isinstance(raw, tuple):  # a number: NaN compares false
+        if isinstance(raw, Numbers):  # NaN compares false
             with np.errstate(invalid="ignore"):
-                return _OPS[op](raw, right.value)
-        if isinstance(raw[1], tuple) and op in ("==", ">=", ">") and isinstance(right.value, str):
-            codes, cats = raw
-            pos = cats.index(right.value) if right.value in cats else -2
+                return _OPS[op](raw.values, right.value)
+        if isinstance(raw, Codes) and op in ("==", ">=", ">") and isinstance(right.value, str):
+            pos = raw.position(right.value)
             if pos >= 0:
-                return _OPS[op](codes, pos)
+                return _OPS[op](raw.codes, pos)
     return _compare(op, left, right, env)[0]
 
 
 def _missing(node: IsMissing, env: Env) -> tuple[Any, Any]:
     """(is missing, is not missing): an absent source (scale not screened, flag not supplied) is missing."""
     raw = env.values[node.operand.dotted]
-    if raw is UNKNOWN:
+    if isinstance(raw, _Unknown):
         miss: Any = np.True_
-    elif isinstance(raw, tuple) and len(raw) == 2 and isinstance(raw[1], tuple):
-        miss = raw[0] < 0
-    elif isinstance(raw, tuple):
-        miss = ~np.asarray(raw[1], dtype=bool) if np.ndim(raw[1]) else np.bool_(not raw[1])
+    elif isinstance(raw, Codes):
+        miss = raw.codes < 0
+    elif isinstance(raw, Truths):
+        miss = ~np.asarray(raw.known, dtype=bool) if np.ndim(raw.known) else np.bool_(not raw.known)
     else:
-        miss = np.isnan(raw)
+        miss = np.isnan(raw.values)
     return (~miss, miss) if node.negated else (miss, ~miss)
 
 
@@ -388,10 +516,9 @@ def _eval(node: Node, env: Env) -> tuple[Any, Any]:
         return _missing(node, env)
     if isinstance(node, Name):
         raw = env.values[node.dotted]
-        if raw is UNKNOWN:
+        if not isinstance(raw, Truths):  # typing allows only true/false names here: absent
             return _NO, _NO
-        vals, known = raw
-        return vals & known, ~vals & known
+        return raw.values & raw.known, ~raw.values & raw.known
     if isinstance(node, And):
         t, f = _eval(node.items[0], env)
         for it in node.items[1:]:
@@ -427,15 +554,15 @@ def _operand(node: Node, env: Env) -> tuple[Any, Any, tuple[str, ...] | None]:
         return node.value, None, None
     name = node.dotted  # type: ignore[union-attr]
     raw = env.values[name]
-    if raw is UNKNOWN:
+    if isinstance(raw, _Unknown):
         return UNKNOWN, None, None
-    if isinstance(raw, tuple) and len(raw) == 2 and isinstance(raw[1], tuple):
-        codes, cats = raw
-        return codes, env.known(name, lambda: codes >= 0), cats
-    if isinstance(raw, tuple):  # bool pair
-        vals, known = raw
-        return vals, known, None
-    return raw, env.known(name, lambda: ~np.isnan(raw)), None
+    if isinstance(raw, Codes):
+        codes = raw.codes
+        return codes, env.known(name, lambda: codes >= 0), raw.categories
+    if isinstance(raw, Truths):
+        return raw.values, raw.known, None
+    vals = raw.values
+    return vals, env.known(name, lambda: ~np.isnan(vals)), None
 
 
 def _compare(op: str, left: Node, right: Node, env: Env) -> tuple[Any, Any]:
@@ -500,20 +627,15 @@ def _interval(node: Node, env: Env, cats: tuple[str, ...] | None) -> tuple[Any, 
         return x, x, x
     name = node.dotted  # type: ignore[union-attr]
     raw = env.values[name]
-    if raw is UNKNOWN:
+    if isinstance(raw, _Unknown):
         return None
-    if isinstance(raw, tuple) and len(raw) == 2 and isinstance(raw[1], tuple):  # band / status codes
-        codes = raw[0]
-        v = np.where(codes >= 0, codes, np.nan).astype(float)
-    elif isinstance(raw, tuple):  # bool pair
-        vals, known = raw
-        v = np.where(known, vals, np.nan).astype(float)
+    if isinstance(raw, Truths):
+        v = raw.as_float()
         m = env.maybe.get(name)
         if m is not None:
             return v, np.where(m, 0.0, v), np.where(m, 1.0, v)
         return v, v, v
-    else:
-        v = raw
+    v = raw.as_float()
     b = env.bounds.get(name)
     if b is None:
         return v, v, v
@@ -578,8 +700,8 @@ _NEGATE = {">=": "<", ">": "<=", "<=": ">", "<": ">=", "==": "!=", "!=": "=="}
 def _cats(node: Node, env: Env) -> tuple[str, ...] | None:
     if isinstance(node, Name):
         raw = env.values[node.dotted]
-        if isinstance(raw, tuple) and len(raw) == 2 and isinstance(raw[1], tuple):
-            return raw[1]
+        if isinstance(raw, Codes):
+            return raw.categories
     return None
 
 
@@ -620,10 +742,9 @@ def _eval4(node: Node, env: Env) -> tuple[Any, Any, Any, Any]:
         return t, f, t, f
     if isinstance(node, Name):
         raw = env.values[node.dotted]
-        if raw is UNKNOWN:
+        if not isinstance(raw, Truths):  # absent
             return _NO, _NO, _NO, _NO
-        vals, known = raw
-        t, f = vals & known, ~vals & known
+        t, f = raw.values & raw.known, ~raw.values & raw.known
         m = env.maybe.get(node.dotted)
         if m is None:
             return t, f, t, f
@@ -655,9 +776,65 @@ class Compiled:
     ast: Node
     symbols: tuple[Symbol, ...]
 
+    @functools.cached_property
+    def _negation_free(self) -> bool:
+        return _negation_free(self.ast)
+
+    @functools.cached_property
+    def _when_all_unknown(self) -> bool:
+        """The answer when every symbol it reads is absent (the same for every student): once per condition."""
+        env = Env({sym.name: UNKNOWN for sym in self.symbols}, 1)
+        return bool(self.evaluate(env)[0])
+
+    @functools.cached_property
+    def _or_of_comparisons(self) -> tuple[tuple[str, str, float], ...] | None:
+        """(name, op, number) of each comparison when the condition is one ``number op literal`` comparison
+        or an ``or`` of them (most rules); None otherwise."""
+        items = self.ast.items if isinstance(self.ast, Or) else (self.ast,)
+        kinds = {sym.name: sym.kind for sym in self.symbols}
+        out = []
+        for it in items:
+            if not (isinstance(it, Compare) and isinstance(it.left, Name) and isinstance(it.right, Literal)
+                    and kinds.get(it.left.dotted) == SymbolKind.NUMBER and isinstance(it.right.value, float)):
+                return None
+            out.append((it.left.dotted, it.op, float(it.right.value)))
+        return tuple(out)
+
+    def _possible_of_comparisons(self, env: Env, t: npt.NDArray[np.bool_],
+                                 leaves: tuple[tuple[str, str, float], ...]) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        """:meth:`evaluate_possible` of an ``or`` of number comparisons, on the uncertain rows of each only.
+
+        A comparison differs from its value-based answer only where blanks leave its number uncertain (the
+        rows of its bounds); there it is decided over the interval (:func:`_compare_intervals`), and an ``or``
+        is true (possibly true) where any comparison is. What is true on the values stays true (T4 ⊇ T)."""
+        hits_t: list[npt.NDArray[np.intp]] = []
+        hits_p: list[npt.NDArray[np.intp]] = []
+        for name, op, x in leaves:
+            b = env.bounds.get(name)
+            raw = env.values[name]
+            if b is None or not isinstance(raw, Numbers):
+                continue
+            rows, lo, hi = b
+            v = raw.values[rows]
+            with np.errstate(invalid="ignore"):
+                known = ~np.isnan(v)
+                by_value = _OPS[op](v, x)
+            ts, _, ps, _ = _compare_intervals(op, known, by_value, lo, hi, x, x)
+            hits_t.append(rows[np.asarray(ts, dtype=bool)])
+            hits_p.append(rows[np.asarray(ps, dtype=bool)])
+        if not any(len(h) for h in hits_p):
+            return t, t
+        t = np.array(t, dtype=bool)  # a copy: the value-based answer may be shared
+        for h in hits_t:
+            t[h] = True
+        p = t.copy()
+        for h in hits_p:
+            p[h] = True
+        return t, p
+
     def evaluate(self, env: Env) -> npt.NDArray[np.bool_]:
         """Where the condition is definitely true (an array of ``env.n`` booleans)."""
-        t = _eval_true(self.ast, env) if _negation_free(self.ast) else _eval(self.ast, env)[0]
+        t = _eval_true(self.ast, env) if self._negation_free else _eval(self.ast, env)[0]
         if np.ndim(t) == 0:  # every symbol it reads was absent
             return np.zeros(env.n, dtype=bool)
         return np.asarray(t, dtype=bool)
@@ -666,16 +843,34 @@ class Compiled:
         """(definitely true, possibly true): the second also holds where answers to blank items could make
         the condition true (a superset of the first). Unknown risk-group flags and scales not screened
         are never "possibly" true: filling blanks cannot change them."""
+        if all(isinstance(env.values[sym.name], _Unknown) for sym in self.symbols):  # e.g. a scale not screened
+            t = env.everywhere if self._when_all_unknown else env.nowhere
+            return t, t
         uncertain = [sym.name for sym in self.symbols if sym.name in env.bounds or sym.name in env.maybe]
         t = self.evaluate(env)
         if not uncertain:
             return t, t
+        leaves = self._or_of_comparisons
+        if leaves is not None and not env.dense and not any(name in env.maybe for name in uncertain):
+            return self._possible_of_comparisons(env, t, leaves)
         names = [sym.name for sym in self.symbols]
         if env.dense:
             rows, sub = None, env
         else:
-            # only the students with an uncertain symbol can differ from the value-based answer
-            rows, sub = env.uncertain_subset(names, uncertain)
+            # only the students with an uncertain symbol can differ from the value-based answer, and not
+            # where that answer is already "true": bounds only widen what is true (T4 ⊇ T) and P4 ⊇ T4
+            settled: Any = t
+            if isinstance(self.ast, And):
+                # nor where a part of an `and` that blanks cannot change is not true (for such a part P = T,
+                # so there the `and` is neither true nor possibly true): e.g. no risk-group flag set
+                unc = set(uncertain)
+                for it in self.ast.items:
+                    if not any(nm.dotted in unc for nm in names_in(it)):
+                        ti = _eval_true(it, env) if _negation_free(it) else _eval(it, env)[0]
+                        settled = settled | ~np.asarray(ti, dtype=bool)
+            rows, sub = env.uncertain_subset(names, uncertain, settled=settled)
+            if not len(rows):
+                return t, t
         # with bounds, "definitely true" also holds where every possible answer to the blanks makes it true
         t4, _, p4, _ = _eval4(self.ast, sub)
         t4 = np.asarray(t4, dtype=bool) if np.ndim(t4) else np.full(sub.n, bool(t4))
@@ -700,19 +895,19 @@ class Compiled:
             return None
         mesh = np.meshgrid(*[np.arange(len(g)) for g in grids], indexing="ij") if grids else []
         n = int(total)
-        values: dict[str, Any] = {}
+        values: dict[str, Value] = {}
         for sym, g, idx in zip(self.symbols, grids, mesh):
             flat = idx.ravel()
-            if sym.kind == "number":
-                values[sym.name] = np.array([g[i] for i in range(len(g))], dtype=float)[flat]
-            elif sym.kind == "bool":
+            if sym.kind == SymbolKind.NUMBER:
+                values[sym.name] = Numbers(np.array([g[i] for i in range(len(g))], dtype=float)[flat])
+            elif sym.kind == SymbolKind.BOOL:
                 arr = np.array(g, dtype=object)[flat]
                 vals = np.array([v is True for v in arr])
                 known = np.array([v is not None for v in arr])
-                values[sym.name] = (vals, known)
+                values[sym.name] = Truths(vals, known)
             else:
                 codes = np.array(g, dtype=np.int64)[flat]
-                values[sym.name] = (codes, sym.levels)
+                values[sym.name] = Codes(codes, sym.levels)
         return bool(self.evaluate(Env(values, n)).any())
 
 

@@ -23,7 +23,8 @@ from ..loading import builtin_dir, read_yaml
 from ..loading.pydantic_issues import validation_issues
 from ..scoring import Scale, content_hash, list_scales, load_scale
 from ..specs.rules import RuleSetSpec
-from .condition import Compiled, ConditionError, Resolver, compile_condition
+from .actions import ActionTable, build_action_table
+from .condition import Compiled, ConditionError, Resolver, Symbol, compile_condition
 from .expr import _KEYWORDS, ExprSyntaxError, names_in, parse
 
 __all__ = ["RuleSet", "load_rules", "list_rules", "ACTION_KEYS"]
@@ -53,6 +54,16 @@ class RuleSet:
     @property
     def flags(self) -> list[str]:
         return [f.id for f in self.spec.flags]
+
+    @functools.cached_property
+    def symbols(self) -> Mapping[str, Symbol]:
+        """Every name the conditions read, once (kept with the rule set: a screen call does not rebuild it)."""
+        return {sym.name: sym for cond in self.conditions for sym in cond.symbols}
+
+    @functools.cached_property
+    def action_table(self) -> ActionTable:
+        """What happens for every outcome (tier, urgent, re-screen): built once, kept with the rule set."""
+        return build_action_table(self.spec)
 
     def __repr__(self) -> str:
         s = self.spec
