@@ -60,7 +60,7 @@ class ScreeningResult:
         rebuilt from the tier, urgent and re-screen columns."""
         if self.action_codes is not None and len(self.action_codes) == len(self.table):
             return self.action_codes
-        from .tiering.actions import encode_outcomes
+        from ..tiering.actions import encode_outcomes
 
         t = self.table
         return encode_outcomes(np.asarray(t["tier"].array.codes), t["urgent"].to_numpy(dtype=bool),
