@@ -196,3 +196,17 @@ def test_fast_csv_path_hands_irregular_files_to_the_strict_path(tmp_path, monkey
             assert fast == strict, name
         else:
             pd.testing.assert_frame_equal(fast, strict)
+
+
+def test_cli_screen_in_chunks_writes_the_same_file(tmp_path, capsys):
+    from screening.cli import main
+
+    p = _write_csv(_messy_table(45), tmp_path / "answers.csv")
+    common = ["screen", str(p), "--scales", "phq9,gad7", "--no-quality", "-q"]
+    with pytest.warns(UserWarning, match="not supplied"):
+        assert main([*common, "-o", str(tmp_path / "whole.csv")]) == 0
+    with pytest.warns(UserWarning, match="not supplied"):
+        assert main([*common, "-o", str(tmp_path / "chunked.csv"), "--chunksize", "10"]) == 0
+    assert (tmp_path / "chunked.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    assert main(["screen", str(p), "--scales", "phq9", "-o", str(tmp_path / "x.csv"), "--chunksize", "10"]) == 2
+    assert "--no-quality" in capsys.readouterr().err
