@@ -97,14 +97,14 @@ def test_parquet_and_excel_in_chunks(tmp_path):
 
 def test_a_bad_answer_in_a_later_chunk_names_its_row_in_the_file(tmp_path):
     df = _messy_table(40).astype(dict.fromkeys(PHQ, object))
-    df.loc[33, "phq9_4"] = 7  # not an option of PHQ-9
+    df.loc[33, "phq9_4"] = 77  # not an option of PHQ-9
     p = _write_csv(df, tmp_path / "bad.csv")
     with pytest.raises(ReadError) as whole:
         read_responses(p, scales=["phq9", "gad7"], id_column="student_id")
     with pytest.raises(ReadError) as chunked:
         list(iter_responses(p, scales=["phq9", "gad7"], id_column="student_id", chunksize=10))
     assert [i.rows for i in chunked.value.issues] == [i.rows for i in whole.value.issues] == [(33,)]
-    assert "7" not in str(chunked.value).replace("phq9", "")  # the cell's value is never echoed
+    assert "77" not in str(chunked.value).replace(str(p), "")  # the cell's value is never echoed
 
 
 def test_screen_file_writes_what_screen_gives_on_the_whole_file(tmp_path):
@@ -210,3 +210,18 @@ def test_cli_screen_in_chunks_writes_the_same_file(tmp_path, capsys):
     assert (tmp_path / "chunked.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
     assert main(["screen", str(p), "--scales", "phq9", "-o", str(tmp_path / "x.csv"), "--chunksize", "10"]) == 2
     assert "--no-quality" in capsys.readouterr().err
+
+
+def test_screen_file_to_parquet_keeps_every_row_and_value(tmp_path):
+    p = _write_csv(_messy_table(50), tmp_path / "answers.csv")
+    with pytest.warns(UserWarning, match="not supplied"):
+        got = sc.screen_file(p, ["phq9", "gad7"], out=tmp_path / "r.parquet", chunksize=6, id_column="student_id")
+    table = read_responses(p, scales=["phq9", "gad7"], id_column="student_id")
+    with pytest.warns(UserWarning, match="not supplied"):
+        res = sc.screen(table, ["phq9", "gad7"])
+    back = pd.read_parquet(tmp_path / "r.parquet")
+    assert got.rows == len(back) == 50 and back["row"].tolist() == list(range(50))
+    for c in [*res.scores.columns, "tier", "urgent", "reasons", "actions"]:
+        want = res.scores[c] if c in res.scores.columns else res.table[c]
+        assert back[c].astype(object).where(back[c].notna(), None).tolist() == \
+            want.astype(object).where(want.notna(), None).tolist(), c

@@ -87,8 +87,19 @@ def cells_to_text(s: pd.Series) -> tuple[pd.Series, npt.NDArray[np.bool_] | None
     float); numbers beyond 2**53 are marked in the returned mask because their
     digits are no longer the ones typed.
     """
-    if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+    kind = pd.api.types.infer_dtype(s, skipna=True)
+    if kind in ("string", "empty"):
         return s.fillna("").astype(str), None
+    if kind in ("integer", "floating", "mixed-integer-float") and len(s) > 64:
+        # numbers only: convert each distinct number once (a column of answers holds a handful), then gather
+        codes, uniques = pd.factorize(s)
+        utext, uimprecise = cells_to_text(pd.Series(np.asarray(uniques, dtype=object), dtype=object))
+        taken = np.asarray(codes, dtype=np.intp)
+        text_arr = np.where(taken >= 0, utext.to_numpy(dtype=object)[np.maximum(taken, 0)] if len(utext) else "", "")
+        mask = None
+        if uimprecise is not None:
+            mask = (taken >= 0) & uimprecise[np.maximum(taken, 0)]
+        return pd.Series(text_arr, index=s.index, dtype=object).astype(str), mask
     kinds = s.map(type)  # element types: str, int, float, bool, datetime … (no per-row logic)
     text = s.astype(str)
     is_float = kinds.eq(float).to_numpy()  # type: ignore[arg-type]  # pandas-stubs: eq() takes any object
