@@ -139,20 +139,22 @@ def convert_column(
     *,
     missing_codes: frozenset[str] = frozenset(),
     code_map: Mapping[float, float] | None = None,
+    out: npt.NDArray[np.float64] | None = None,
 ) -> Converted:
     """Convert one column to option values of ``target``.
 
     ``fmt``: ``value`` (cells are option values), ``index`` (1-based option
     positions), ``label`` (option labels) or ``codes`` (numeric codes mapped
     through ``code_map``, e.g. SPSS value labels). Cells in ``missing_codes``
-    (问卷星 -2/-3 skip codes) are unanswered.
+    (问卷星 -2/-3 skip codes) are unanswered. ``out``: where to write the values
+    of a numeric column (a row of the table's block), saving a copy.
     """
     if fmt in ("value", "index") and pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-        return _convert_numbers(s, target, fmt, missing_codes)
+        return _convert_numbers(s, target, fmt, missing_codes, out)
     if fmt in ("value", "index"):
         numbers = text_as_numbers(s)
         if numbers is not None:  # every filled cell is a plain number: the numeric path, no text per distinct cell
-            return _convert_numbers(pd.Series(numbers, index=s.index), target, fmt, missing_codes)
+            return _convert_numbers(pd.Series(numbers, index=s.index), target, fmt, missing_codes, out)
     codes, text = distinct_cells(s, missing_codes)
     nu = len(text)
     uval = np.full(nu, np.nan)
@@ -233,7 +235,8 @@ def texts_as_numbers(columns: Sequence[pd.Series]) -> list[npt.NDArray[np.float6
     return out
 
 
-def _convert_numbers(s: pd.Series, target: ItemTarget, fmt: str, missing_codes: frozenset[str]) -> Converted:
+def _convert_numbers(s: pd.Series, target: ItemTarget, fmt: str, missing_codes: frozenset[str],
+                     out: npt.NDArray[np.float64] | None = None) -> Converted:
     """:func:`convert_column` for a numeric column, column-wise on the numbers (no text round trip).
 
     The same results as through :func:`distinct_cells` (whose text is the exact ``repr`` of each
@@ -252,7 +255,12 @@ def _convert_numbers(s: pd.Series, target: ItemTarget, fmt: str, missing_codes: 
     if fmt == "value":
         valid = ok_num & np.isin(x, target.allowed)
         masks["invalid_value"] = ok_num & ~valid
-        values = np.where(valid, x, np.nan)
+        if out is None:
+            values = np.where(valid, x, np.nan)
+        else:  # written in place: no temporary column (page faults on fresh memory cost as much as the work)
+            np.copyto(out, x)
+            out[~valid] = np.nan
+            values = out
     else:
         n_opts = len(target.option_values)
         with np.errstate(invalid="ignore"):
@@ -261,7 +269,12 @@ def _convert_numbers(s: pd.Series, target: ItemTarget, fmt: str, missing_codes: 
         masks["option_count"] = whole & (x > n_opts)
         good = whole & (x <= n_opts)
         pos = np.where(good, x, 1).astype(np.intp) - 1
-        values = np.where(good, target.option_values[pos], np.nan)
+        if out is None:
+            values = np.where(good, target.option_values[pos], np.nan)
+        else:
+            np.take(target.option_values, pos, out=out)
+            out[~good] = np.nan
+            values = out
     for code, m in masks.items():
         if m.any():
             bad[code] = m

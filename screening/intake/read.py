@@ -189,8 +189,8 @@ def _code_map(ex: Extract, col: str, target: ItemTarget) -> tuple[dict[float, fl
     return cmap, []
 
 
-def _convert(ex: Extract, col: str, target: ItemTarget, fmt: str,
-             numbers: pd.Series | None = None) -> tuple[np.ndarray, dict[str, np.ndarray], list[Issue]]:
+def _convert(ex: Extract, col: str, target: ItemTarget, fmt: str, numbers: pd.Series | None = None,
+             out: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, np.ndarray], list[Issue]]:
     s = ex.frame[col] if numbers is None else numbers
     if fmt == "codes":
         cmap, issues = _code_map(ex, col, target)
@@ -205,7 +205,7 @@ def _convert(ex: Extract, col: str, target: ItemTarget, fmt: str,
             return conv.values, conv.bad, []
         conv = convert_column(s, target, "codes", missing_codes=ex.missing_codes, code_map=cmap)
         return conv.values, conv.bad, []
-    conv = convert_column(s, target, fmt, missing_codes=ex.missing_codes)
+    conv = convert_column(s, target, fmt, missing_codes=ex.missing_codes, out=out)
     return conv.values, conv.bad, []
 
 
@@ -584,17 +584,19 @@ def _convert_items(ex: Extract, plan: Plan, on_invalid: str) -> tuple[dict[str, 
         block = np.empty((len(cols), n), dtype=np.float64)  # one block: the table is assembled without a copy
         unreadable = np.zeros(n, dtype=np.int64)
         for k, (col, target) in enumerate(zip(cols, plan.targets[sc.id], strict=True)):
-            values, bad, found = _convert(ex, col, target, fmt, numbers.get(col) if fmt in ("value", "index") else None)
+            row = block[k]
+            values, bad, found = _convert(ex, col, target, fmt, numbers.pop(col, None), out=row)
             issues += found
+            if values is not row:  # converted elsewhere (text, codes): copy into the block
+                row[:] = values
             if bad:
                 any_bad = np.zeros(n, dtype=bool)
                 for code, mask in bad.items():
                     any_bad |= mask
                     if on_invalid == "raise":
                         issues.append(_value_issue(code, mask, ex, col, target, fmt))
-                values = np.where(any_bad, np.nan, values)
+                row[any_bad] = np.nan
                 unreadable += any_bad
-            block[k] = values
         names = [C.item_input_col(sc.id, item) for item in sc.items]
         part = pd.DataFrame(block.T, columns=names, index=pd.RangeIndex(n), copy=False)
         if on_invalid == "missing":
