@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 import screening as sc
 from screening._params import InvalidParameterError
 from screening.intake import ReadError, grid, iter_responses, read_responses
+from screening.intake import meta as M
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "intake"
 PHQ = [f"phq9_{k}" for k in range(1, 10)]
@@ -91,8 +92,12 @@ def test_parquet_and_excel_in_chunks(tmp_path):
                                                            chunksize=8)), whole)
     xl = FIX / "wjx_phq9_text.xlsx"
     whole = read_responses(xl, scales="phq9", start=3, id_column=1)
-    pd.testing.assert_frame_equal(pd.concat(iter_responses(xl, scales="phq9", start=3, id_column=1, chunksize=3)),
-                                  whole)
+    chunks = pd.concat(iter_responses(xl, scales="phq9", start=3, id_column=1, chunksize=3))
+    core = [*M.META_COLUMNS, *PHQ]
+    pd.testing.assert_frame_equal(chunks[core], whole[core])
+    assert list(chunks.columns) == list(whole.columns)
+    # other columns stay text in chunks (a type guessed per chunk could differ between chunks): 序号 1, 2, …
+    assert chunks["序号"].tolist() == whole["序号"].astype(str).tolist()
 
 
 def test_a_bad_answer_in_a_later_chunk_names_its_row_in_the_file(tmp_path):
@@ -225,3 +230,37 @@ def test_screen_file_to_parquet_keeps_every_row_and_value(tmp_path):
         want = res.scores[c] if c in res.scores.columns else res.table[c]
         assert back[c].astype(object).where(back[c].notna(), None).tolist() == \
             want.astype(object).where(want.notna(), None).tolist(), c
+
+
+@settings(max_examples=300, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
+                                 HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_fuzz_chunks_only_library_errors_and_whole_file_results(tmp_path, data):
+    from screening.errors import ScreeningError
+    from tests.strategies import csv_bytes
+
+    k6 = sc.load_scale("k6")
+    raw = data.draw(csv_bytes(["student_id", *k6.input_columns()]))
+    scales = data.draw(st.sampled_from(((), "k6")))
+    p = tmp_path / "fuzz.csv"
+    p.write_bytes(raw)
+
+    def outcome(call):
+        try:
+            return call(), None
+        except ScreeningError as exc:
+            return None, exc
+
+    whole, err = outcome(lambda: read_responses(p, scales=scales))
+    chunks, cerr = outcome(lambda: pd.concat(list(iter_responses(p, scales=scales, chunksize=2))))
+    assert (err is None) == (cerr is None)
+    if err is None:
+        assert list(chunks.columns) == list(whole.columns)
+        core = [c for c in whole.columns if c in M.META_COLUMNS or (scales and c.startswith("k6_"))]
+        pd.testing.assert_frame_equal(chunks[core], whole[core])
+        for c in whole.columns.difference(core):  # other columns: chunks keep the text, whole files may type it
+            if pd.api.types.is_string_dtype(whole[c].dtype):
+                assert chunks[c].tolist() == whole[c].tolist()
+    else:
+        assert cerr.issues and all(i.file in ("", str(p)) for i in cerr.issues)

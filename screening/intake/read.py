@@ -552,7 +552,8 @@ def make_plan(ex: Extract, req: Request, *, response_format: str | None = None, 
     if issues:
         raise _fail(issues, ex.file)
     frame_cols = set(ex.frame.columns)
-    out_names = set(M.META_COLUMNS) | {C.item_input_col(sc.id, it) for sc in req.scales for it in sc.items}
+    out_names = (set(M.META_COLUMNS) | {C.item_input_col(sc.id, it) for sc in req.scales for it in sc.items}
+                 | {M.unreadable_col(sc.id) for sc in req.scales})
     recognised = {r.column: r for r in recognise([c for c in order if c not in used], taken=frame_cols | out_names)}
     rid = next((r for r in recognised.values() if r.kind == "id"), None)
     student_id = None
@@ -605,9 +606,14 @@ def _convert_items(ex: Extract, plan: Plan, on_invalid: str) -> tuple[dict[str, 
     return parts, issues
 
 
-def _other_columns(ex: Extract, plan: Plan, keep_other: bool, taken: set[str]) -> tuple[dict[str, Any], list[Issue],
-                                                                                      list[dict[str, Any]]]:
-    """The 学籍号 question as ``student_id``, recognised group/flag columns under their canonical names, the rest."""
+def _other_columns(ex: Extract, plan: Plan, keep_other: bool, taken: set[str],
+                   typed: bool = True) -> tuple[dict[str, Any], list[Issue], list[dict[str, Any]]]:
+    """The 学籍号 question as ``student_id``, recognised group/flag columns under their canonical names, the rest.
+
+    ``typed``: text columns get a numeric or boolean type where that is lossless (:func:`infer_passthrough`);
+    chunks keep them as text, since a type guessed per chunk could differ from chunk to chunk.
+    """
+    guess = infer_passthrough if ex.text_cells and typed else (lambda s: s)
     frame, file = ex.frame, ex.file
     out: dict[str, Any] = {}
     issues: list[Issue] = []
@@ -643,20 +649,24 @@ def _other_columns(ex: Extract, plan: Plan, keep_other: bool, taken: set[str]) -
             # a recognised group or risk-group question: also given under its canonical name
             r = plan.recognised[c]
             yn = yes_no(frame[c], index_download=index_download) if r.kind == "flag" else None
-            out[name] = yn[0].array if yn is not None else (infer_passthrough(frame[c]) if ex.text_cells else frame[c])
+            out[name] = yn[0].array if yn is not None else guess(frame[c])
             taken.add(name)
             rows.append({"what": r.name, "kind": r.kind, "columns": c, "how": notes.get(c, "wording")})
         if c in taken:
             issues.append(Issue("column_clash", "the file has its own column with the name of an output column",
                                 file=file, column=c, hint="rename it in the file, or pass keep_other=False"))
             continue
-        out[c] = infer_passthrough(frame[c]) if ex.text_cells else frame[c]
+        out[c] = guess(frame[c])
         taken.add(c)
     return out, issues, rows
 
 
-def apply_plan(ex: Extract, plan: Plan, *, on_invalid: str = "raise", keep_other: bool = True) -> pd.DataFrame:
-    """Convert the planned columns of ``ex.frame`` and assemble the canonical table (see :func:`read_responses`)."""
+def apply_plan(ex: Extract, plan: Plan, *, on_invalid: str = "raise", keep_other: bool = True,
+               typed_others: bool = True) -> pd.DataFrame:
+    """Convert the planned columns of ``ex.frame`` and assemble the canonical table (see :func:`read_responses`).
+
+    ``typed_others=False`` (chunks) keeps the file's other text columns as text rather than guessing a type.
+    """
     n = len(ex.frame)
     ex.meta_cols = dict(plan.meta_cols)
     issues: list[Issue] = []
@@ -666,7 +676,7 @@ def apply_plan(ex: Extract, plan: Plan, *, on_invalid: str = "raise", keep_other
     if issues:
         raise _fail(issues, ex.file)
     taken = set(meta_out) | {c for part in items.values() for c in part.columns}
-    others, found, rows = _other_columns(ex, plan, keep_other, taken)
+    others, found, rows = _other_columns(ex, plan, keep_other, taken, typed_others)
     if found:
         raise _fail(found, ex.file)
     index = pd.RangeIndex(n)

@@ -262,7 +262,10 @@ def iter_responses(
     The parameters are those of :func:`~screening.read_responses` plus ``chunksize``.
     Each chunk is the canonical table of its rows, indexed by their positions in
     the file (``pd.concat(iter_responses(...))`` equals ``read_responses(...)``
-    when the columns are mapped the same way). Which columns hold which scale's
+    when the columns are mapped the same way), except that the file's other
+    text columns (class, notes …) stay text: ``read_responses`` gives them a
+    number type where the whole column allows it, which a chunk cannot know.
+    Which columns hold which scale's
     items, and in which format, is decided on the first chunk: pass ``start=``/
     ``columns=`` and ``response_format=`` to decide it yourself. A problem in a
     later chunk raises :class:`ReadError` when that chunk is read, naming rows by
@@ -288,7 +291,7 @@ def _iter(req: Any, source: str, *, chunksize: int, response_format: Any, id_col
         try:
             if plan is None:
                 plan = make_plan(ex, req, response_format=response_format, id_column=id_column, meta=meta)
-            table = apply_plan(ex, plan, on_invalid=on_invalid, keep_other=keep_other)
+            table = apply_plan(ex, plan, on_invalid=on_invalid, keep_other=keep_other, typed_others=False)
         except ReadError as err:
             raise _shifted(err, offset) from None
         table.index = pd.RangeIndex(offset, offset + len(table))
