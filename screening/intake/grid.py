@@ -13,6 +13,7 @@ import codecs
 import csv
 import importlib.util
 import io
+import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -256,25 +257,37 @@ def _sniff_delimiter(first_line: str, path: str) -> str:
     return best if counts[best] else ","
 
 
-def _arrow_cells(data: bytes, file: str, delimiter: str | None) -> pd.DataFrame | None:
+def _arrow_cells(path: str | Path, file: str, delimiter: str | None) -> pd.DataFrame | None:
     """Every cell of a UTF-8 delimited file as text (``str`` columns 0..m-1), read by pyarrow's CSV reader.
 
-    The same cells as the strict text path below, many times faster. ``None`` whenever the file is not
-    plainly rectangular UTF-8 (another encoding, a NUL byte, rows of different widths, a quote left
-    open): that path then reads it and reports its problems.
+    The same cells as the strict text path below, many times faster (Arrow reads the file itself, in
+    parallel blocks; the checks here look at its bytes through a memory map). ``None`` whenever the file
+    is not plainly rectangular UTF-8 (another encoding, a NUL byte, rows of different widths, a quote
+    left open): that path then reads it and reports its problems.
     """
     if importlib.util.find_spec("pyarrow") is None:
         return None
+    import mmap
+
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
-    if (not data[:65536].strip() and not data.strip()) or b"\x00" in data or data.count(b'"') % 2:
-        return None  # empty, binary/UTF-16, or an odd number of quotes (one left open): the strict path decides
-    ends = [i for i in (data.find(b"\n"), data.find(b"\r")) if i >= 0]
+    if os.path.getsize(path) == 0:
+        return None
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        head = mm[:65536]
+        if head.startswith(codecs.BOM_UTF8):
+            head = head[len(codecs.BOM_UTF8):]  # Arrow skips a UTF-8 byte order mark itself
+        if not head.strip() or mm.find(b"\x00") >= 0:
+            return None  # blank start, binary or UTF-16: the strict path decides
+        view = np.frombuffer(mm, dtype=np.uint8)
+        quotes = int(np.count_nonzero(view == ord('"')))
+        del view  # the map cannot close while an array looks at it
+    if quotes % 2:
+        return None  # an odd number of quotes: one is left open, and the strict path says where
+    ends = [i for i in (head.find(b"\n"), head.find(b"\r")) if i >= 0]
     try:
-        first = data[: min(ends) if ends else len(data)].decode("utf-8")
+        first = head[: min(ends) if ends else len(head)].decode("utf-8")
     except UnicodeDecodeError:
         return None
     sep = delimiter or _sniff_delimiter(first, file)
@@ -287,7 +300,7 @@ def _arrow_cells(data: bytes, file: str, delimiter: str | None) -> pd.DataFrame 
     names = [f"f{k}" for k in range(width)]
     try:
         table = pacsv.read_csv(
-            io.BytesIO(data),
+            str(path),
             read_options=pacsv.ReadOptions(column_names=names),
             parse_options=pacsv.ParseOptions(delimiter=sep, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
@@ -305,7 +318,7 @@ def read_csv_grid(path: str | Path, *, encoding: str | None = None, header_row: 
     """Read a delimited text file as text cells; returns the grid and the encoding used."""
     file = str(path)
     if encoding is None or encoding.replace("_", "-").lower() in ("utf-8", "utf8", "utf-8-sig"):
-        fast = _arrow_cells(Path(path).read_bytes(), file, delimiter)
+        fast = _arrow_cells(path, file, delimiter)
         if fast is not None:
             grid = promote_header(fast, file, header_row, n_header_rows)
             grid.frame = grid.frame.fillna("")
