@@ -286,11 +286,15 @@ def _arrow_cells(path: str | Path, file: str, delimiter: str | None) -> pd.DataF
     if quotes % 2:
         return None  # an odd number of quotes: one is left open, and the strict path says where
     ends = [i for i in (head.find(b"\n"), head.find(b"\r")) if i >= 0]
+    nl = head.find(b"\n")
+    if nl < 0 and len(head) < os.path.getsize(path):
+        return None  # a first line longer than the head: the strict path sniffs it whole
     try:
         first = head[: min(ends) if ends else len(head)].decode("utf-8")
+        # the delimiter is sniffed on the text before the first "\n", exactly as the strict path does
+        sep = delimiter or _sniff_delimiter(head[: nl if nl >= 0 else len(head)].decode("utf-8"), file)
     except UnicodeDecodeError:
         return None
-    sep = delimiter or _sniff_delimiter(first, file)
     try:
         width = len(next(csv.reader([first], delimiter=sep, strict=True)))
     except (csv.Error, StopIteration):

@@ -108,7 +108,10 @@ def _arrow_batches(path: Path, enc: str, delimiter: str | None) -> tuple[Iterato
     text = text.lstrip("\ufeff")
     ends = [i for i in (text.find("\n"), text.find("\r")) if i >= 0]
     first = text[: min(ends) if ends else len(text)]
-    sep = delimiter or _sniff_delimiter(first, str(path))
+    nl = text.find("\n")  # the delimiter is sniffed before the first "\n", exactly as the strict path does
+    if nl < 0 and len(head) < path.stat().st_size:
+        return None
+    sep = delimiter or _sniff_delimiter(text[: nl if nl >= 0 else len(text)], str(path))
     try:
         width = len(next(csv.reader([first], delimiter=sep, strict=True)))
     except (csv.Error, StopIteration):
