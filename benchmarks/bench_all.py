@@ -31,6 +31,7 @@ beside the import of pandas alone. The load average is printed: the machine is s
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -264,9 +265,9 @@ def phq_gad(n: int, seed: int = 5) -> pd.DataFrame:
     return pd.concat(parts, axis=1)
 
 
-def bench_files(n, rounds, tmp):
+def bench_files(n, rounds, tmp, excel_rows=100_000):
     df = phq_gad(n)
-    csv, pq = tmp / "phq_gad.csv", tmp / "phq_gad.parquet"
+    csv, pq, xl = tmp / "phq_gad.csv", tmp / "phq_gad.parquet", tmp / "phq_gad.xlsx"
     df.to_csv(csv, index=False)
     df.to_parquet(pq, index=False)
     item_cols = [c for c in df.columns if c != "student_id"]
@@ -290,6 +291,19 @@ def bench_files(n, rounds, tmp):
         med = interleaved(fns, rounds)
         res[name] = med
         print(f"  {name}: " + ", ".join(f"{k} {v:.3f}" for k, v in med.items()), flush=True)
+    # Excel: a smaller sheet (writing a million-row workbook takes minutes); pandas reads it with the engine
+    # read_responses itself uses (calamine when python-calamine is installed, else openpyxl), ids as text
+    if excel_rows:
+        engine = "calamine" if importlib.util.find_spec("python_calamine") else "openpyxl"
+        df.iloc[:excel_rows].to_excel(xl, index=False, engine="openpyxl")
+        fns = {
+            "pandas_read": lambda: pd.read_excel(xl, engine=engine, dtype={"student_id": str}),
+            "read_responses": lambda: sc.read_responses(xl, scales=scales, id_column="student_id"),
+            "read_screen": lambda: sc.screen(sc.read_responses(xl, scales=scales, id_column="student_id"), scales),
+        }
+        med = interleaved(fns, max(1, min(rounds, 2)))
+        res["excel"] = {**med, "rows": excel_rows, "engine": engine}
+        print("  excel: " + ", ".join(f"{k} {v:.3f}" for k, v in med.items()), flush=True)
     mem = df.memory_usage(deep=True).sum()
     res["screen_in_memory"] = statistics.median(timed(lambda: sc.screen(df, scales)) for _ in range(rounds))
     res["score_in_memory"] = statistics.median(timed(lambda: sc.score(df, scales)) for _ in range(rounds))
@@ -326,6 +340,65 @@ def bench_memory(n):
     el, peak, int8, table = (float(x) for x in r.stdout.split())
     return {"rows": n, "seconds": el, "peak_extra_mib": peak / 2**20, "int8_table_mib": int8 / 2**20,
             "float_table_mib": table / 2**20}
+
+
+STREAM_MAKE = r"""
+import sys
+sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[1] + "/benchmarks")
+import numpy as np, pyarrow as pa, pyarrow.parquet as pq, screening as sc
+from bench_all import phq_gad
+n, path, step = int(sys.argv[2]), sys.argv[3], 1_000_000
+writer = None
+for k in range(0, n, step):  # written a million rows at a time: making the file must not need the memory either
+    part = phq_gad(min(step, n - k), seed=5 + k)
+    table = pa.Table.from_pandas(part, preserve_index=False)
+    writer = writer or pq.ParquetWriter(path, table.schema)
+    writer.write_table(table, row_group_size=250_000)
+writer.close()
+"""
+
+STREAM_CHILD = r"""
+import os, resource, sys, time, tracemalloc, warnings
+sys.path.insert(0, sys.argv[1])
+import numpy as np, pandas as pd, screening as sc
+warnings.simplefilter("ignore", UserWarning)
+path, out, chunk = sys.argv[2], sys.argv[3], int(sys.argv[4])
+import pyarrow.parquet as pq
+n = pq.ParquetFile(path).metadata.num_rows
+head = pd.read_parquet(path).iloc[:1000] if n <= 1000 else next(pq.ParquetFile(path).iter_batches(1000)).to_pandas()
+sc.screen(head, ["phq9", "gad7"])  # warm: scales, rules and code loaded before measuring
+def rss():
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+base_rss = rss()
+tracemalloc.start()
+base = tracemalloc.get_traced_memory()[0]
+t = time.perf_counter()
+res = sc.screen_file(path, ["phq9", "gad7"], out=out, chunksize=chunk, id_column="student_id")
+el = time.perf_counter() - t
+peak = tracemalloc.get_traced_memory()[1] - base
+peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base_rss
+print(el, peak, peak_rss, n * 16, res.rows)
+"""
+
+
+def bench_stream_memory(n, chunk=100_000):
+    """``screen_file`` of an n-row Parquet file: peak extra memory (tracemalloc, and peak RSS) in a fresh process."""
+    with tempfile.TemporaryDirectory() as td:
+        path, out = Path(td) / "big.parquet", Path(td) / "tiers.parquet"
+        r = subprocess.run([PY, "-c", STREAM_MAKE, str(ROOT), str(n), str(path)], capture_output=True, text=True,
+                           timeout=3600)
+        if r.returncode != 0:
+            print("  streaming file failed:", r.stderr[-500:], file=sys.stderr)
+            return None
+        r = subprocess.run([PY, "-c", STREAM_CHILD, str(ROOT), str(path), str(out), str(chunk)], capture_output=True,
+                           text=True, timeout=7200)
+        if r.returncode != 0:
+            print("  streaming run failed:", r.stderr[-500:], file=sys.stderr)
+            return None
+        el, peak, peak_rss, int8, rows = (float(x) for x in r.stdout.split())
+    return {"rows": int(rows), "chunk": chunk, "seconds": el, "peak_extra_mib": peak / 2**20,
+            "peak_rss_extra_mib": peak_rss / 2**20, "int8_table_mib": int8 / 2**20}
 
 
 COLD = r"""
@@ -366,6 +439,7 @@ def main(argv=None):
     ap.add_argument("--scales", nargs="*", default=None)
     ap.add_argument("--mem-rows", type=int, default=10_000_000)
     ap.add_argument("--no-r", action="store_true")
+    ap.add_argument("--excel-rows", type=int, default=100_000, help="rows of the Excel file (0: no Excel)")
     ap.add_argument("--r-scales", nargs="*", default=["phq9", "scl90", "mht", "sdq"],
                     help="scales R psych also scores (about a minute each per million rows on this machine)")
     ap.add_argument("--skip", nargs="*", default=[], choices=["scales", "files", "memory", "latency"])
@@ -373,7 +447,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     warnings.simplefilter("ignore", UserWarning)  # "risk-group flags not supplied": the benchmark data has none
     if a.quick:
-        a.rows, a.mem_rows = 100_000, 1_000_000
+        a.rows, a.mem_rows, a.excel_rows = 100_000, 1_000_000, min(a.excel_rows, 20_000)
     ids = a.scales or sc.list_scales()
     with_r = not a.no_r and r_available()
     info = {"when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "rows": a.rows, "rounds": a.rounds,
@@ -387,9 +461,10 @@ def main(argv=None):
         if "scales" not in a.skip:
             results["scales"] = bench_scales(ids, a.rows, a.rounds, a.pandas_rounds, with_r, tmp, a.r_scales)
         if "files" not in a.skip:
-            results["files"] = bench_files(a.rows, a.rounds, tmp)
+            results["files"] = bench_files(a.rows, a.rounds, tmp, a.excel_rows)
     if "memory" not in a.skip:
         results["memory"] = bench_memory(a.mem_rows)
+        results["stream_memory"] = bench_stream_memory(a.mem_rows)
     if "latency" not in a.skip:
         results["latency"] = bench_latency(a.rounds)
     info["load_after"] = os.getloadavg()
@@ -419,17 +494,29 @@ def report(res):
         f = res["files"]
         print(f"\nPHQ-9 + GAD-7, {n:,} students with an 18-digit id (in memory: score {f['score_in_memory']:.3f} s, "
               f"screen {f['screen_in_memory']:.3f} s)\n")
-        print("| file | pandas' reader s | `read_responses` s | ÷ pandas | read + screen s |")
-        print("|---|---:|---:|---:|---:|")
-        for k in ("csv", "parquet"):
+        print("| file | rows | pandas' reader s | `read_responses` s | ÷ pandas | read + screen s |")
+        print("|---|---:|---:|---:|---:|---:|")
+        readers = {"csv": "read_csv(engine='pyarrow')", "parquet": "read_parquet"}
+        for k in ("csv", "parquet", "excel"):
+            if k not in f:
+                continue
             m = f[k]
-            print(f"| {k} | {m['pandas_read']:.3f} | {m['read_responses']:.3f} | "
-                  f"{m['read_responses'] / m['pandas_read']:.1f}× | {m['read_screen']:.3f} |")
+            rows = m.get("rows", n)
+            reader = readers.get(k) or f"read_excel(engine='{m.get('engine')}')"
+            print(f"| {k} (`{reader}`) | {rows:,} | {m['pandas_read']:.3f} | {m['read_responses']:.3f} | "
+                  f"{m['read_responses'] / m['pandas_read']:.2f}× | {m['read_screen']:.3f} |")
     if res.get("memory"):
         m = res["memory"]
         print(f"\nMemory: `screen` of {m['rows']:,} PHQ-9 + GAD-7 students: {m['seconds']:.2f} s, peak extra "
               f"{m['peak_extra_mib']:.0f} MiB (tracemalloc) = {m['peak_extra_mib'] / m['int8_table_mib']:.2f}× the "
               f"answers as int8 ({m['int8_table_mib']:.0f} MiB; the float64 input is {m['float_table_mib']:.0f} MiB)")
+    if res.get("stream_memory"):
+        m = res["stream_memory"]
+        print(f"\nStreaming: `screen_file` of a {m['rows']:,}-row PHQ-9 + GAD-7 Parquet file in chunks of "
+              f"{m['chunk']:,} (tiers written to Parquet): {m['seconds']:.1f} s, peak extra {m['peak_extra_mib']:.0f} MiB "
+              f"(tracemalloc) = {m['peak_extra_mib'] / m['int8_table_mib']:.2f}× the answers as int8; peak RSS "
+              f"+{m['peak_rss_extra_mib']:.0f} MiB = {m['peak_rss_extra_mib'] / m['int8_table_mib']:.2f}× "
+              f"(includes Arrow's buffers, which tracemalloc does not see)")
     if "latency" in res:
         lt = res["latency"]
         print(f"\nOne student (PHQ-9 + GAD-7): warm `screen` {lt['warm_screen'] * 1e3:.2f} ms, warm `score` "

@@ -106,3 +106,9 @@ _LAZY["simulate_answers"] = ("screening.audit", "simulate_answers")
 def __dir__() -> list[str]:
     """Every public name, including those loaded on first use (``research``, ``reports``, ``render_report`` …)."""
     return sorted(set(globals()) | set(_LAZY) | set(__all__))
+
+
+# issue 13: files larger than memory, read and screened chunk by chunk (loaded on first use)
+__all__ += ["iter_responses", "screen_file"]
+_LAZY["iter_responses"] = ("screening.intake.stream", "iter_responses")
+_LAZY["screen_file"] = ("screening.screener.streaming", "screen_file")

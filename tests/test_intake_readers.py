@@ -146,7 +146,7 @@ def test_wjx_index_beyond_the_options_is_an_option_count_error(tmp_path):
 
 
 def test_wjx_extra_labels(tmp_path):
-    frame = pd.read_excel(FIX / "wjx_phq9_text.xlsx", dtype=object).replace({"完全不会": "从来没有"})
+    frame = pd.read_excel(FIX / "wjx_phq9_text.xlsx", dtype=object, engine="openpyxl").replace({"完全不会": "从来没有"})
     out = tmp_path / "renamed_option.csv"
     frame.to_csv(out, index=False)
     with pytest.raises(ReadError) as e:

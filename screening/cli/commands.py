@@ -544,6 +544,8 @@ def _cmd_screen(args: argparse.Namespace) -> int:
 
     from ..reports._common import identify
 
+    if getattr(args, "chunksize", None) is not None:
+        return _cmd_screen_chunked(args)
     lang = _lang(args, "zh")
     key = _key(args)
     result, frame, id_col = _run_screen(args, lang)
@@ -562,6 +564,37 @@ def _cmd_screen(args: argparse.Namespace) -> int:
     if args.summary:
         write_table(result.summary(by=None, min_cell=args.min_cell), args.summary)
         print(f"group summary → {args.summary}")
+    return 0
+
+
+def _cmd_screen_chunked(args: argparse.Namespace) -> int:
+    """``screen --chunksize N``: :func:`screening.screen_file`, one chunk of students in memory at a time."""
+    from ..screener.streaming import screen_file
+
+    lang = _lang(args, "zh")
+    if args.chunksize < 1:
+        raise CliUsageError("chunks_size", got=args.chunksize)
+    if args.quality:
+        raise CliUsageError("chunks_quality")
+    if args.key_file or args.key_env or args.flags or args.summary:
+        raise CliUsageError("chunks_options")
+    if not str(args.output).lower().endswith(".csv"):
+        raise CliUsageError("chunks_csv")
+    scales = _scales(args.scales)
+    start = _start(args.start)
+    if start is not None and not isinstance(start, dict) and len(scales) > 1:
+        raise CliUsageError("start_needs_scales", scales=",".join(scales))
+    id_arg = args.id_column
+    id_col: str | int | None = int(id_arg) if isinstance(id_arg, str) and id_arg.strip().isdigit() else id_arg
+    groups = [g.strip() for g in args.group.split(",")] if args.group else None
+    _say(args, _msg(lang, "reading", file=args.input))
+    done = screen_file(args.input, scales, args.rules, out=args.output, chunksize=args.chunksize,
+                       identifiable=bool(args.identifiable), lang=lang,  # type: ignore[arg-type]
+                       groups=groups, on_invalid=args.on_invalid,
+                       source="auto" if args.source == "table" else args.source, start=start,
+                       response_format=args.response_format, id_column=id_col)
+    counts = ", ".join(f"{k} {v}" for k, v in done.tier_counts.items())
+    print(f"screened {done.rows:,} students ({counts}; urgent {done.urgent}) → {args.output}")
     return 0
 
 
@@ -826,6 +859,9 @@ def build_parser() -> argparse.ArgumentParser:
     _screen_options(p)
     p.add_argument("-o", "--output", required=True, help="result file: .csv, .xlsx, .parquet or .json / 结果文件")
     p.add_argument("--summary", metavar="FILE", help="also write the suppressed group summary here / 同时写出分组汇总")
+    p.add_argument("--chunksize", type=int, metavar="N",
+                   help="files larger than memory: read and screen N students at a time, appending to the .csv "
+                        "output (needs --no-quality: duplicate ids span chunks) / 分块读取与测评（大文件）")
     p.set_defaults(func=_cmd_screen)
 
     p = sub.add_parser(
@@ -898,3 +934,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())
+
+
+# issue 13: `screen --chunksize N` (files larger than memory)
+MESSAGES["en"].update({
+    "chunks_size": "--chunksize must be a positive number of students; got {got}",
+    "chunks_quality": "--chunksize screens the file in parts, so the quality checks (duplicate ids across the file) "
+                      "cannot run: add --no-quality, or check quality on the whole file first",
+    "chunks_options": "--chunksize writes one .csv as it goes: --key-file/--key-env, --flags and --summary need the "
+                      "whole table (leave them out, or screen without --chunksize)",
+    "chunks_csv": "--chunksize appends rows to a .csv output file (-o result.csv)",
+})
+MESSAGES["zh"].update({
+    "chunks_size": "--chunksize 须为正整数（每块学生数），现在是 {got}",
+    "chunks_quality": "--chunksize 分块测评，无法检查整个文件的作答质量（如重复学号）：请加 --no-quality，或先对整个文件做质量检查",
+    "chunks_options": "--chunksize 边读边写一个 .csv：--key-file/--key-env、--flags、--summary 需要整张表（请去掉，或不分块）",
+    "chunks_csv": "--chunksize 只能写 .csv 结果文件（-o result.csv）",
+})

@@ -9,9 +9,11 @@ its contents).
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +31,8 @@ __all__ = [
     "distinct_cells",
     "option_key",
     "targets_for",
+    "text_as_numbers",
+    "texts_as_numbers",
 ]
 
 FORMATS = ("value", "index", "label", "codes")
@@ -135,16 +139,22 @@ def convert_column(
     *,
     missing_codes: frozenset[str] = frozenset(),
     code_map: Mapping[float, float] | None = None,
+    out: npt.NDArray[np.float64] | None = None,
 ) -> Converted:
     """Convert one column to option values of ``target``.
 
     ``fmt``: ``value`` (cells are option values), ``index`` (1-based option
     positions), ``label`` (option labels) or ``codes`` (numeric codes mapped
     through ``code_map``, e.g. SPSS value labels). Cells in ``missing_codes``
-    (问卷星 -2/-3 skip codes) are unanswered.
+    (问卷星 -2/-3 skip codes) are unanswered. ``out``: where to write the values
+    of a numeric column (a row of the table's block), saving a copy.
     """
     if fmt in ("value", "index") and pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-        return _convert_numbers(s, target, fmt, missing_codes)
+        return _convert_numbers(s, target, fmt, missing_codes, out)
+    if fmt in ("value", "index"):
+        numbers = text_as_numbers(s)
+        if numbers is not None:  # every filled cell is a plain number: the numeric path, no text per distinct cell
+            return _convert_numbers(pd.Series(numbers, index=s.index), target, fmt, missing_codes, out)
     codes, text = distinct_cells(s, missing_codes)
     nu = len(text)
     uval = np.full(nu, np.nan)
@@ -188,7 +198,45 @@ def convert_column(
     return Converted(values=np.asarray(values, dtype=float), bad=bad)
 
 
-def _convert_numbers(s: pd.Series, target: ItemTarget, fmt: str, missing_codes: frozenset[str]) -> Converted:
+def text_as_numbers(s: pd.Series) -> npt.NDArray[np.float64] | None:
+    """A text column as float64 (NaN where empty) when every non-empty cell is a plain number; else None.
+
+    Arrow parses the column in one pass. A column it cannot parse whole (a label, a skip code such as
+    ``(跳过)``, padding spaces, ``nan``) gives None and is read cell by distinct cell as before, so the
+    result is the one :func:`distinct_cells` would give.
+    """
+    if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(s.array)
+    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, type=arr.type), arr)
+    try:
+        num = pc.cast(arr, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if pc.any(pc.is_nan(num)).as_py():
+        return None  # the text "nan" is not a number to the text path: let it say so
+    return np.asarray(num.to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+def texts_as_numbers(columns: Sequence[pd.Series]) -> list[npt.NDArray[np.float64] | None]:
+    """:func:`text_as_numbers` of several columns, parsed in parallel threads (Arrow releases the GIL)."""
+    todo = [k for k, s in enumerate(columns) if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"]
+    out: list[npt.NDArray[np.float64] | None] = [None] * len(columns)
+    if len(todo) <= 1 or len(columns[todo[0]]) < 100_000:
+        for k in todo:
+            out[k] = text_as_numbers(columns[k])
+        return out
+    with ThreadPoolExecutor(max_workers=min(len(todo), os.cpu_count() or 1)) as pool:
+        for k, v in zip(todo, pool.map(text_as_numbers, [columns[k] for k in todo]), strict=True):
+            out[k] = v
+    return out
+
+
+def _convert_numbers(s: pd.Series, target: ItemTarget, fmt: str, missing_codes: frozenset[str],
+                     out: npt.NDArray[np.float64] | None = None) -> Converted:
     """:func:`convert_column` for a numeric column, column-wise on the numbers (no text round trip).
 
     The same results as through :func:`distinct_cells` (whose text is the exact ``repr`` of each
@@ -207,7 +255,12 @@ def _convert_numbers(s: pd.Series, target: ItemTarget, fmt: str, missing_codes: 
     if fmt == "value":
         valid = ok_num & np.isin(x, target.allowed)
         masks["invalid_value"] = ok_num & ~valid
-        values = np.where(valid, x, np.nan)
+        if out is None:
+            values = np.where(valid, x, np.nan)
+        else:  # written in place: no temporary column (page faults on fresh memory cost as much as the work)
+            np.copyto(out, x)
+            out[~valid] = np.nan
+            values = out
     else:
         n_opts = len(target.option_values)
         with np.errstate(invalid="ignore"):
@@ -216,7 +269,12 @@ def _convert_numbers(s: pd.Series, target: ItemTarget, fmt: str, missing_codes: 
         masks["option_count"] = whole & (x > n_opts)
         good = whole & (x <= n_opts)
         pos = np.where(good, x, 1).astype(np.intp) - 1
-        values = np.where(good, target.option_values[pos], np.nan)
+        if out is None:
+            values = np.where(good, target.option_values[pos], np.nan)
+        else:
+            np.take(target.option_values, pos, out=out)
+            out[~good] = np.nan
+            values = out
     for code, m in masks.items():
         if m.any():
             bad[code] = m

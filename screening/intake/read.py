@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,17 +15,25 @@ from .._params import Check, Interval, InvalidParameterError, ListOf, Options, d
 from ..errors import Issue
 from ..scoring import Scale, load_scale
 from . import meta as M
-from . import qualtrics, redcap, spss, wjx
+from . import parquet, qualtrics, redcap, spss, wjx
 from .detect import Detected, detect_items
 from .errors import ReadError
 from .fields import id_text, parse_complete, parse_datetime, parse_duration, rows_issue
 from .grid import Grid, infer_passthrough, read_csv_grid, read_excel_grid
 from .groups import Recognised, recognise, yes_no
 from .mapping import ColumnSpec, parse_questions, resolve_items
-from .options import BAD_CODES, ItemTarget, convert_column, distinct_cells, option_key, targets_for
+from .options import (
+    BAD_CODES,
+    ItemTarget,
+    convert_column,
+    distinct_cells,
+    option_key,
+    targets_for,
+    texts_as_numbers,
+)
 from .source import ID_NAMES, Extract, from_grid
 
-__all__ = ["read_responses"]
+__all__ = ["Plan", "Request", "apply_plan", "make_plan", "read_responses"]
 
 Source = Literal["auto", "csv", "excel", "parquet", "spss", "wjx", "qualtrics", "redcap", "fhir"]
 ScaleLike = str | Path | Scale | Mapping[str, Any]
@@ -63,19 +72,34 @@ def _extract(p: Path, source: str, *, sheet: str | int | None, header_row: int |
     if source == "spss" or (source == "auto" and suffix == ".sav"):
         return spss.extract_sav(p, encoding)
     if source == "parquet" or (source == "auto" and suffix in _PARQUET):
-        return spss.extract_parquet(p)
+        return parquet.extract_parquet(p)
     if suffix not in _TEXT + _WORKBOOK and source == "auto":
         raise _fail([Issue("unknown_format", f"cannot tell the format of a {suffix or 'suffix-less'} file", file=file,
                            hint="pass source= (csv, excel, parquet, spss, wjx, qualtrics, redcap)")], file)
     grid = _grid(p, sheet=sheet, header_row=header_row, encoding=encoding)
-    cols = list(grid.frame.columns)
+    return extract_grid(grid, grid_kind(grid, source, suffix, dictionary), dictionary, encoding)
+
+
+def grid_kind(grid: Grid, source: str, suffix: str, dictionary: Any) -> str:
+    """Which platform wrote a grid of text cells: ``qualtrics``, ``wjx``, ``redcap``, else ``excel``/``csv``."""
     if source == "qualtrics" or (source == "auto" and qualtrics.looks_like_qualtrics(_as_qualtrics(grid))):
-        return qualtrics.extract(_as_qualtrics(grid))
-    if source == "wjx" or (source == "auto" and wjx.looks_like_wjx(cols)):
-        return wjx.extract(grid)
+        return "qualtrics"
+    if source == "wjx" or (source == "auto" and wjx.looks_like_wjx(list(grid.frame.columns))):
+        return "wjx"
     if source == "redcap" or (source == "auto" and dictionary is not None):
+        return "redcap"
+    return "excel" if suffix in _WORKBOOK else "csv"
+
+
+def extract_grid(grid: Grid, kind: str, dictionary: Any = None, encoding: str | None = None,
+                 first: bool = True) -> Extract:
+    """The :class:`Extract` of a grid by the reader of platform ``kind`` (``first``: the grid starts at the header)."""
+    if kind == "qualtrics":
+        return qualtrics.extract(_as_qualtrics(grid) if first else grid)
+    if kind == "wjx":
+        return wjx.extract(grid)
+    if kind == "redcap":
         return redcap.extract(grid, dictionary, encoding)
-    kind = "excel" if suffix in _WORKBOOK else "csv"
     return from_grid(grid, kind)
 
 
@@ -165,9 +189,9 @@ def _code_map(ex: Extract, col: str, target: ItemTarget) -> tuple[dict[float, fl
     return cmap, []
 
 
-def _convert(ex: Extract, col: str, target: ItemTarget,
-             fmt: str) -> tuple[np.ndarray, dict[str, np.ndarray], list[Issue]]:
-    s = ex.frame[col]
+def _convert(ex: Extract, col: str, target: ItemTarget, fmt: str, numbers: pd.Series | None = None,
+             out: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, np.ndarray], list[Issue]]:
+    s = ex.frame[col] if numbers is None else numbers
     if fmt == "codes":
         cmap, issues = _code_map(ex, col, target)
         if issues:
@@ -181,7 +205,7 @@ def _convert(ex: Extract, col: str, target: ItemTarget,
             return conv.values, conv.bad, []
         conv = convert_column(s, target, "codes", missing_codes=ex.missing_codes, code_map=cmap)
         return conv.values, conv.bad, []
-    conv = convert_column(s, target, fmt, missing_codes=ex.missing_codes)
+    conv = convert_column(s, target, fmt, missing_codes=ex.missing_codes, out=out)
     return conv.values, conv.bad, []
 
 
@@ -203,16 +227,34 @@ def _value_issue(code: str, mask: np.ndarray, ex: Extract, col: str, target: Ite
                       f"read as {fmt})", mask, file=ex.file, column=col, hint=hints.get(code, ""))
 
 
+def _column_values(v: Any) -> Any:
+    """A column for the output table: text stays as it is (no object round trip), the rest as numpy values."""
+    if isinstance(v, pd.Series):
+        return v.array if isinstance(v.dtype, pd.StringDtype) else v.to_numpy()
+    return v
+
+
+def _constant_text(value: str, n: int) -> pd.Series:
+    """``n`` copies of one text as a ``str`` column (built by Arrow, not as a million Python objects)."""
+    try:
+        import pyarrow as pa
+    except ImportError:  # pragma: no cover - pyarrow is a dependency of the readers
+        return pd.Series(np.full(n, value, dtype=object)).astype(str)
+    arr = pa.array([value], type=pa.large_string()).take(pa.array(np.zeros(n, dtype=np.int32)))
+    return pd.Series(pd.array(arr, dtype=str))
+
+
 def _meta(ex: Extract, n: int, issues: list[Issue]) -> dict[str, Any]:
+    """The metadata columns (:data:`screening.intake.meta.META_COLUMNS`) in their output types."""
     out: dict[str, Any] = {}
     f, file = ex.frame, ex.file
     col = ex.meta_cols.get(M.RESPONDENT_ID)
     if col is not None:
         ids, found = id_text(f[col], file=file, column=col, imprecise=ex.imprecise.get(col))
         issues += found
-        out[M.RESPONDENT_ID] = ids.to_numpy(dtype=object)
+        out[M.RESPONDENT_ID] = ids.array
     else:
-        out[M.RESPONDENT_ID] = np.full(n, np.nan, dtype=object)
+        out[M.RESPONDENT_ID] = pd.array(np.full(n, np.nan, dtype=object), dtype=str)
     for name in (M.STARTED_AT, M.SUBMITTED_AT):
         if name in ex.meta_values:
             out[name] = pd.to_datetime(ex.meta_values[name]).to_numpy()
@@ -232,17 +274,17 @@ def _meta(ex: Extract, n: int, issues: list[Issue]) -> dict[str, Any]:
         out[M.STARTED_AT] = (pd.Series(pd.to_datetime(out[M.SUBMITTED_AT]))
                              - pd.to_timedelta(out[M.DURATION_S], unit="s")).to_numpy()
     if M.SOURCE in ex.meta_cols:
-        out[M.SOURCE] = f[ex.meta_cols[M.SOURCE]].astype(str).to_numpy(dtype=object)
+        out[M.SOURCE] = f[ex.meta_cols[M.SOURCE]].astype(str).array
     else:
-        out[M.SOURCE] = np.full(n, ex.source, dtype=object)
+        out[M.SOURCE] = _constant_text(ex.source, n).array
     if M.COMPLETE in ex.meta_values:
-        out[M.COMPLETE] = ex.meta_values[M.COMPLETE].array
+        out[M.COMPLETE] = ex.meta_values[M.COMPLETE].astype("boolean").array
     elif M.COMPLETE in ex.meta_cols:
-        out[M.COMPLETE], _ = parse_complete(f[ex.meta_cols[M.COMPLETE]], ex.complete_true, file=file,
-                                            column=ex.meta_cols[M.COMPLETE])
-        out[M.COMPLETE] = out[M.COMPLETE].array
+        complete, _ = parse_complete(f[ex.meta_cols[M.COMPLETE]], ex.complete_true, file=file,
+                                     column=ex.meta_cols[M.COMPLETE])
+        out[M.COMPLETE] = complete.astype("boolean").array
     else:
-        out[M.COMPLETE] = pd.array([pd.NA] * n, dtype="boolean")
+        out[M.COMPLETE] = pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
     return out
 
 
@@ -348,29 +390,72 @@ def read_responses(
     >>> table = sc.read_responses("问卷星_按选项文本.xlsx", scales="phq9", start=3)  # doctest: +SKIP
     >>> sc.score(table, "phq9")  # doctest: +SKIP
     """
-    fname = "read_responses"
     if source == "fhir":  # QuestionnaireResponse JSON/Bundle/NDJSON; dictionary= is the Questionnaire (docs/fhir.md)
         from .fhir import read_fhir
 
         return read_fhir(path, scales, questionnaire=dictionary, columns=columns, on_invalid=on_invalid)
+    req = _request(path, scales, columns, start, labels)
+    ex = _extract(req.path, source, sheet=sheet, header_row=header_row, encoding=encoding, dictionary=dictionary)
+    plan = make_plan(ex, req, response_format=response_format, id_column=id_column, meta=meta)
+    return apply_plan(ex, plan, on_invalid=on_invalid, keep_other=keep_other)
+
+
+# --- the phases of read_responses -------------------------------------------------------------------------------
+# 1. _request: check what the caller asked (scales, per-scale options, the file exists)
+# 2. _extract: read the file with its platform's reader (grid.py, wjx.py, qualtrics.py, redcap.py, parquet.py, spss.py)
+# 3. make_plan: decide, once, which column is which (metadata, items per scale and their format, ids, groups)
+# 4. apply_plan: convert those columns of a table (the whole file, or each chunk of it: stream.py) and assemble
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the caller asked for, checked: the file and, per scale, where its items are."""
+
+    path: Path
+    file: str
+    scales: list[Scale]
+    columns: dict[str, Any]
+    starts: dict[str, Any]
+    labels: dict[str, Any]
+
+
+@dataclass
+class Plan:
+    """Which column of the file is which, decided once (on the whole file or on its first chunk)."""
+
+    scales: list[Scale]
+    targets: dict[str, list[ItemTarget]]
+    mapped: dict[str, list[str]]  # scale id -> item columns, in item order
+    formats: dict[str, str]  # scale id -> value / index / label / codes
+    meta_cols: dict[str, str]  # canonical metadata name -> column
+    order: list[str]  # columns that are neither metadata nor consumed, in file order
+    used: dict[str, str]  # item column -> scale id
+    recognised: dict[str, Recognised]
+    student_id: str | None  # a 学籍号 question also given as exact text under ``student_id``
+    mapping_rows: list[dict[str, Any]]
+    n_questions: int
+    renamed: dict[str, str] = field(default_factory=dict)
+
+
+def _request(path: Any, scales: ScaleLike | Sequence[ScaleLike], columns: Any, start: Any, labels: Any) -> Request:
     if not isinstance(path, (str, Path)):
-        raise InvalidParameterError(f"The 'path' parameter of {fname} must be a str or Path (or, with source='fhir', "
-                                    f"parsed FHIR JSON). Got {type(path).__name__} instead.")
+        raise InvalidParameterError(f"The 'path' parameter of read_responses must be a str or Path (or, with "
+                                    f"source='fhir', parsed FHIR JSON). Got {type(path).__name__} instead.")
     sc_list = _scales(scales)
     ids = [s.id for s in sc_list]
     col_specs = _per_scale("columns", columns, ids, single_ok=True)
     starts = _per_scale("start", start, ids, single_ok=True)
     extra_labels = _per_scale("labels", labels, ids, single_ok=False) if labels is not None else {}
     p = Path(path)
-    file = str(p)
     if not p.is_file():
-        raise _fail([Issue("file_not_found", "no such file", file=file)], file)
-    ex = _extract(p, source, sheet=sheet, header_row=header_row, encoding=encoding, dictionary=dictionary)
-    frame = ex.frame
-    n = len(frame)
-    issues: list[Issue] = list(ex.issues)
+        raise _fail([Issue("file_not_found", "no such file", file=str(p))], str(p))
+    return Request(p, str(p), sc_list, col_specs, starts, extra_labels)
 
-    # metadata overrides
+
+def _meta_overrides(ex: Extract, id_column: str | int | None, meta: Mapping[str, str] | None) -> list[Issue]:
+    """Apply ``id_column=`` and ``meta=`` to the reader's metadata columns."""
+    issues: list[Issue] = []
+    frame, file = ex.frame, ex.file
     if id_column is not None:
         if isinstance(id_column, int) and not isinstance(id_column, bool):
             hits = [q.column for q in parse_questions(list(frame.columns)).values() if q.number == id_column]
@@ -384,135 +469,223 @@ def read_responses(
             ex.meta_cols[M.RESPONDENT_ID] = id_col
     for name, col in (meta or {}).items():
         if name not in M.META_COLUMNS:
-            raise InvalidParameterError(f"The 'meta' parameter of {fname} must be keyed by {list(M.META_COLUMNS)}. "
-                                        f"Got a mapping with another key ({describe(name)}) instead.")
+            raise InvalidParameterError(f"The 'meta' parameter of read_responses must be keyed by "
+                                        f"{list(M.META_COLUMNS)}. Got a mapping with another key ({describe(name)}) "
+                                        "instead.")
         if col not in frame.columns:
             issues.append(Issue("missing_column", f"meta={{'{name}': …}} names a column the file does not have",
                                 file=file, column=str(col)))
         else:
             ex.meta_cols[name] = col
             ex.meta_values.pop(name, None)
-    meta_used = set(ex.meta_cols.values())
-    order = [c for c in frame.columns if c not in ex.consumed and c not in meta_used]
-    questions = parse_questions(order)
+    return issues
 
-    # items: explicit mappings and default names first, then scales found by their options and wording
+
+def _map_items(ex: Extract, req: Request, order: list[str], questions: Mapping[str, Any],
+               response_format: str | None) -> tuple[dict[str, list[str]], dict[str, Detected], list[Issue]]:
+    """Item columns per scale: explicit mappings and default names first, then scales found by options and wording."""
+    issues: list[Issue] = []
+    frame, file = ex.frame, ex.file
     mapped: dict[str, list[str]] = {}
     detected: dict[str, Detected] = {}
-    to_detect = [sc for sc in sc_list if sc.id not in col_specs and sc.id not in starts and questions
+    to_detect = [sc for sc in req.scales if sc.id not in req.columns and sc.id not in req.starts and questions
                  and not any(c in order for c in sc.input_columns())]
-    for sc in sc_list:
+    for sc in req.scales:
         if sc in to_detect:
             continue
-        cols, found = resolve_items(sc, order, questions, columns=col_specs.get(sc.id), start=starts.get(sc.id),
-                                    aliases=ex.aliases, file=file)
+        cols, found = resolve_items(sc, order, questions, columns=req.columns.get(sc.id),
+                                    start=req.starts.get(sc.id), aliases=ex.aliases, file=file)
         issues += found
         if cols is not None:
             mapped[sc.id] = cols
     kinds = {"label": ("labels",), "index": ("index",), "value": ("values",)}.get(
         response_format or "", ("labels", "index") if ex.numeric_means == "index" else ("labels", "values"))
     for sc in to_detect:
-        det, found = detect_items(sc, frame, order, questions, targets_for(sc, extra_labels.get(sc.id)),
+        det, found = detect_items(sc, frame, order, questions, targets_for(sc, req.labels.get(sc.id)),
                                   taken={c for cols in mapped.values() for c in cols}, missing_codes=ex.missing_codes,
                                   file=file, kinds=kinds)
         issues += found
         if det is not None:
             mapped[sc.id] = list(det.columns)
             detected[sc.id] = det
+    return mapped, detected, issues
+
+
+def _column_use(ex: Extract, mapped: Mapping[str, list[str]], meta_used: set[str]) -> tuple[dict[str, str], list[Issue]]:
+    """Which scale each item column feeds; a column feeding two items, or a repeated header in use, is an issue."""
+    issues: list[Issue] = []
     used: dict[str, str] = {}
     for sid, cols in mapped.items():
         for c in cols:
             if c in used:
                 issues.append(Issue("column_reused", f"the column is mapped to an item of {used[c]} and of {sid}",
-                                    file=file, column=c))
+                                    file=ex.file, column=c))
             used[c] = sid
     for header, names in ex.duplicated.items():
         if any(nm in used or nm in meta_used for nm in names):
-            issues.append(Issue("duplicate_column", f"the header appears {len(names)} times", file=file, column=header,
-                                hint="rename or delete the extra copies: which one holds the answers cannot be guessed"))
-    if issues:
-        raise _fail(issues, file)
+            issues.append(Issue("duplicate_column", f"the header appears {len(names)} times", file=ex.file,
+                                column=header, hint="rename or delete the extra copies: which one holds the answers "
+                                                    "cannot be guessed"))
+    return used, issues
 
-    out: dict[str, Any] = _meta(ex, n, issues)
-    for sc in sc_list:
-        targets = targets_for(sc, extra_labels.get(sc.id))
-        cols = mapped[sc.id]
-        fmt, found = _auto_format(ex, cols, response_format, sc)
+
+def make_plan(ex: Extract, req: Request, *, response_format: str | None = None, id_column: str | int | None = None,
+              meta: Mapping[str, str] | None = None) -> Plan:
+    """Decide which column is which: metadata, each scale's items and their format, ids and group columns.
+
+    Raises :class:`ReadError` listing every mapping problem (missing or reused columns, an ambiguous format).
+    """
+    issues = list(ex.issues) + _meta_overrides(ex, id_column, meta)
+    meta_used = set(ex.meta_cols.values())
+    order = [c for c in ex.frame.columns if c not in ex.consumed and c not in meta_used]
+    questions = parse_questions(order)
+    mapped, detected, found = _map_items(ex, req, order, questions, response_format)
+    issues += found
+    used, found = _column_use(ex, mapped, meta_used)
+    issues += found
+    if issues:
+        raise _fail(issues, ex.file)
+    formats: dict[str, str] = {}
+    for sc in req.scales:
+        formats[sc.id], found = _auto_format(ex, mapped[sc.id], response_format, sc)
         issues += found
-        if found:
-            continue
-        unreadable = np.zeros(n, dtype=np.int64)
-        for item, col, target in zip(sc.items, cols, targets, strict=True):
-            values, bad, found = _convert(ex, col, target, fmt)
-            issues += found
-            any_bad = np.zeros(n, dtype=bool)
-            for code, mask in bad.items():
-                any_bad |= mask
-                if on_invalid == "raise":
-                    issues.append(_value_issue(code, mask, ex, col, target, fmt))
-            if any_bad.any():
-                values = np.where(any_bad, np.nan, values)
-                unreadable += any_bad
-            out[C.item_input_col(sc.id, item)] = values
-        if on_invalid == "missing":
-            out[M.unreadable_col(sc.id)] = unreadable
     if issues:
-        raise _fail(issues, file)
-
-    recognised = {r.column: r for r in recognise([c for c in order if c not in used],
-                                                  taken=set(frame.columns) | set(out))}
+        raise _fail(issues, ex.file)
+    frame_cols = set(ex.frame.columns)
+    out_names = (set(M.META_COLUMNS) | {C.item_input_col(sc.id, it) for sc in req.scales for it in sc.items}
+                 | {M.unreadable_col(sc.id) for sc in req.scales})
+    recognised = {r.column: r for r in recognise([c for c in order if c not in used], taken=frame_cols | out_names)}
     rid = next((r for r in recognised.values() if r.kind == "id"), None)
-    if rid is not None and rid.column != ex.meta_cols.get(M.RESPONDENT_ID) and "student_id" not in frame.columns:
-        # a 学籍号/学号 question: also given as exact text under `student_id` (the CLI's default id column)
-        ids_, found = id_text(frame[rid.column], file=file, column=rid.column, imprecise=ex.imprecise.get(rid.column))
+    student_id = None
+    if rid is not None and rid.column != ex.meta_cols.get(M.RESPONDENT_ID) and "student_id" not in frame_cols:
+        student_id = rid.column
+    mapping_rows = _mapping_rows(req.scales, mapped, detected, questions, req.starts, req.columns)
+    if student_id is not None:
+        mapping_rows.append({"what": "student_id", "kind": "id", "columns": student_id, "how": "wording; exact text"})
+    renamed = {col: r.name for col, r in recognised.items() if col not in used and r.kind != "id"}
+    return Plan(scales=req.scales, targets={sc.id: targets_for(sc, req.labels.get(sc.id)) for sc in req.scales},
+                mapped=mapped, formats=formats, meta_cols=dict(ex.meta_cols), order=order, used=used,
+                recognised=recognised, student_id=student_id, mapping_rows=mapping_rows,
+                n_questions=len({q.number for q in parse_questions(list(ex.frame.columns)).values()}),
+                renamed=renamed)
+
+
+def _convert_items(ex: Extract, plan: Plan, on_invalid: str) -> tuple[dict[str, pd.DataFrame], list[Issue]]:
+    """Each scale's items as option values (one float block per scale) and, with ``missing``, unreadable counts."""
+    n = len(ex.frame)
+    issues: list[Issue] = []
+    parts: dict[str, pd.DataFrame] = {}
+    # text cells that are all plain numbers are parsed by Arrow, all columns at once (threads; the GIL is released)
+    numeric_cols = [c for sc in plan.scales if plan.formats[sc.id] in ("value", "index") for c in plan.mapped[sc.id]]
+    numbers = {c: pd.Series(v, index=ex.frame.index)
+               for c, v in zip(numeric_cols, texts_as_numbers([ex.frame[c] for c in numeric_cols]), strict=True)
+               if v is not None}
+    for sc in plan.scales:
+        cols, fmt = plan.mapped[sc.id], plan.formats[sc.id]
+        block = np.empty((len(cols), n), dtype=np.float64)  # one block: the table is assembled without a copy
+        unreadable = np.zeros(n, dtype=np.int64)
+        for k, (col, target) in enumerate(zip(cols, plan.targets[sc.id], strict=True)):
+            row = block[k]
+            values, bad, found = _convert(ex, col, target, fmt, numbers.pop(col, None), out=row)
+            issues += found
+            if values is not row:  # converted elsewhere (text, codes): copy into the block
+                row[:] = values
+            if bad:
+                any_bad = np.zeros(n, dtype=bool)
+                for code, mask in bad.items():
+                    any_bad |= mask
+                    if on_invalid == "raise":
+                        issues.append(_value_issue(code, mask, ex, col, target, fmt))
+                row[any_bad] = np.nan
+                unreadable += any_bad
+        names = [C.item_input_col(sc.id, item) for item in sc.items]
+        part = pd.DataFrame(block.T, columns=names, index=pd.RangeIndex(n), copy=False)
+        if on_invalid == "missing":
+            part = pd.concat([part, pd.DataFrame({M.unreadable_col(sc.id): unreadable}, index=part.index)], axis=1)
+        parts[sc.id] = part
+    return parts, issues
+
+
+def _other_columns(ex: Extract, plan: Plan, keep_other: bool, taken: set[str],
+                   typed: bool = True) -> tuple[dict[str, Any], list[Issue], list[dict[str, Any]]]:
+    """The 学籍号 question as ``student_id``, recognised group/flag columns under their canonical names, the rest.
+
+    ``typed``: text columns get a numeric or boolean type where that is lossless (:func:`infer_passthrough`);
+    chunks keep them as text, since a type guessed per chunk could differ from chunk to chunk.
+    """
+    guess = infer_passthrough if ex.text_cells and typed else (lambda s: s)
+    frame, file = ex.frame, ex.file
+    out: dict[str, Any] = {}
+    issues: list[Issue] = []
+    rows: list[dict[str, Any]] = []
+    checked: set[str] = set()
+    if plan.student_id is not None:
+        ids_, found = id_text(frame[plan.student_id], file=file, column=plan.student_id,
+                              imprecise=ex.imprecise.get(plan.student_id))
         issues += found
-        out["student_id"] = ids_.to_numpy(dtype=object)
-        checked = {rid.column}
-    else:
-        checked = set()
-    issues += _precision_issues(ex, [c for c in order if c not in checked], used, recognised)
+        out["student_id"] = ids_
+        checked = {plan.student_id}
+    issues += _precision_issues(ex, [c for c in plan.order if c not in checked], plan.used, plan.recognised)
     if issues:
-        raise _fail(issues, file)
-    mapping_rows = _mapping_rows(sc_list, mapped, detected, questions, starts, col_specs)
-    if "student_id" in out and rid is not None:
-        mapping_rows.append({"what": "student_id", "kind": "id", "columns": rid.column, "how": "wording; exact text"})
-    renamed: dict[str, str] = {}
+        return out, issues, rows
+    index_download = ex.numeric_means == "index"
     notes: dict[str, str] = {}
-    for col, r in recognised.items():
-        if col in used or r.kind == "id":
-            continue
-        renamed[col] = r.name
+    for col in plan.renamed:
+        r = plan.recognised[col]
         if r.kind == "flag":
-            yn = yes_no(frame[col], index_download=ex.numeric_means == "index")
+            yn = yes_no(frame[col], index_download=index_download)
             if yn is not None:
                 notes[col] = yn[1]
-        elif ex.numeric_means == "index" and pd.to_numeric(frame[col], errors="coerce").notna().any():
+        elif index_download and pd.to_numeric(frame[col], errors="coerce").notna().any():
             notes[col] = "option numbers (按选项序号: 1 = first option)"
-    if keep_other:
-        for c in order:
-            if c in used:
-                continue
-            name = renamed.get(c, c)
-            if name != c and name not in out and name not in frame.columns:
-                # a recognised group or risk-group question: also given under its canonical name
-                r = recognised[c]
-                yn = yes_no(frame[c], index_download=ex.numeric_means == "index") if r.kind == "flag" else None
-                out[name] = yn[0].array if yn is not None else (infer_passthrough(frame[c]) if ex.text_cells else frame[c])
-                mapping_rows.append({"what": r.name, "kind": r.kind, "columns": c, "how": notes.get(c, "wording")})
-            if c in out:
-                issues.append(Issue("column_clash", "the file has its own column with the name of an output column",
-                                    file=file, column=c, hint="rename it in the file, or pass keep_other=False"))
-                continue
-            out[c] = infer_passthrough(frame[c]) if ex.text_cells else frame[c]
-        if issues:
-            raise _fail(issues, file)
-    table = pd.DataFrame({k: (v.to_numpy() if isinstance(v, pd.Series) else v) for k, v in out.items()},
-                         index=pd.RangeIndex(n))
-    table[M.RESPONDENT_ID] = table[M.RESPONDENT_ID].astype(str)
-    table[M.SOURCE] = table[M.SOURCE].astype(str)
-    table[M.COMPLETE] = table[M.COMPLETE].astype("boolean")
-    table.attrs["screening"] = {"mapping": mapping_rows, "file": file, "source": ex.source,
-                                "n_questions": len({q.number for q in parse_questions(list(frame.columns)).values()})}
+    if not keep_other:
+        return out, issues, rows
+    taken = taken | set(out)
+    for c in plan.order:
+        if c in plan.used:
+            continue
+        name = plan.renamed.get(c, c)
+        if name != c and name not in taken and name not in frame.columns:
+            # a recognised group or risk-group question: also given under its canonical name
+            r = plan.recognised[c]
+            yn = yes_no(frame[c], index_download=index_download) if r.kind == "flag" else None
+            out[name] = yn[0].array if yn is not None else guess(frame[c])
+            taken.add(name)
+            rows.append({"what": r.name, "kind": r.kind, "columns": c, "how": notes.get(c, "wording")})
+        if c in taken:
+            issues.append(Issue("column_clash", "the file has its own column with the name of an output column",
+                                file=file, column=c, hint="rename it in the file, or pass keep_other=False"))
+            continue
+        out[c] = guess(frame[c])
+        taken.add(c)
+    return out, issues, rows
+
+
+def apply_plan(ex: Extract, plan: Plan, *, on_invalid: str = "raise", keep_other: bool = True,
+               typed_others: bool = True) -> pd.DataFrame:
+    """Convert the planned columns of ``ex.frame`` and assemble the canonical table (see :func:`read_responses`).
+
+    ``typed_others=False`` (chunks) keeps the file's other text columns as text rather than guessing a type.
+    """
+    n = len(ex.frame)
+    ex.meta_cols = dict(plan.meta_cols)
+    issues: list[Issue] = []
+    meta_out = _meta(ex, n, issues)
+    items, found = _convert_items(ex, plan, on_invalid)
+    issues += found
+    if issues:
+        raise _fail(issues, ex.file)
+    taken = set(meta_out) | {c for part in items.values() for c in part.columns}
+    others, found, rows = _other_columns(ex, plan, keep_other, taken, typed_others)
+    if found:
+        raise _fail(found, ex.file)
+    index = pd.RangeIndex(n)
+    pieces = [pd.DataFrame(meta_out, index=index), *items.values()]
+    if others:
+        pieces.append(pd.DataFrame({k: _column_values(v) for k, v in others.items()}, index=index))
+    table = pd.concat(pieces, axis=1) if len(pieces) > 1 else pieces[0]
+    table.attrs["screening"] = {"mapping": plan.mapping_rows + rows, "file": ex.file, "source": ex.source,
+                                "n_questions": plan.n_questions}
     return table
 
 

@@ -17,7 +17,7 @@ from ..errors import Issue
 from . import meta as M
 from .grid import Grid
 
-__all__ = ["ID_NAMES", "Extract", "drop_private", "from_grid"]
+__all__ = ["ID_NAMES", "Extract", "drop_private", "from_grid", "typed_extract"]
 
 #: Column names taken as the respondent id by the generic readers when ``id_column`` is not given.
 ID_NAMES: tuple[str, ...] = (M.RESPONDENT_ID, "student_id", "学籍号", "学号", "考号")
@@ -89,3 +89,19 @@ def drop_private(ex: Extract) -> None:
     for c in ex.frame.columns:
         if M.is_private_column(str(c)):
             ex.consumed.add(c)
+
+
+def typed_extract(frame: pd.DataFrame, file: str, source: str) -> Extract:
+    """An :class:`Extract` of a typed table (Parquet, SPSS): columns keep their types, canonical meta names found."""
+    frame = frame.reset_index(drop=True)
+    frame.columns = [str(c) for c in frame.columns]
+    ex = Extract(frame=frame, file=file, source=source, text_cells=False)
+    drop_private(ex)
+    for name in M.META_COLUMNS:
+        if name in frame.columns:
+            ex.meta_cols[name] = name
+    if M.RESPONDENT_ID not in ex.meta_cols:
+        hit = next((c for c in ID_NAMES if c in frame.columns), None)
+        if hit is not None:
+            ex.meta_cols[M.RESPONDENT_ID] = hit
+    return ex

@@ -1,4 +1,4 @@
-"""SPSS ``.sav`` files (pyreadstat) and Parquet files: typed columns, no text round trip.
+"""SPSS ``.sav`` files (pyreadstat): typed columns, no text round trip (Parquet: :mod:`.parquet`).
 
 SPSS files carry value labels (``1 = "Not at all"``); each item column's
 labels are checked against the scale's YAML options and its codes are mapped
@@ -16,27 +16,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Issue
-from . import meta as M
 from .errors import ReadError
 from .grid import require
-from .source import ID_NAMES, Extract, drop_private
+from .source import Extract, typed_extract
 
-__all__ = ["extract_parquet", "extract_sav"]
-
-
-def _typed_extract(frame: pd.DataFrame, file: str, source: str) -> Extract:
-    frame = frame.reset_index(drop=True)
-    frame.columns = [str(c) for c in frame.columns]
-    ex = Extract(frame=frame, file=file, source=source, text_cells=False)
-    drop_private(ex)
-    for name in M.META_COLUMNS:
-        if name in frame.columns:
-            ex.meta_cols[name] = name
-    if M.RESPONDENT_ID not in ex.meta_cols:
-        hit = next((c for c in ID_NAMES if c in frame.columns), None)
-        if hit is not None:
-            ex.meta_cols[M.RESPONDENT_ID] = hit
-    return ex
+__all__ = ["extract_sav"]
 
 
 def extract_sav(path: str | Path, encoding: str | None = None) -> Extract:
@@ -62,7 +46,7 @@ def extract_sav(path: str | Path, encoding: str | None = None) -> Extract:
             for lo, hi in rs:
                 hit |= (x >= lo) & (x <= hi)
             frame[col] = np.where(hit, np.nan, x)  # user-defined missing (e.g. 9 = 未作答) is unanswered
-    ex = _typed_extract(frame, file, "spss")
+    ex = typed_extract(frame, file, "spss")
     for col, labels in (meta.variable_value_labels or {}).items():
         rs = ranges.get(str(col), [])
         kept = {float(k): str(v) for k, v in labels.items()
@@ -70,18 +54,4 @@ def extract_sav(path: str | Path, encoding: str | None = None) -> Extract:
         if kept:
             ex.value_labels[str(col)] = kept
     ex.numeric_means = "codes"
-    return ex
-
-
-def extract_parquet(path: str | Path) -> Extract:
-    """Read a Parquet file (pyarrow) keeping its column types."""
-    require("pyarrow", "Parquet files")
-    file = str(path)
-    try:
-        frame = pd.read_parquet(file, engine="pyarrow")
-    except Exception as exc:  # pyarrow raises ArrowInvalid and friends
-        raise ReadError([Issue("unreadable_parquet", f"cannot read the Parquet file ({type(exc).__name__})",
-                               file=file)], title=f"cannot read {file}") from None
-    ex = _typed_extract(frame, file, "parquet")
-    ex.numeric_means = "value"
     return ex
