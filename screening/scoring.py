@@ -11,11 +11,22 @@ import numpy as np
 import pandas as pd
 
 from . import columns as C
-from ._params import ENGINE_FRAME, Check, Interval, InvalidParameterError, ListOf, Options, describe, is_engine_frame, validate_params
+from ._params import (
+    ENGINE_FRAME,
+    Check,
+    Interval,
+    InvalidParameterError,
+    ListOf,
+    Options,
+    check,
+    describe,
+    is_engine_frame,
+    validate_params,
+)
 from .catalog import Scale, load_scale
 from .engine.norms import apply_norms, group_key
-from .engine.responses import parse_column
-from .engine.score import Plan, bad_value_issues, run_kernel, to_frame
+from .engine.responses import frame_column, parse_column
+from .engine.score import Plan, bad_value_issues, output_columns, run_kernel
 from .errors import Issue, ResponseError, did_you_mean
 
 __all__ = ["score", "output_schema", "empty_output"]
@@ -205,19 +216,28 @@ def score(
             raise InvalidParameterError(
                 f"The 'bands' parameter of score must name scales being scored ({[s.id for s in loaded]}). "
                 f"Got a mapping with {len(unknown)} other key(s) instead.")
-        parts, problems = [], []
+        parts: list[dict[str, Any]] = []
+        problems: list[ResponseError] = []
         for s in loaded:  # every scale's problems are reported together, not only the first one's
+            choice = (bands or {}).get(s.id)
+            check("score", "bands", choice, None, str, Mapping)
             try:
-                parts.append(score(responses, s, response_format=response_format, on_invalid=on_invalid,
-                                   bands=(bands or {}).get(s.id),
-                                   norms=norms, norm_columns=norm_columns, keep_items=keep_items, quality=quality,
-                                   chunk_size=chunk_size, n_jobs=n_jobs, bounds=bounds))
+                parts.append(_score_columns(responses, s, response_format=response_format, on_invalid=on_invalid,
+                                            bands=choice, norms=norms, norm_columns=norm_columns, keep_items=keep_items,
+                                            quality=quality, chunk_size=chunk_size, n_jobs=n_jobs,
+                                            bounds="dense" if bounds else False, stacklevel=2)[0])
             except ResponseError as exc:
                 problems.append(exc)
         if problems:
             raise ResponseError([i for exc in problems for i in exc.issues],
                                 title="; ".join(exc.title for exc in problems))
-        return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=responses.index)
+        data: dict[str, Any] = {}
+        for cols in parts:
+            data.update(cols)
+        if len(data) < sum(len(cols) for cols in parts):  # a scale listed twice: side by side, as before
+            return pd.concat([pd.DataFrame(cols, index=responses.index, copy=False) for cols in parts], axis=1)
+        # one frame built once from every scale's columns (no per-scale frames, no concat)
+        return pd.DataFrame(data, index=responses.index, copy=False)
 
     # one scale here (a str is a Sequence too, so isinstance above cannot narrow the type)
     frame, _ = _score_one(responses, cast("ScaleLike", scale), columns=columns, prefix=prefix, response_format=response_format,
@@ -246,42 +266,84 @@ def _score_one(
 ) -> tuple[pd.DataFrame, Any]:
     """Score one scale (parameters checked by :func:`score`); also return the engine outputs, whose
     ``sparse_bounds`` :func:`screening.screen` reads when ``bounds="sparse"``."""
+    data, out = _score_columns(responses, scale, columns=columns, prefix=prefix, response_format=response_format,
+                               on_invalid=on_invalid, bands=bands, norms=norms, norm_columns=norm_columns,
+                               keep_items=keep_items, quality=quality, chunk_size=chunk_size, n_jobs=n_jobs,
+                               bounds=bounds, stacklevel=3)
+    return pd.DataFrame(data, index=responses.index, copy=False), out
+
+
+def _column_checks(sc: Scale, responses: pd.DataFrame, input_cols: list[str]) -> tuple[list[Issue], dict[str, int]]:
+    """Problems with the input columns of one scale (duplicated, reused, missing), and each label's position.
+
+    Column labels are compared as text (an integer label 1 is the column "1"); 1 and "1" together are a
+    duplicate. Plain Python over the labels: building a pandas Index of them costs more than scoring one row.
+    """
+    issues: list[Issue] = []
+    pos: dict[str, int] = {}
+    seen: dict[str, int] = {}
+    for i, c in enumerate(responses.columns.tolist()):
+        name = str(c)
+        seen[name] = seen.get(name, 0) + 1
+        pos.setdefault(name, i)
+    wanted = set(input_cols)
+    for col in sorted(c for c, k in seen.items() if k > 1 and c in wanted):
+        issues.append(Issue("duplicate_column", f"column appears {seen[col]} times", column=col,
+                            hint="rename or drop the extra copies; which one holds the answers cannot be guessed"))
+    if len(wanted) < len(input_cols):
+        for col in sorted({c for c in input_cols if input_cols.count(c) > 1}):
+            items = [i for i, c in zip(sc.items, input_cols) if c == col]
+            issues.append(Issue("column_reused", f"the column is mapped to {len(items)} items of {sc.id} ({', '.join(items)})",
+                                column=col, hint="each item needs its own column"))
+    for c in input_cols:
+        if c not in pos:
+            issues.append(Issue("missing_column", f"the responses have no column for an item of {sc.id}", column=c,
+                                hint=did_you_mean(c, set(pos)) or "pass columns={item: column} or prefix= to map items to your columns"))
+    return issues, pos
+
+
+def _score_columns(
+    responses: pd.DataFrame,
+    scale: ScaleLike,
+    *,
+    columns: Mapping[str, str] | None = None,
+    prefix: str | None = None,
+    response_format: ResponseFormat = "value",
+    on_invalid: OnInvalid = "raise",
+    bands: str | Mapping[str, str] | None = None,
+    norms: str | None = "default",
+    norm_columns: Mapping[str, str] | None = None,
+    keep_items: bool = False,
+    quality: pd.DataFrame | None = None,
+    chunk_size: int | None = DEFAULT_CHUNK,
+    n_jobs: int = 1,
+    bounds: str | bool = False,
+    stacklevel: int = 2,
+) -> tuple[dict[str, Any], Any]:
+    """The output columns of one scale, in schema order (name → array), and the engine outputs.
+
+    :func:`score` of several scales builds one frame from all their columns at once.
+    """
     sc = load_scale(scale)
     input_cols = _resolve_columns(sc, columns, prefix)
     band_plan = _band_plan(sc, bands)
     norm_name = _norm_plan(sc, norms)
 
-    issues: list[Issue] = []
-    # column labels are compared as text (an integer label 1 is the column "1"); 1 and "1" together are a duplicate
-    names = pd.Index([str(c) for c in responses.columns])
-    label_of = {str(c): c for c in responses.columns}
-    dup = names[names.duplicated()]
-    for col in sorted({c for c in dup if c in input_cols}):
-        issues.append(Issue("duplicate_column", f"column appears {int((names == col).sum())} times", column=col,
-                            hint="rename or drop the extra copies; which one holds the answers cannot be guessed"))
-    for col in sorted({c for c in input_cols if input_cols.count(c) > 1}):
-        items = [i for i, c in zip(sc.items, input_cols) if c == col]
-        issues.append(Issue("column_reused", f"the column is mapped to {len(items)} items of {sc.id} ({', '.join(items)})",
-                            column=col, hint="each item needs its own column"))
-    present = set(names)
-    missing_cols = [c for c in input_cols if c not in present]
-    for c in missing_cols:
-        issues.append(Issue("missing_column", f"the responses have no column for an item of {sc.id}", column=c,
-                            hint=did_you_mean(c, present) or "pass columns={item: column} or prefix= to map items to your columns"))
+    issues, pos = _column_checks(sc, responses, input_cols)
     norm_cols: list[str] = []
     if norm_name is not None and sc.spec.norms is not None:
         ns = sc.spec.norms.sets[norm_name]
         rename = dict(norm_columns or {})
         norm_cols = [str(rename.get(b, b)) for b in ns.by]
         for b, c in zip(ns.by, norm_cols):
-            if c not in present:
+            if c not in pos:
                 issues.append(Issue("missing_column", f"norm set {norm_name!r} groups by {b!r}, but there is no such column",
                                     column=c, hint="pass norm_columns={'" + b + "': 'your column'} or norms=None"))
     if issues:
         raise ResponseError(issues, title=f"cannot score {sc.id}")
 
     cs = sc.compiled
-    parsed = [parse_column(responses[label_of[c]], k, cs, response_format) for k, c in enumerate(input_cols)]
+    parsed = [parse_column(frame_column(responses, pos[c]), k, cs, response_format) for k, c in enumerate(input_cols)]
     plan = Plan(cs=cs, band_sets=band_plan, keep_items=keep_items, on_invalid=on_invalid, bounds=bounds)
     rows_per_chunk = chunk_size if chunk_size is not None else max(DEFAULT_CHUNK, CHUNK_CELLS // max(cs.n_items, 1))
     out = run_kernel(plan, parsed, len(responses), chunk_size=rows_per_chunk, n_jobs=n_jobs)
@@ -292,23 +354,22 @@ def _score_one(
     extra: dict[str, Any] | None = None
     if norm_name is not None and sc.spec.norms is not None:
         ns = sc.spec.norms.sets[norm_name]
-        gid = group_key([responses[label_of[c]] for c in norm_cols], [g.match for g in ns.groups], ns.by, len(responses))
+        gid = group_key([responses.iloc[:, pos[c]] for c in norm_cols], [g.match for g in ns.groups], ns.by, len(responses))
         x = out.scores[cs.score_index(ns.score)]
         t, pct = apply_norms(ns, x, gid)
         unmatched = int(((gid < 0) & ~np.isnan(x)).sum())
         if unmatched:
             warnings.warn(
                 f"{unmatched} scored row(s) of {sc.id} match no group of norm set {norm_name!r}; their T-scores are NaN",
-                stacklevel=2,
+                stacklevel=stacklevel,
             )
         extra = {C.t_col(sc.id, ns.score): t, C.pct_col(sc.id, ns.score): pct}
     flags = _quality_flags(sc.id, quality, responses.index)
     for flag in flags.values():
         out.status[flag] = C.STATUS_VALUES.index("invalid")
-    frame = to_frame(plan, out, responses.index, extra)
-    for name, flag in flags.items():
-        frame[name] = flag
-    return frame, out
+    data = output_columns(plan, out, len(responses), extra)
+    data.update(flags)
+    return data, out
 
 
 def _quality_flags(scale_id: str, quality: pd.DataFrame | None, index: pd.Index) -> dict[str, np.ndarray]:

@@ -32,7 +32,7 @@ from .compile import CompiledScale, CompiledScore, MissingRule, Rounding, ScoreK
 from .fused import FusedFront, get_front
 from .responses import ParsedColumn
 
-__all__ = ["Plan", "Outputs", "run_kernel", "OPS"]
+__all__ = ["Plan", "Outputs", "run_kernel", "OPS", "output_columns", "to_frame"]
 
 OPS: dict[str, Callable[[Any, Any], Any]] = {
     ">=": operator.ge,
@@ -638,6 +638,11 @@ def _fmt_values(vals: npt.NDArray[np.float64]) -> str:
 
 def to_frame(plan: Plan, out: Outputs, index: pd.Index, extra: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Assemble the output arrays into the documented columns, in schema order."""
+    return pd.DataFrame(output_columns(plan, out, len(index), extra), index=index, copy=False)
+
+
+def output_columns(plan: Plan, out: Outputs, n_rows: int, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The documented output columns of one scale, in schema order, as name → array (no frame built yet)."""
     cs = plan.cs
     data: dict[str, Any] = {}
     band_pos = {sid: j for j, sid in enumerate(plan.band_sets)}
@@ -656,7 +661,7 @@ def to_frame(plan: Plan, out: Outputs, index: pd.Index, extra: Mapping[str, Any]
     data[C.status_col(cs.id)] = from_codes(out.status, C.STATUS_VALUES, ordered=True)
     data[C.n_missing_col(cs.id)] = out.n_missing
     data[C.n_invalid_col(cs.id)] = out.n_invalid
-    data[C.critical_col(cs.id)] = (out.critical == 1).any(axis=0) if len(cs.critical) else np.zeros(len(index), dtype=bool)
+    data[C.critical_col(cs.id)] = (out.critical == 1).any(axis=0) if len(cs.critical) else np.zeros(n_rows, dtype=bool)
     for j, crit in enumerate(cs.critical):
         data[C.critical_col(cs.id, crit.id)] = pd.arrays.BooleanArray(out.critical[j] == 1, out.critical[j] == -1)
     for j, check in enumerate(cs.validity):
@@ -664,4 +669,4 @@ def to_frame(plan: Plan, out: Outputs, index: pd.Index, extra: Mapping[str, Any]
     if out.items is not None:
         for k, iid in enumerate(cs.item_ids):
             data[C.item_col(cs.id, iid)] = out.items[k]
-    return pd.DataFrame(data, index=index, copy=False)
+    return data
