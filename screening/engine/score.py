@@ -448,14 +448,16 @@ def _status_and_validity(cs: CompiledScale, vals: npt.NDArray[np.float64], suffi
         invalid = np.zeros(m, dtype=bool)
         for j, check in enumerate(cs.validity):
             v = vals[check.score]
+            unknown = np.isnan(v)
             with np.errstate(invalid="ignore"):
                 fired = OPS[check.op](v, check.value)
+            fired &= ~unknown  # an unscored check never fires (NaN != x is True in numpy)
             invalid |= fired
             if check.void:
                 void_rows |= fired
                 keep[check.score] = True
             f8 = fired.astype(np.int8)
-            f8[np.isnan(v)] = -1
+            f8[unknown] = -1
             out.validity[j, a:b] = f8
         status[invalid] = Status.INVALID
         if void_rows.any():
