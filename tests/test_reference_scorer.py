@@ -162,3 +162,37 @@ def test_a_bad_answer_in_a_compiled_chunk_is_reported_as_by_the_numpy_front(monk
         results[name] = sc.score(df, scale, chunk_size=16, on_invalid="missing", bounds=True)
     pd.testing.assert_frame_equal(results["numpy"], results["fused"], check_exact=True)
     assert results["fused"]["phq9.n_invalid"].iloc[50] == 1
+
+
+# --- found by test_random_scales_match_reference -------------------------------------------------------------
+
+
+def test_an_unscored_validity_check_does_not_fire(front):
+    """``phq9.total != 0`` as a validity check: a student with 3 of 9 PHQ-9 items blank has no total
+    (min_answered 7), so the check is unknown (NA) and the status is insufficient, not invalid; with
+    the total scored, it fires as usual."""
+    data = copy.deepcopy(_raw("phq9"))
+    data["validity"] = [{"id": "nonzero", "score": "total", "op": "!=", "value": 0, "label": {"en": "x"},
+                         "source": {"ref": "test"}, "void_scores": True}]
+    scale = _random_scale(data)
+    df = pd.DataFrame({c: [np.nan if k < 3 else 1.0, 1.0] for k, c in enumerate(scale.input_columns())})
+    out = sc.score(df, scale, norms=None, bounds=True)
+    assert list(out["phq9.status"].astype(str)) == ["insufficient", "invalid"]
+    assert out["phq9.validity.nonzero"].isna().iloc[0] and bool(out["phq9.validity.nonzero"].iloc[1])
+    check(df, scale)
+
+
+def test_a_rounded_ratio_with_an_unbounded_range_loads():
+    """A ratio whose denominator can be 0 has an unbounded range; rounding it for the band check used to
+    raise decimal.InvalidOperation out of the loader."""
+    from screening.specs.derive import round_value
+    from screening.specs.scale import Rounding
+
+    assert round_value(float("inf"), Rounding(method="half_up")) == float("inf")
+    data = copy.deepcopy(_raw("scl90"))
+    psdi = next(s for s in data["scores"] if s["id"] == "psdi")
+    psdi["rounding"] = {"method": "half_up", "digits": 2}
+    psdi["bands"] = {"default": "x", "sets": {"x": {"source": {"ref": "test"}, "bands": [
+        {"id": "low", "label": {"en": "low"}, "lt": 2}, {"id": "high", "label": {"en": "high"}, "ge": 2}]}}}
+    spec, issues = parse_scale(data, file="<test>", stem="scl90")
+    assert spec is not None and not issues
