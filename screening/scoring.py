@@ -218,6 +218,7 @@ def score(
                 f"Got a mapping with {len(unknown)} other key(s) instead.")
         parts: list[dict[str, Any]] = []
         problems: list[ResponseError] = []
+        labels = _labels(responses)
         for s in loaded:  # every scale's problems are reported together, not only the first one's
             choice = (bands or {}).get(s.id)
             check("score", "bands", choice, None, str, Mapping)
@@ -225,7 +226,7 @@ def score(
                 parts.append(_score_columns(responses, s, response_format=response_format, on_invalid=on_invalid,
                                             bands=choice, norms=norms, norm_columns=norm_columns, keep_items=keep_items,
                                             quality=quality, chunk_size=chunk_size, n_jobs=n_jobs,
-                                            bounds="dense" if bounds else False, stacklevel=2)[0])
+                                            bounds="dense" if bounds else False, stacklevel=2, labels=labels)[0])
             except ResponseError as exc:
                 problems.append(exc)
         if problems:
@@ -273,19 +274,29 @@ def _score_one(
     return pd.DataFrame(data, index=responses.index, copy=False), out
 
 
-def _column_checks(sc: Scale, responses: pd.DataFrame, input_cols: list[str]) -> tuple[list[Issue], dict[str, int]]:
-    """Problems with the input columns of one scale (duplicated, reused, missing), and each label's position.
+Labels = tuple[dict[str, int], dict[str, int]]
+
+
+def _labels(responses: pd.DataFrame) -> Labels:
+    """Each column label as text → how often it occurs, and → its first position.
 
     Column labels are compared as text (an integer label 1 is the column "1"); 1 and "1" together are a
-    duplicate. Plain Python over the labels: building a pandas Index of them costs more than scoring one row.
+    duplicate. Plain Python over the labels: building a pandas Index of them costs more than scoring one
+    row. Computed once per call and shared by every scale scored from the same frame.
     """
-    issues: list[Issue] = []
     pos: dict[str, int] = {}
     seen: dict[str, int] = {}
     for i, c in enumerate(responses.columns.tolist()):
         name = str(c)
         seen[name] = seen.get(name, 0) + 1
         pos.setdefault(name, i)
+    return seen, pos
+
+
+def _column_checks(sc: Scale, labels: Labels, input_cols: list[str]) -> list[Issue]:
+    """Problems with the input columns of one scale: duplicated, reused for two items, missing."""
+    seen, pos = labels
+    issues: list[Issue] = []
     wanted = set(input_cols)
     for col in sorted(c for c, k in seen.items() if k > 1 and c in wanted):
         issues.append(Issue("duplicate_column", f"column appears {seen[col]} times", column=col,
@@ -299,7 +310,7 @@ def _column_checks(sc: Scale, responses: pd.DataFrame, input_cols: list[str]) ->
         if c not in pos:
             issues.append(Issue("missing_column", f"the responses have no column for an item of {sc.id}", column=c,
                                 hint=did_you_mean(c, set(pos)) or "pass columns={item: column} or prefix= to map items to your columns"))
-    return issues, pos
+    return issues
 
 
 def _score_columns(
@@ -319,6 +330,7 @@ def _score_columns(
     n_jobs: int = 1,
     bounds: str | bool = False,
     stacklevel: int = 2,
+    labels: Labels | None = None,
 ) -> tuple[dict[str, Any], Any]:
     """The output columns of one scale, in schema order (name → array), and the engine outputs.
 
@@ -329,7 +341,9 @@ def _score_columns(
     band_plan = _band_plan(sc, bands)
     norm_name = _norm_plan(sc, norms)
 
-    issues, pos = _column_checks(sc, responses, input_cols)
+    labels = labels if labels is not None else _labels(responses)
+    pos = labels[1]
+    issues = _column_checks(sc, labels, input_cols)
     norm_cols: list[str] = []
     if norm_name is not None and sc.spec.norms is not None:
         ns = sc.spec.norms.sets[norm_name]
