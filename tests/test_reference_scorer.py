@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 import screening as sc
 from screening.catalog import Scale, content_hash
 from screening.engine import fused
+from screening.engine import score as engine_score
 from screening.engine.compile import compile_scale
 from screening.loading.resources import builtin_dir
 from screening.loading.scale_checks import parse_scale
@@ -61,15 +62,18 @@ def check(df: pd.DataFrame, scale: Scale, **kw) -> None:
         _same(got[col], want[col], col)
 
 
-@pytest.fixture(params=["numpy", "fused"])
+@pytest.fixture(params=["numpy", "numpy-small", "fused"])
 def front(request, monkeypatch):
-    """Which front of the kernel runs: the numpy one, or the compiled one on every table (when numba is there)."""
+    """Which front of the kernel runs: the numpy one (as for large chunks, or with the small-chunk gather of
+    count/sum_if items), or the compiled one on every table (when numba is there)."""
     if request.param == "fused":
         if fused._get_kernel() is None:  # numba is in the test extra; without it both params test numpy
             monkeypatch.setenv("SCREENING_FUSED", "0")
         monkeypatch.setattr(fused, "MIN_ROWS", 0)
     else:
         monkeypatch.setenv("SCREENING_FUSED", "0")
+        if request.param == "numpy":  # these test tables are small: take the large-chunk path anyway
+            monkeypatch.setattr(engine_score, "SMALL_CHUNK", 0)
     return request.param
 
 
