@@ -265,6 +265,11 @@ class ItemTail:
     use_got: npt.NDArray[np.bool_]
     den_const: npt.NDArray[np.float64]
     min_answered: npt.NDArray[np.float64]
+    # score bounds: per item-based score and block, what each blank of the block adds to the total at
+    # best and at worst (``min``/``max`` of weight × the block's lowest and highest keyed option; a
+    # ``count`` adds 0 or 1, a ``sum_if`` 0 or its highest positive option; 0 for blocks not in the score)
+    blank_lo: npt.NDArray[np.float64]
+    blank_hi: npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -403,6 +408,20 @@ def compile_scale(spec: ScaleSpec) -> CompiledScale:
     zero = np.array([x is MissingRule.ZERO for x in impute], dtype=bool)
     use_got = (is_mean & ~zero) | (~is_mean & prorate)
     mul = np.where(~is_mean & prorate, tail_n, 1.0)
+    layout = _layout(n, lo, hi, reverse, weights, members[:, :-1], contiguous)
+    blank_lo = np.zeros((len(items_idx), len(layout.starts)))
+    blank_hi = np.zeros((len(items_idx), len(layout.starts)))
+    for row, i in enumerate(items_idx):
+        score = compiled[i]
+        for blk, wt in layout.terms[score.column]:
+            if score.method is ScoreMethod.COUNT:
+                blank_hi[row, blk] = 1.0  # each blank could meet the condition
+            elif score.method is ScoreMethod.SUM_IF:
+                blank_hi[row, blk] = max(float(layout.block_hi[blk]), 0.0)
+            else:
+                a_, b_ = wt * layout.block_lo[blk], wt * layout.block_hi[blk]
+                blank_lo[row, blk] = min(a_, b_)
+                blank_hi[row, blk] = max(a_, b_)
     item_tail = ItemTail(
         index=np.array(items_idx, dtype=np.intp),
         leading=items_idx == list(range(len(items_idx))),
@@ -414,6 +433,8 @@ def compile_scale(spec: ScaleSpec) -> CompiledScale:
         den_const=np.where(is_mean & zero, tail_n, 1.0),
         min_answered=np.array([compiled[i].n_parts if compiled[i].impute is MissingRule.NONE else compiled[i].min_answered
                                for i in items_idx], dtype=float),
+        blank_lo=blank_lo,
+        blank_hi=blank_hi,
     )
 
     bands: dict[str, dict[str, CompiledBands]] = {}
@@ -437,7 +458,7 @@ def compile_scale(spec: ScaleSpec) -> CompiledScale:
         weights=weights,
         members=members,
         item_tail=item_tail,
-        layout=_layout(n, lo, hi, reverse, weights, members[:, :-1], contiguous),
+        layout=layout,
         scores=tuple(compiled),
         bands=bands,
         default_bands=default_bands,

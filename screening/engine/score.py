@@ -542,6 +542,21 @@ def _item_bounds(cs: CompiledScale, v: npt.NDArray[np.float64], got: npt.NDArray
     L = cs.layout
     T = cs.item_tail
     miss = block_miss.astype(np.float64)
+    if v.shape[1] <= SMALL_CHUNK:
+        # a few rows: all scores at once, block by block (adding the zeros of blocks outside a score and
+        # multiplying in the same order as below, so the bits are the same)
+        add_lo = np.zeros_like(v)
+        add_hi = np.zeros_like(v)
+        for blk in range(miss.shape[0]):
+            add_lo += T.blank_lo[:, blk, None] * miss[blk]
+            add_hi += T.blank_hi[:, blk, None] * miss[blk]
+        lo_t, hi_t = v + add_lo, v + add_hi
+        mean = np.array([cs.scores[i].method is ScoreMethod.MEAN for i in T.index])
+        lo_t[mean] /= T.n[mean, None]
+        hi_t[mean] /= T.n[mean, None]
+        lower[T.index] = lo_t
+        upper[T.index] = hi_t
+        return
     for row, i in enumerate(T.index):
         s = cs.scores[i]
         t = v[row]
