@@ -5,25 +5,43 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 import screening as sc
+
+_ANSWERED = 1000  # per cell, a draw u in 0..999: blank when u >= _ANSWERED * (1 - missing), so it shrinks to answered
+
+
+def _answer_rows(n_items: int, missing: float, min_rows: int, max_rows: int) -> st.SearchStrategy[list[tuple[np.ndarray, np.ndarray]]]:
+    """Rows of (option positions, blank mask), every cell its own hypothesis draw (``fill=st.nothing()``:
+    no shared background value), so that shrinking deletes rows and simplifies cells one by one."""
+    codes = arrays(np.int64, n_items, elements=st.integers(0, 7), fill=st.nothing())
+    draws = arrays(np.int64, n_items, elements=st.integers(0, _ANSWERED - 1), fill=st.nothing())
+    blank = draws.map(lambda u: u >= round(_ANSWERED * (1 - missing)))
+    return st.lists(st.tuples(codes, blank), min_size=min_rows, max_size=max_rows)
 
 
 @st.composite
 def response_frames(draw: st.DrawFn, scale: sc.Scale, *, min_rows: int = 1, max_rows: int = 40,
                     missing: float = 0.15) -> pd.DataFrame:
-    """A frame of valid responses (option values, some unanswered) with a shuffled, non-default index."""
-    n = draw(st.integers(min_rows, max_rows))
-    seed = draw(st.integers(0, 2**32 - 1))
-    rng = np.random.default_rng(seed)
+    """A frame of valid responses (option values, some unanswered) with a shuffled, non-default index.
+
+    Every cell is drawn through hypothesis (an option position and an answered/blank draw per cell, as
+    numpy arrays), so a failing frame shrinks: to fewer rows, to answered cells, to the lowest options,
+    to the index in order.
+    """
     cs = scale.compiled
+    rows = draw(_answer_rows(cs.n_items, missing, min_rows, max_rows))
+    n = len(rows)
+    codes = np.array([r[0] for r in rows], dtype=np.int64).reshape(n, cs.n_items)
+    blank = np.array([r[1] for r in rows], dtype=bool).reshape(n, cs.n_items)
     data = {}
     for k, col in enumerate(scale.input_columns()):
         opts = cs.allowed[k]
-        vals = rng.choice(opts, size=n).astype(float)
-        vals[rng.random(n) < missing] = np.nan
+        vals = opts[codes[:, k] % len(opts)].astype(float)
+        vals[blank[:, k]] = np.nan
         data[col] = vals
-    index = pd.Index(rng.permutation(np.arange(1000, 1000 + n)), name="row")
+    index = pd.Index(draw(st.permutations(range(1000, 1000 + n))), name="row", dtype="int64")
     return pd.DataFrame(data, index=index)
 
 
@@ -32,7 +50,7 @@ FLAG_IDS = ("left_behind", "single_parent", "bullied", "poverty", "migrant", "di
 
 @st.composite
 def screening_frames(draw: st.DrawFn, scales: list[sc.Scale], *, max_rows: int = 25, missing: float = 0.1) -> pd.DataFrame:
-    """Responses for several scales plus risk-group flags (True/False/NA)."""
+    """Responses for several scales plus risk-group flags (True/False/NA), every cell drawn through hypothesis."""
     parts = [draw(response_frames(s, min_rows=1, max_rows=max_rows, missing=missing)) for s in scales[:1]]
     n = len(parts[0])
     index = parts[0].index
@@ -41,14 +59,105 @@ def screening_frames(draw: st.DrawFn, scales: list[sc.Scale], *, max_rows: int =
         f = draw(response_frames(s, min_rows=n, max_rows=n, missing=missing))
         f.index = index
         frames.append(f)
-    seed = draw(st.integers(0, 2**32 - 1))
-    rng = np.random.default_rng(seed)
+    # per flag and row: 0..6 False (the simplest), 7..8 True, 9 unknown
+    u = draw(arrays(np.int64, (n, len(FLAG_IDS)), elements=st.integers(0, 9), fill=st.nothing()))
     flags = {}
-    for f in FLAG_IDS:
-        v = rng.random(n)
-        flags[f] = pd.array(np.where(v < 0.2, True, np.where(v < 0.9, False, None)), dtype="boolean")
+    for j, f in enumerate(FLAG_IDS):
+        flags[f] = pd.array(np.where(u[:, j] >= 9, None, u[:, j] >= 7), dtype="boolean")
     frames.append(pd.DataFrame(flags, index=index))
     return pd.concat(frames, axis=1)
+
+
+_OPS_ALL = (">=", ">", "<=", "<", "==", "!=")
+
+
+def _text(word: str) -> dict:
+    return {"zh": word, "en": word}
+
+
+@st.composite
+def random_scale_docs(draw: st.DrawFn, base: dict) -> dict:
+    """A random scale document: items, option sets, reverse keys and every score method, missing rule,
+    transform, rounding, band layout, critical item and validity check of the format.
+
+    ``base`` is a shipped scale document whose descriptive fields (title, references, licence) are kept.
+    The document has no worked examples (they could not be stated for random rules).
+    """
+    doc = {k: base[k] for k in ("kind", "spec_version", "version", "form", "title", "abbreviation", "description",
+                                "ages", "references", "license") if k in base}
+    doc["id"] = "rnd"
+    # option sets: 0..hi, 1..hi (as many exports code them) and a set with a gap (not the integers lo..hi)
+    top = draw(st.integers(1, 4))
+    sets = {"default": [float(v) for v in range(0, top + 1)],
+            "alt": [float(v) for v in range(1, draw(st.integers(2, 5)) + 1)],
+            "gap": [0.0, 2.0, 5.0]}
+    doc["option_sets"] = {name: [{"value": v, "label": _text(f"{name}{v:g}")} for v in vals] for name, vals in sets.items()}
+    n_items = draw(st.integers(2, 8))
+    item_ids = [str(k) for k in range(1, n_items + 1)]
+    option_of = {i: draw(st.sampled_from(["default", "default", "alt", "gap"])) for i in item_ids}
+    doc["items"] = [{"id": i, "options": option_of[i]} for i in item_ids]
+    default_items = [i for i in item_ids if option_of[i] == "default"]
+    doc["reverse"] = [i for i in default_items if draw(st.booleans())]
+
+    def subset() -> list[str]:
+        chosen = draw(st.lists(st.sampled_from(item_ids), min_size=1, max_size=n_items, unique=True))
+        return sorted(chosen, key=item_ids.index)
+
+    scores: list[dict] = []
+    for j in range(draw(st.integers(1, 3))):
+        items = subset()
+        method = draw(st.sampled_from(["sum", "mean", "weighted_sum", "count", "sum_if"]))
+        score: dict = {"id": f"s{j}", "label": _text(f"s{j}"), "items": items, "method": method}
+        if method == "weighted_sum":
+            score["weights"] = {i: draw(st.sampled_from([0.5, 1.0, 2.0, 3.0])) for i in items}
+        if method in ("count", "sum_if"):
+            score["count_if"] = {"op": draw(st.sampled_from(_OPS_ALL)), "value": draw(st.integers(0, 4))}
+        impute = draw(st.sampled_from(["none", "zero"] if method in ("count", "sum_if") else ["none", "prorate", "zero"]))
+        score["missing"] = {"impute": impute}
+        if impute != "none":
+            score["missing"]["min_answered"] = draw(st.integers(1, len(items)))
+        scores.append(score)
+    if len(scores) >= 2 and draw(st.booleans()):
+        method = draw(st.sampled_from(["sum", "mean", "ratio"]))
+        parts = [scores[0]["id"], scores[1]["id"]] if method == "ratio" else [s["id"] for s in scores]
+        derived: dict = {"id": "derived", "label": _text("derived"), "scores": parts, "method": method}
+        impute = "none" if method == "ratio" else draw(st.sampled_from(["none", "zero"]))
+        derived["missing"] = {"impute": impute}
+        if impute != "none":
+            derived["missing"]["min_answered"] = draw(st.integers(1, len(parts)))
+        scores.append(derived)
+    for score in scores:
+        if draw(st.booleans()):
+            score["transform"] = {"multiply": draw(st.sampled_from([1.0, 2.0, 0.5, -1.0, 4.0])),
+                                  "add": draw(st.sampled_from([0.0, 10.0, -3.0]))}
+        if draw(st.booleans()):
+            score["rounding"] = {"method": draw(st.sampled_from(["none", "half_up", "half_even", "floor", "ceil"])),
+                                 "digits": draw(st.integers(0, 2))}
+    banded = draw(st.sampled_from(scores))
+    e1 = draw(st.integers(-3, 20))
+    e2 = e1 + draw(st.integers(1, 10))
+    low_keeps_e1 = draw(st.booleans())
+    bands = [
+        {"id": "low", "label": _text("low"), **({"le": e1} if low_keeps_e1 else {"lt": e1})},
+        {"id": "mid", "label": _text("mid"), **({"gt": e1} if low_keeps_e1 else {"ge": e1}), "lt": e2},
+        {"id": "high", "label": _text("high"), "ge": e2},
+    ]
+    banded["bands"] = {"default": "random", "sets": {"random": {"source": {"ref": "generated"}, "bands": bands}}}
+    doc["scores"] = scores
+    # the format needs a worked example; this one states only the status (it is not checked here)
+    doc["examples"] = [{"id": "blank", "source": "generated", "responses": dict.fromkeys(item_ids),
+                        "expected": {"status": "insufficient"}}]
+    doc["critical"] = [
+        {"id": f"c{k}", "item": draw(st.sampled_from(item_ids)), "op": draw(st.sampled_from(_OPS_ALL)),
+         "value": draw(st.integers(0, 4)), "label": _text(f"c{k}"), "source": {"ref": "generated"}}
+        for k in range(draw(st.integers(0, 2)))
+    ]
+    doc["validity"] = []
+    if draw(st.booleans()):
+        doc["validity"] = [{"id": "v0", "score": scores[0]["id"], "op": draw(st.sampled_from(_OPS_ALL)),
+                            "value": draw(st.integers(0, 6)), "label": _text("v0"), "source": {"ref": "generated"},
+                            "void_scores": draw(st.booleans())}]
+    return doc
 
 
 def _upward_atom(draw: st.DrawFn, scales: dict[str, sc.Scale]) -> str:

@@ -21,12 +21,13 @@ from hypothesis import strategies as st
 
 import screening as sc
 from screening.engine import fused
+from screening.engine import score as engine_score
 from screening.engine.compile import compile_scale
 from screening.loading.resources import builtin_dir
 from screening.loading.scale_checks import parse_scale
 from screening.scoring import Scale, content_hash
 from tests.reference_scorer import reference_score
-from tests.strategies import response_frames
+from tests.strategies import random_scale_docs, response_frames
 
 BUILTIN = sc.list_scales()
 
@@ -61,15 +62,18 @@ def check(df: pd.DataFrame, scale: Scale, **kw) -> None:
         _same(got[col], want[col], col)
 
 
-@pytest.fixture(params=["numpy", "fused"])
+@pytest.fixture(params=["numpy", "numpy-small", "fused"])
 def front(request, monkeypatch):
-    """Which front of the kernel runs: the numpy one, or the compiled one on every table (when numba is there)."""
+    """Which front of the kernel runs: the numpy one (as for large chunks, or with the small-chunk gather of
+    count/sum_if items), or the compiled one on every table (when numba is there)."""
     if request.param == "fused":
         if fused._get_kernel() is None:  # numba is in the test extra; without it both params test numpy
             monkeypatch.setenv("SCREENING_FUSED", "0")
         monkeypatch.setattr(fused, "MIN_ROWS", 0)
     else:
         monkeypatch.setenv("SCREENING_FUSED", "0")
+        if request.param == "numpy":  # these test tables are small: take the large-chunk path anyway
+            monkeypatch.setattr(engine_score, "SMALL_CHUNK", 0)
     return request.param
 
 
@@ -113,6 +117,24 @@ def test_random_variants_match_reference(front, data, chunk, jobs):
     check(df, scale, chunk_size=chunk, n_jobs=jobs)
 
 
+def _random_scale(doc: dict) -> Scale:
+    spec, issues = parse_scale(doc, file="<random>", stem=None)
+    assert spec is not None and not issues, [i.code for i in issues]  # the generator writes only valid documents
+    return Scale(spec=spec, compiled=compile_scale(spec), source="<random>", content_hash=content_hash(spec))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data(), chunk=st.sampled_from([3, 8192]), missing=st.sampled_from([0.05, 0.4]))
+def test_random_scales_match_reference(front, data, chunk, missing):
+    """Scales written from scratch (every method: sum, mean, weighted_sum, count, sum_if, ratio, sums and means
+    of scores; reverse keys; none/prorate/zero with random min_answered; transforms with negative multipliers;
+    every rounding; open and closed band edges; critical items; validity checks that void), scored with
+    bounds on random answers with blanks: the engine equals the reference bit for bit, on both fronts."""
+    scale = _random_scale(data.draw(random_scale_docs(_raw("k6"))))
+    df = data.draw(response_frames(scale, min_rows=1, max_rows=25, missing=missing))
+    check(df, scale, chunk_size=chunk)
+
+
 def test_reference_scorer_is_not_the_engine():
     """The reference computes from the spec, so it disagrees where the engine would be wrong: a check of the check."""
     scale = sc.load_scale("phq9")
@@ -144,3 +166,37 @@ def test_a_bad_answer_in_a_compiled_chunk_is_reported_as_by_the_numpy_front(monk
         results[name] = sc.score(df, scale, chunk_size=16, on_invalid="missing", bounds=True)
     pd.testing.assert_frame_equal(results["numpy"], results["fused"], check_exact=True)
     assert results["fused"]["phq9.n_invalid"].iloc[50] == 1
+
+
+# --- found by test_random_scales_match_reference -------------------------------------------------------------
+
+
+def test_an_unscored_validity_check_does_not_fire(front):
+    """``phq9.total != 0`` as a validity check: a student with 3 of 9 PHQ-9 items blank has no total
+    (min_answered 7), so the check is unknown (NA) and the status is insufficient, not invalid; with
+    the total scored, it fires as usual."""
+    data = copy.deepcopy(_raw("phq9"))
+    data["validity"] = [{"id": "nonzero", "score": "total", "op": "!=", "value": 0, "label": {"en": "x"},
+                         "source": {"ref": "test"}, "void_scores": True}]
+    scale = _random_scale(data)
+    df = pd.DataFrame({c: [np.nan if k < 3 else 1.0, 1.0] for k, c in enumerate(scale.input_columns())})
+    out = sc.score(df, scale, norms=None, bounds=True)
+    assert list(out["phq9.status"].astype(str)) == ["insufficient", "invalid"]
+    assert out["phq9.validity.nonzero"].isna().iloc[0] and bool(out["phq9.validity.nonzero"].iloc[1])
+    check(df, scale)
+
+
+def test_a_rounded_ratio_with_an_unbounded_range_loads():
+    """A ratio whose denominator can be 0 has an unbounded range; rounding it for the band check used to
+    raise decimal.InvalidOperation out of the loader."""
+    from screening.specs.derive import round_value
+    from screening.specs.scale import Rounding
+
+    assert round_value(float("inf"), Rounding(method="half_up")) == float("inf")
+    data = copy.deepcopy(_raw("scl90"))
+    psdi = next(s for s in data["scores"] if s["id"] == "psdi")
+    psdi["rounding"] = {"method": "half_up", "digits": 2}
+    psdi["bands"] = {"default": "x", "sets": {"x": {"source": {"ref": "test"}, "bands": [
+        {"id": "low", "label": {"en": "low"}, "lt": 2}, {"id": "high", "label": {"en": "high"}, "ge": 2}]}}}
+    spec, issues = parse_scale(data, file="<test>", stem="scl90")
+    assert spec is not None and not issues

@@ -9,6 +9,8 @@ chunk buffer, and each block of a chunk is summed once along its rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -16,11 +18,98 @@ import numpy.typing as npt
 from ..specs.common import normalise_label
 from ..specs.scale import Band, ScaleSpec
 
-__all__ = ["CompiledScale", "CompiledScore", "CompiledBands", "ItemTail", "Layout", "compile_scale", "normalise_label"]
+__all__ = [
+    "CompiledScale", "CompiledScore", "CompiledBands", "ItemTail", "Layout", "compile_scale", "normalise_label",
+    "ScoreKind", "ScoreMethod", "MissingRule", "Rounding", "Status", "Term", "BlockRun", "CriticalCheck",
+    "ValidityRule",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
 
+class ScoreKind(StrEnum):
+    """What a score is computed from."""
+
+    ITEMS = "items"  # answers to items
+    SCORES = "scores"  # earlier scores of the same scale
+
+
+class ScoreMethod(StrEnum):
+    """How a score combines its parts (docs/scale-format.md, ``scores[].method``)."""
+
+    SUM = "sum"
+    MEAN = "mean"
+    WEIGHTED_SUM = "weighted_sum"
+    COUNT = "count"  # items whose raw answer meets ``count_if``
+    SUM_IF = "sum_if"  # raw answers of the items that meet ``count_if``
+    RATIO = "ratio"  # first score / second score
+
+    @property
+    def counts(self) -> bool:
+        """Counts raw answers against a condition (``count``, ``sum_if``) instead of summing keyed values."""
+        return self in (ScoreMethod.COUNT, ScoreMethod.SUM_IF)
+
+
+class MissingRule(StrEnum):
+    """What a blank part does to a score (``scores[].missing.impute``)."""
+
+    NONE = "none"  # any blank part leaves the score unscored
+    PRORATE = "prorate"  # scale the answered parts up to all parts (sums) / mean of the answered (means)
+    ZERO = "zero"  # a blank counts as 0 (means still divide by all parts)
+
+
+class Rounding(StrEnum):
+    """How a score is rounded after its transform (``scores[].rounding.method``)."""
+
+    NONE = "none"
+    HALF_UP = "half_up"
+    HALF_EVEN = "half_even"
+    FLOOR = "floor"
+    CEIL = "ceil"
+
+
+class Status(IntEnum):
+    """Codes of the ``{scale}.status`` column; the categories are :data:`screening.columns.STATUS_VALUES`."""
+
+    COMPLETE = 0
+    PRORATED = 1
+    INSUFFICIENT = 2
+    INVALID = 3
+
+
+class Term(NamedTuple):
+    """One block's contribution to an item-based score."""
+
+    block: int
+    weight: float
+
+
+class BlockRun(NamedTuple):
+    """Neighbouring blocks of equal size, summed in one call."""
+
+    first_block: int
+    n_blocks: int
+    size: int
+    first_row: int
+
+
+class CriticalCheck(NamedTuple):
+    """A critical item: fires when the item's raw answer meets ``op value``."""
+
+    id: str
+    item: int  # item index (form order)
+    op: str
+    value: float
+
+
+class ValidityRule(NamedTuple):
+    """A validity check: fires when the score meets ``op value``; ``void``: a fired check unscores the rest."""
+
+    id: str
+    score: int  # score index
+    op: str
+    value: float
+    void: bool
 
 
 @dataclass(frozen=True)
@@ -42,22 +131,29 @@ class CompiledBands:
 
 @dataclass(frozen=True)
 class CompiledScore:
+    """One score of the scale, with its rules as enums and numbers."""
+
     id: str
-    kind: str  # "items" | "scores"
-    method: str
+    kind: ScoreKind
+    method: ScoreMethod
     column: int  # column in the item weight matrix (items) or -1
-    parts: tuple[int, ...]  # indices of earlier scores (kind == "scores")
+    parts: tuple[int, ...]  # indices of earlier scores (kind == SCORES)
     n_parts: int
     min_answered: int
-    impute: str
+    impute: MissingRule
     multiply: float
     add: float
-    rounding: str
+    rounding: Rounding
     digits: int
     direction: str
     count_items: npt.NDArray[np.intp] | None
     count_op: str | None
     count_value: float | None
+
+    @property
+    def transformed(self) -> bool:
+        """A linear transform applies (``x * multiply + add``)."""
+        return self.multiply != 1.0 or self.add != 0.0
 
 
 @dataclass(frozen=True)
@@ -75,14 +171,14 @@ class Layout:
     row_of: npt.NDArray[np.intp]
     starts: npt.NDArray[np.intp]
     bounds: tuple[tuple[int, int], ...]  # (first row, end row) of each block
-    runs: tuple[tuple[int, int, int, int], ...]  # (first block, number of blocks, block size, first row): equal-sized neighbours
+    runs: tuple[BlockRun, ...]  # equal-sized neighbouring blocks
     sizes: npt.NDArray[np.float64]
     reverse_c: npt.NDArray[np.float64]  # per block: lo + hi for reverse blocks, NaN for forward ones
     block_lo: npt.NDArray[np.float64]  # per block: lowest keyed value of its items (for score bounds)
     block_hi: npt.NDArray[np.float64]  # per block: highest keyed value of its items
     fill: npt.NDArray[np.float64]  # (n_items, 1) per buffer row: what a blank becomes
-    terms: tuple[tuple[tuple[int, float], ...], ...]  # per item-based score column: (block, weight)
-    signed: tuple[tuple[tuple[int, float], ...], ...]  # per column: (block, weight on the block's raw sum)
+    terms: tuple[tuple[Term, ...], ...]  # per item-based score column: (block, weight)
+    signed: tuple[tuple[Term, ...], ...]  # per column: (block, weight on the block's raw sum)
     const: npt.NDArray[np.float64]  # per column: what reverse blocks add (weight * size * (lo + hi))
     lo: npt.NDArray[np.float64]  # per buffer row
     hi: npt.NDArray[np.float64]
@@ -106,7 +202,7 @@ def _layout(n: int, lo: FloatArray, hi: FloatArray, reverse: npt.NDArray[np.bool
     reverse_c: list[float] = []
     block_lo: list[float] = []
     block_hi: list[float] = []
-    terms: dict[int, list[tuple[int, float]]] = {}
+    terms: dict[int, list[Term]] = {}
     for b, key in enumerate(keys):
         starts.append(len(order))
         order.extend(signature[key])
@@ -115,7 +211,7 @@ def _layout(n: int, lo: FloatArray, hi: FloatArray, reverse: npt.NDArray[np.bool
         block_lo.append(blo)  # keyed range: a reverse item c - x with x in [lo, hi] is again in [lo, hi]
         block_hi.append(bhi)
         for col, w in member:
-            terms.setdefault(col, []).append((b, w))
+            terms.setdefault(col, []).append(Term(b, w))
     order_a = np.array(order, dtype=np.intp)
     row_of = np.empty_like(order_a)
     row_of[order_a] = np.arange(n)
@@ -131,18 +227,17 @@ def _layout(n: int, lo: FloatArray, hi: FloatArray, reverse: npt.NDArray[np.bool
         pairs = []
         for blk, wt in terms.get(c, ()):
             if np.isnan(reverse_c[blk]):
-                pairs.append((blk, wt))
+                pairs.append(Term(blk, wt))
             else:
-                pairs.append((blk, -wt))
+                pairs.append(Term(blk, -wt))
                 const[c] += wt * float(sizes[blk]) * reverse_c[blk]
         signed.append(tuple(pairs))
-    runs: list[tuple[int, int, int, int]] = []
+    runs: list[BlockRun] = []
     for blk, size in enumerate(sizes.astype(int)):
-        if runs and runs[-1][2] == size:
-            b0, k, sz, r0 = runs[-1]
-            runs[-1] = (b0, k + 1, sz, r0)
+        if runs and runs[-1].size == size:
+            runs[-1] = runs[-1]._replace(n_blocks=runs[-1].n_blocks + 1)
         else:
-            runs.append((blk, 1, int(size), int(starts_a[blk])))
+            runs.append(BlockRun(blk, 1, int(size), int(starts_a[blk])))
     return Layout(
         order=order_a, row_of=row_of, starts=starts_a,
         bounds=tuple((int(a), int(b)) for a, b in zip(starts_a, np.append(starts_a[1:], n))), runs=tuple(runs),
@@ -170,6 +265,11 @@ class ItemTail:
     use_got: npt.NDArray[np.bool_]
     den_const: npt.NDArray[np.float64]
     min_answered: npt.NDArray[np.float64]
+    # score bounds: per item-based score and block, what each blank of the block adds to the total at
+    # best and at worst (``min``/``max`` of weight × the block's lowest and highest keyed option; a
+    # ``count`` adds 0 or 1, a ``sum_if`` 0 or its highest positive option; 0 for blocks not in the score)
+    blank_lo: npt.NDArray[np.float64]
+    blank_hi: npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -193,13 +293,17 @@ class CompiledScale:
     scores: tuple[CompiledScore, ...]
     bands: dict[str, dict[str, CompiledBands]]  # score id -> set name -> bands
     default_bands: dict[str, str]
-    critical: tuple[tuple[str, int, str, float], ...]  # (id, item index, op, value)
-    validity: tuple[tuple[str, int, str, float], ...]  # (id, score index, op, value)
-    void: tuple[bool, ...]  # per validity check: a fired check leaves the other scores unscored
+    critical: tuple[CriticalCheck, ...]
+    validity: tuple[ValidityRule, ...]
 
     @property
     def n_items(self) -> int:
         return len(self.item_ids)
+
+    @property
+    def void(self) -> tuple[bool, ...]:
+        """Per validity check: a fired check leaves the other scores unscored."""
+        return tuple(v.void for v in self.validity)
 
     def score_index(self, score_id: str) -> int:
         for i, s in enumerate(self.scores):
@@ -277,33 +381,47 @@ def compile_scale(spec: ScaleSpec) -> CompiledScale:
         compiled.append(
             CompiledScore(
                 id=s.id,
-                kind="items" if s.items is not None else "scores",
-                method=s.method,
+                kind=ScoreKind.ITEMS if s.items is not None else ScoreKind.SCORES,
+                method=ScoreMethod(s.method),
                 column=col_of.get(s.id, -1),
                 parts=tuple(pos[p] for p in (s.scores or ())),
                 n_parts=n_parts,
                 min_answered=n_parts if s.missing.min_answered is None else s.missing.min_answered,
-                impute=s.missing.impute,
+                impute=MissingRule(s.missing.impute),
                 multiply=s.transform.multiply if s.transform else 1.0,
                 add=s.transform.add if s.transform else 0.0,
-                rounding=s.rounding.method,
+                rounding=Rounding(s.rounding.method),
                 digits=s.rounding.digits,
                 direction=s.direction,
                 count_items=(np.array([index[i] for i in s.items], dtype=np.intp)
-                             if s.method in ("count", "sum_if") and s.items else None),
+                             if ScoreMethod(s.method).counts and s.items else None),
                 count_op=s.count_if.op if s.count_if else None,
                 count_value=s.count_if.value if s.count_if else None,
             )
         )
 
-    items_idx = [i for i, c in enumerate(compiled) if c.kind == "items"]
+    items_idx = [i for i, c in enumerate(compiled) if c.kind is ScoreKind.ITEMS]
     tail_n = np.array([compiled[i].n_parts for i in items_idx], dtype=float)
-    is_mean = np.array([compiled[i].method == "mean" for i in items_idx], dtype=bool)
+    is_mean = np.array([compiled[i].method is ScoreMethod.MEAN for i in items_idx], dtype=bool)
     impute = [compiled[i].impute for i in items_idx]
-    prorate = np.array([x == "prorate" for x in impute], dtype=bool)
-    zero = np.array([x == "zero" for x in impute], dtype=bool)
+    prorate = np.array([x is MissingRule.PRORATE for x in impute], dtype=bool)
+    zero = np.array([x is MissingRule.ZERO for x in impute], dtype=bool)
     use_got = (is_mean & ~zero) | (~is_mean & prorate)
     mul = np.where(~is_mean & prorate, tail_n, 1.0)
+    layout = _layout(n, lo, hi, reverse, weights, members[:, :-1], contiguous)
+    blank_lo = np.zeros((len(items_idx), len(layout.starts)))
+    blank_hi = np.zeros((len(items_idx), len(layout.starts)))
+    for row, i in enumerate(items_idx):
+        score = compiled[i]
+        for blk, wt in layout.terms[score.column]:
+            if score.method is ScoreMethod.COUNT:
+                blank_hi[row, blk] = 1.0  # each blank could meet the condition
+            elif score.method is ScoreMethod.SUM_IF:
+                blank_hi[row, blk] = max(float(layout.block_hi[blk]), 0.0)
+            else:
+                a_, b_ = wt * layout.block_lo[blk], wt * layout.block_hi[blk]
+                blank_lo[row, blk] = min(a_, b_)
+                blank_hi[row, blk] = max(a_, b_)
     item_tail = ItemTail(
         index=np.array(items_idx, dtype=np.intp),
         leading=items_idx == list(range(len(items_idx))),
@@ -313,8 +431,10 @@ def compile_scale(spec: ScaleSpec) -> CompiledScale:
         mul=mul,
         use_got=use_got,
         den_const=np.where(is_mean & zero, tail_n, 1.0),
-        min_answered=np.array([compiled[i].n_parts if compiled[i].impute == "none" else compiled[i].min_answered
+        min_answered=np.array([compiled[i].n_parts if compiled[i].impute is MissingRule.NONE else compiled[i].min_answered
                                for i in items_idx], dtype=float),
+        blank_lo=blank_lo,
+        blank_hi=blank_hi,
     )
 
     bands: dict[str, dict[str, CompiledBands]] = {}
@@ -338,12 +458,11 @@ def compile_scale(spec: ScaleSpec) -> CompiledScale:
         weights=weights,
         members=members,
         item_tail=item_tail,
-        layout=_layout(n, lo, hi, reverse, weights, members[:, :-1], contiguous),
+        layout=layout,
         scores=tuple(compiled),
         bands=bands,
         default_bands=default_bands,
-        critical=tuple((c.id, index[c.item], c.op, c.value) for c in spec.critical),
-        validity=tuple((v.id, pos[v.score], v.op, v.value) for v in spec.validity),
-        void=tuple(v.void_scores for v in spec.validity),
+        critical=tuple(CriticalCheck(c.id, index[c.item], c.op, c.value) for c in spec.critical),
+        validity=tuple(ValidityRule(v.id, pos[v.score], v.op, v.value, v.void_scores) for v in spec.validity),
     )
 

@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .compile import ScoreMethod
+
 __all__ = ["MIN_ROWS", "FusedFront", "get_front"]
 
 #: tables with fewer rows use the numpy front (importing and loading numba costs ~0.3 s once)
@@ -136,7 +138,7 @@ class FusedFront:
                 slot = self.count_slot[i] = len(self.count_slot)
                 for k in s.count_items:
                     entries[int(L.row_of[k])].append((slot, OP_WANT[s.count_op or ">="], float(s.count_value),
-                                                     s.method == "sum_if"))
+                                                     s.method is ScoreMethod.SUM_IF))
         flat = [e for row in entries for e in row]
         self.cnt_ptr = np.cumsum([0] + [len(row) for row in entries]).astype(np.intp)
         self.cnt_slot = np.array([e[0] for e in flat], dtype=np.intp)

@@ -22,7 +22,7 @@ import pandas as pd
 
 from .compile import CompiledScale, normalise_label
 
-__all__ = ["ParsedColumn", "parse_column"]
+__all__ = ["ParsedColumn", "parse_column", "frame_column"]
 
 
 @dataclass
@@ -83,8 +83,32 @@ def _numeric(s: pd.Series) -> ParsedColumn:
     return ParsedColumn(arr, bad if bad.any() else None, False)
 
 
-def parse_column(s: pd.Series, k: int, cs: CompiledScale, response_format: str) -> ParsedColumn:
-    """Read item ``k`` of ``cs`` from column ``s`` in the given ``response_format``."""
+def frame_column(frame: pd.DataFrame, pos: int) -> pd.Series | npt.NDArray[np.float64]:
+    """The column at position ``pos``: a read-only view of its array when it is float64, else the Series.
+
+    Selecting a Series costs ~10 µs per column (a one-student call reads 16 of them); the float64
+    array is what scoring reads anyway. Uses pandas' ``_get_column_array`` where it exists, and the
+    public ``iloc`` otherwise (same values).
+    """
+    get = getattr(frame, "_get_column_array", None)
+    if get is not None:
+        try:
+            arr = get(pos)
+        except Exception:  # pragma: no cover - a pandas without it, or a frame subclass that refuses
+            arr = None
+        if isinstance(arr, np.ndarray) and arr.dtype == np.float64 and arr.ndim == 1:
+            view = arr.view()
+            view.flags.writeable = False  # never written, as a pandas copy-on-write view
+            return view
+    return frame.iloc[:, pos]
+
+
+def parse_column(s: pd.Series | npt.NDArray[np.float64], k: int, cs: CompiledScale, response_format: str) -> ParsedColumn:
+    """Read item ``k`` of ``cs`` from column ``s`` (a Series, or a float64 array) in the given ``response_format``."""
+    if isinstance(s, np.ndarray):
+        if response_format == "value":
+            return ParsedColumn(s, None, False)
+        s = pd.Series(s, copy=False)
     if response_format == "value":
         return _numeric(s)
     if response_format == "index":

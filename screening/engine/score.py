@@ -19,7 +19,7 @@ import operator
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -28,11 +28,11 @@ import pandas as pd
 from .. import columns as C
 from ..errors import Issue
 from .cats import from_codes
-from .compile import CompiledScale, CompiledScore
+from .compile import CompiledScale, CompiledScore, MissingRule, Rounding, ScoreKind, ScoreMethod, Status
 from .fused import FusedFront, get_front
 from .responses import ParsedColumn
 
-__all__ = ["Plan", "Outputs", "run_kernel", "OPS"]
+__all__ = ["Plan", "Outputs", "run_kernel", "OPS", "output_columns", "to_frame"]
 
 OPS: dict[str, Callable[[Any, Any], Any]] = {
     ">=": operator.ge,
@@ -44,6 +44,9 @@ OPS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 MAX_ROWS_REPORTED = 10
+
+#: chunks of at most this many rows gather the items of a count/sum_if score at once (small copies)
+SMALL_CHUNK = 512
 
 
 @dataclass
@@ -86,17 +89,17 @@ class Outputs:
                 np.concatenate([p[2] for p in parts], axis=1))
 
 
-def _round(x: npt.NDArray[np.float64], method: str, digits: int) -> npt.NDArray[np.float64]:
-    if method == "none":
+def _round(x: npt.NDArray[np.float64], method: Rounding, digits: int) -> npt.NDArray[np.float64]:
+    if method is Rounding.NONE:
         return x
     scale = 10.0**digits
     y = x * scale
-    if method == "half_up":
+    if method is Rounding.HALF_UP:
         # away from zero at .5, with a tiny tolerance so 2.675*100 = 267.49999… still rounds up
         y = np.sign(y) * np.floor(np.abs(y) + 0.5 + 1e-9)
-    elif method == "half_even":
+    elif method is Rounding.HALF_EVEN:
         y = np.round(y)
-    elif method == "floor":
+    elif method is Rounding.FLOOR:
         y = np.floor(y + 1e-9)
     else:
         y = np.ceil(y - 1e-9)
@@ -188,22 +191,33 @@ def _front(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float6
     if out.items is not None:
         out.items[L.order, a:b] = np.where(N, np.nan, F)
     # critical items and count scores look at raw (unkeyed) answers; blanks never fire
-    for j, (_, k, op, value) in enumerate(cs.critical):
-        r = L.row_of[k]
-        fired = OPS[op](F[r], value).astype(np.int8)
+    for j, crit in enumerate(cs.critical):
+        r = L.row_of[crit.item]
+        fired = OPS[crit.op](F[r], crit.value).astype(np.int8)
         fired[N[r]] = -1
         out.critical[j, a:b] = fired
     for i, s in enumerate(cs.scores):
         if s.count_items is not None:
-            # one item row at a time (a gather F[rows] of all the items copies and compares the buffer twice)
             acc = counts[i] = w.get(f"count{i}", 1, m)[0]
-            acc.fill(0.0)
             compare = OPS[s.count_op or ">="]
+            if m <= SMALL_CHUNK:
+                # a few rows (one student): one gather of the items instead of a dozen calls per item; the
+                # running sum (cumsum) adds in item order, as the loop below does, so the bits are the same
+                item_rows = L.row_of[s.count_items]
+                X = F[item_rows]
+                meets = compare(X, s.count_value) & ~N[item_rows]
+                if s.method is ScoreMethod.COUNT:
+                    np.copyto(acc, meets.sum(axis=0))
+                else:
+                    np.add(np.cumsum(np.where(meets, X, 0.0), axis=0)[-1], 0.0, out=acc)
+                continue
+            # one item row at a time (a gather F[rows] of all the items copies and compares the buffer twice)
+            acc.fill(0.0)
             for k in s.count_items:
                 r = L.row_of[k]
                 meets = compare(F[r], s.count_value)
                 meets &= ~N[r]
-                if s.method == "count":
+                if s.method is ScoreMethod.COUNT:
                     acc += meets
                 else:  # sum_if: the raw values of the items that meet the condition
                     acc += np.where(meets, F[r], 0.0)
@@ -217,183 +231,304 @@ def _front(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float6
     return found
 
 
+class Front(NamedTuple):
+    """What the front of a chunk hands on: per block, the sum of its (filled) answers and its blank count;
+    per ``count``/``sum_if`` score, its value; and the bad cells found as (item, count, first rows)."""
+
+    block_sum: npt.NDArray[np.float64]
+    block_miss: npt.NDArray[np.int16]
+    counts: dict[int, npt.NDArray[np.float64]]
+    found: list[tuple[int, int, list[int]]]
+
+
+class Bounds(NamedTuple):
+    """Lower and upper bounds (score × row) of the rows of a chunk that have a blank (``rows``, chunk
+    positions), or of every row of the chunk (``rows`` None)."""
+
+    rows: npt.NDArray[np.intp] | None
+    lower: npt.NDArray[np.float64]
+    upper: npt.NDArray[np.float64]
+
+
 def _chunk(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float64]], a: int, b: int, out: Outputs,
            w: _Buffers, whole_rows: npt.NDArray[np.bool_], fused: FusedFront | None = None) -> list[tuple[int, int, list[int]]]:
     """Score rows a..b into ``out``; return the bad cells found as (item, count, first rows).
 
     ``src``: the value arrays in buffer-row order; ``whole_rows``: buffer rows whose answers still
-    need the whole-number test.
+    need the whole-number test. The phases, in order (each a function below):
+
+    1. :func:`_read_answers`: check every answer, count blanks, sum each block, count ``count``/``sum_if``;
+       critical items.
+    2. :func:`_item_totals`: each item-based score's keyed total (reverse keys, weights) and answered count.
+    3. :func:`_item_bounds` (only rows with a blank): the totals the best and worst answers would give.
+    4. :func:`_missing_rule`: prorating, means, and "too few answered" for item-based scores.
+    5. :func:`_derived_scores`: transforms and rounding, and scores built from earlier scores.
+    6. :func:`_status_and_validity`: status per row, validity checks, voided scores.
+    7. :func:`_write_bounds` and :func:`_write_bands`.
     """
     cs = plan.cs
-    L = cs.layout
     m = b - a
     n_scores = len(cs.scores)
-    n_blocks = len(L.starts)
-    block_sum = w.get("block_sum", n_blocks, m)
-    block_miss = w.get("block_miss", n_blocks, m, np.int16)
-    counts: dict[int, npt.NDArray[np.float64]] = {}
-    found: list[tuple[int, int, list[int]]] = []
-    fused_ok = False
-    if fused is not None:
-        # the compiled front: one read per answer (see screening.engine.fused); False = a bad answer in the chunk
-        cnt = w.get("counts", max(fused.n_counts, 1), m)
-        fused_ok = fused.run(a, m, block_sum, block_miss, cnt)
-        if fused_ok:
-            counts = {i: cnt[slot] for i, slot in fused.count_slot.items()}
-            for j, (_, k, op, value) in enumerate(cs.critical):
-                x = src[L.row_of[k]][a:b]
-                fired = OPS[op](x, value).astype(np.int8)
-                fired[np.isnan(x)] = -1
-                out.critical[j, a:b] = fired
-    if not fused_ok:
-        found = _front(plan, cols, src, a, b, out, w, whole_rows, block_sum, block_miss, counts)
-    out.n_missing[a:b] = block_miss.sum(axis=0, dtype=np.int16)
-    block_got = w.get("block_got", n_blocks, m)
-    np.subtract(L.sizes[:, None], block_miss, out=block_got)
-
+    front = _read_answers(plan, cols, src, a, b, out, w, whole_rows, fused)
+    out.n_missing[a:b] = front.block_miss.sum(axis=0, dtype=np.int16)
     vals = out.scores[:, a:b]  # written in place: each row is a contiguous run of the output
     # bounds are computed only for the rows that have a blank (usually a few percent), in small arrays;
     # every other row's bounds are its values
     bounds = None
-    blank_cols = np.flatnonzero(out.n_missing[a:b]) if plan.bounds else np.zeros(0, dtype=np.intp)
-    if len(blank_cols):
-        bounds = (np.empty((n_scores, len(blank_cols))), np.empty((n_scores, len(blank_cols))))
+    if plan.bounds:
+        rows = np.flatnonzero(out.n_missing[a:b])
+        if plan.bounds != "sparse" and len(rows) * 4 > m:
+            # most rows have a blank (a long scale: 1% blank cells leave 60% of SCL-90 rows with one):
+            # every row's bounds, computed in place, cost less than gathering and scattering those rows
+            bounds = Bounds(None, w.get("lower", n_scores, m), w.get("upper", n_scores, m))
+        elif len(rows):
+            bounds = Bounds(rows, np.empty((n_scores, len(rows))), np.empty((n_scores, len(rows))))
     sufficient = w.get("sufficient", n_scores, m, bool)
     sufficient.fill(True)
     imputed = w.get("imputed", n_scores, m, bool)
     imputed.fill(False)
+    if len(cs.item_tail.index):
+        v, got = _item_totals(cs, front, vals, w, m)
+        if bounds is not None and bounds.rows is None:
+            _item_bounds(cs, v, got, front.block_miss, bounds.lower, bounds.upper)
+        elif bounds is not None:
+            _item_bounds(cs, v[:, bounds.rows], got[:, bounds.rows], front.block_miss[:, bounds.rows],
+                         bounds.lower, bounds.upper)
+        _missing_rule(cs, v, got, vals, sufficient, imputed)
+    _derived_scores(cs, vals, bounds, sufficient, imputed)
+    void_rows, keep = _status_and_validity(cs, vals, sufficient, imputed, out, a, b)
+    if plan.bounds:
+        _write_bounds(plan, out, vals, bounds, void_rows, keep, a, b)
+    _write_bands(plan, vals, out, a, b)
+    return front.found
+
+
+def _read_answers(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float64]], a: int, b: int,
+                  out: Outputs, w: _Buffers, whole_rows: npt.NDArray[np.bool_], fused: FusedFront | None) -> Front:
+    """Phase 1: check the answers of rows a..b, sum blocks, count blanks and ``count``/``sum_if`` scores.
+
+    The compiled front (:mod:`screening.engine.fused`) reads each answer once; a chunk where it finds an
+    answer that is not an option (or where it does not run) goes through the numpy front, which also
+    finds and reports the bad cells. Critical items are written here, from the raw answers.
+    """
+    cs = plan.cs
+    L = cs.layout
+    m = b - a
+    n_blocks = len(L.starts)
+    block_sum = w.get("block_sum", n_blocks, m)
+    block_miss = w.get("block_miss", n_blocks, m, np.int16)
+    if fused is not None:
+        cnt = w.get("counts", max(fused.n_counts, 1), m)
+        if fused.run(a, m, block_sum, block_miss, cnt):
+            for j, crit in enumerate(cs.critical):
+                x = src[L.row_of[crit.item]][a:b]
+                fired = OPS[crit.op](x, crit.value).astype(np.int8)
+                fired[np.isnan(x)] = -1
+                out.critical[j, a:b] = fired
+            return Front(block_sum, block_miss, {i: cnt[slot] for i, slot in fused.count_slot.items()}, [])
+    counts: dict[int, npt.NDArray[np.float64]] = {}
+    found = _front(plan, cols, src, a, b, out, w, whole_rows, block_sum, block_miss, counts)
+    return Front(block_sum, block_miss, counts, found)
+
+
+def _item_totals(cs: CompiledScale, front: Front, vals: npt.NDArray[np.float64], w: _Buffers,
+                 m: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Phase 2: every item-based score's keyed total over its answered items, and how many it has answered.
+
+    Totals are short sums of block sums: a reverse block enters as ``size * (lo + hi) - raw sum`` (its
+    blanks were filled with ``lo + hi``), i.e. with weight -1 and a per-score constant. ``count`` and
+    ``sum_if`` scores take the counts of phase 1. Returns (totals, answered), one row per item-based
+    score; the totals are written into the output rows when those scores come first.
+    """
+    L = cs.layout
     T = cs.item_tail
-    if len(T.index):
-        n_items_scores = len(T.index)
-        # every item-based score at once: answered counts and keyed totals from block sums ...
-        got = w.get("got", n_items_scores, m)
-        v = vals[:n_items_scores] if T.leading else w.get("v", n_items_scores, m)
-        for row, i in enumerate(T.index):
-            s = cs.scores[i]
-            terms = L.terms[s.column]
-            g = got[row]
-            np.copyto(g, block_got[terms[0][0]])
-            for blk, _ in terms[1:]:
-                g += block_got[blk]
-            t = v[row]
-            if s.method in ("count", "sum_if"):
-                np.copyto(t, counts[i])
-                continue
-            (blk, wt), *rest = L.signed[s.column]
+    n_blocks = len(L.starts)
+    block_got = w.get("block_got", n_blocks, m)
+    np.subtract(L.sizes[:, None], front.block_miss, out=block_got)
+    got = w.get("got", len(T.index), m)
+    v = vals[:len(T.index)] if T.leading else w.get("v", len(T.index), m)
+    block_sum = front.block_sum
+    for row, i in enumerate(T.index):
+        s = cs.scores[i]
+        terms = L.terms[s.column]
+        g = got[row]
+        np.copyto(g, block_got[terms[0].block])
+        for term in terms[1:]:
+            g += block_got[term.block]
+        t = v[row]
+        if s.method.counts:
+            np.copyto(t, front.counts[i])
+            continue
+        (blk, wt), *rest = L.signed[s.column]
+        if wt == 1.0:
+            np.copyto(t, block_sum[blk])
+        else:
+            np.multiply(block_sum[blk], wt, out=t)
+        for blk, wt in rest:
             if wt == 1.0:
-                np.copyto(t, block_sum[blk])
+                t += block_sum[blk]
+            elif wt == -1.0:
+                t -= block_sum[blk]
             else:
-                np.multiply(block_sum[blk], wt, out=t)
-            for blk, wt in rest:
-                if wt == 1.0:
-                    t += block_sum[blk]
-                elif wt == -1.0:
-                    t -= block_sum[blk]
-                else:
-                    t += block_sum[blk] * wt
-            if L.const[s.column]:
-                t += L.const[s.column]
-        if bounds is not None:
-            _item_bounds(cs, v[:, blank_cols], got[:, blank_cols], block_miss[:, blank_cols], bounds[0], bounds[1])
-        # ... then the missing-data arithmetic of docs/scale-format.md, vectorised across scores
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if T.any_mul:
-                v *= T.mul[:, None]
-            if T.all_use_got:
-                v /= got
-            else:
-                v /= np.where(T.use_got[:, None], got, T.den_const[:, None])
-        suff = got >= T.min_answered[:, None]
-        np.copyto(v, np.nan, where=~suff)
-        if not T.leading:
-            vals[T.index] = v
-        sufficient[T.index] = suff
-        imputed[T.index] = suff & (got < T.n[:, None])
+                t += block_sum[blk] * wt
+        if L.const[s.column]:
+            t += L.const[s.column]
+    return v, got
+
+
+def _missing_rule(cs: CompiledScale, v: npt.NDArray[np.float64], got: npt.NDArray[np.float64],
+                  vals: npt.NDArray[np.float64], sufficient: npt.NDArray[np.bool_], imputed: npt.NDArray[np.bool_]) -> None:
+    """Phase 4: the missing-data arithmetic of docs/scale-format.md, for all item-based scores at once.
+
+    ``value = total * mul / den`` (``den``: the number answered, or a constant), NaN where fewer than
+    ``min_answered`` items are answered; a score with blanks that is still scored is imputed (prorated).
+    """
+    T = cs.item_tail
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if T.any_mul:
+            v *= T.mul[:, None]
+        if T.all_use_got:
+            v /= got
+        else:
+            v /= np.where(T.use_got[:, None], got, T.den_const[:, None])
+    suff = got >= T.min_answered[:, None]
+    np.copyto(v, np.nan, where=~suff)
+    if not T.leading:
+        vals[T.index] = v
+    sufficient[T.index] = suff
+    imputed[T.index] = suff & (got < T.n[:, None])
+
+
+def _derived_scores(cs: CompiledScale, vals: npt.NDArray[np.float64], bounds: Bounds | None,
+                    sufficient: npt.NDArray[np.bool_], imputed: npt.NDArray[np.bool_]) -> None:
+    """Phase 5: transforms and rounding of item-based scores; scores of earlier scores (sum, mean, ratio).
+
+    Bounds follow the same arithmetic (a negative multiplier swaps them).
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
         for i, s in enumerate(cs.scores):
-            if s.kind == "items":
-                if s.multiply != 1.0 or s.add != 0.0 or s.rounding != "none":
-                    v_i = vals[i] * s.multiply + s.add if (s.multiply != 1.0 or s.add != 0.0) else vals[i]
+            if s.kind is ScoreKind.ITEMS:
+                if s.transformed or s.rounding is not Rounding.NONE:
+                    v_i = vals[i] * s.multiply + s.add if s.transformed else vals[i]
                     vals[i] = _round(v_i, s.rounding, s.digits)
                     if bounds is not None:
-                        b_lo = _round(bounds[0][i] * s.multiply + s.add, s.rounding, s.digits)
-                        b_hi = _round(bounds[1][i] * s.multiply + s.add, s.rounding, s.digits)
-                        np.fmin(b_lo, b_hi, out=bounds[0][i])
-                        np.fmax(b_lo, b_hi, out=bounds[1][i])
+                        b_lo = _round(bounds.lower[i] * s.multiply + s.add, s.rounding, s.digits)
+                        b_hi = _round(bounds.upper[i] * s.multiply + s.add, s.rounding, s.digits)
+                        np.fmin(b_lo, b_hi, out=bounds.lower[i])
+                        np.fmax(b_lo, b_hi, out=bounds.upper[i])
                 continue
             if bounds is not None:
-                _parts_bounds(s, bounds[0], bounds[1], i)
+                _parts_bounds(s, bounds.lower, bounds.upper, i)
             n = float(s.n_parts)
             parts = vals[list(s.parts)]
             ok = ~np.isnan(parts)
             got_i = ok.sum(axis=0).astype(np.float64)
             total_i = np.where(ok, parts, 0.0).sum(axis=0)
-            if s.method == "ratio":
+            if s.method is ScoreMethod.RATIO:
                 den = parts[1]
                 v_i = np.where(den != 0, parts[0] / np.where(den != 0, den, 1.0), np.nan)
-            elif s.method == "mean":
-                v_i = total_i / (n if s.impute == "zero" else got_i)
-            elif s.impute == "prorate":
+            elif s.method is ScoreMethod.MEAN:
+                v_i = total_i / (n if s.impute is MissingRule.ZERO else got_i)
+            elif s.impute is MissingRule.PRORATE:
                 v_i = total_i * n / got_i
             else:
                 v_i = total_i
             suff_i = got_i >= s.min_answered
-            if s.impute == "none":
+            if s.impute is MissingRule.NONE:
                 suff_i &= got_i == n
             v_i[~suff_i] = np.nan
-            if s.multiply != 1.0 or s.add != 0.0:
+            if s.transformed:
                 v_i = v_i * s.multiply + s.add
             vals[i] = _round(v_i, s.rounding, s.digits)
             sufficient[i] = suff_i
             imputed[i] = suff_i & (got_i < n)
 
-    status = cast("npt.NDArray[np.int8]", imputed.any(axis=0).astype(np.int8))
-    status[~sufficient.all(axis=0)] = 2
-    invalid = np.zeros(m, dtype=bool)
+
+def _status_and_validity(cs: CompiledScale, vals: npt.NDArray[np.float64], sufficient: npt.NDArray[np.bool_],
+                         imputed: npt.NDArray[np.bool_], out: Outputs, a: int,
+                         b: int) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Phase 6: each row's status (:class:`Status`), the validity checks, and voided scores.
+
+    A validity check that fires makes the status invalid; one that voids the scale leaves only the
+    validity scores (the manual says such a questionnaire is not scored at all). Returns the voided
+    rows and the scores kept on them.
+    """
+    m = b - a
+    status = cast("npt.NDArray[np.int8]", imputed.any(axis=0).astype(np.int8))  # COMPLETE or PRORATED
+    status[~sufficient.all(axis=0)] = Status.INSUFFICIENT
     void_rows = np.zeros(m, dtype=bool)
-    keep = np.zeros(n_scores, dtype=bool)
-    for j, (_, si, op, value) in enumerate(cs.validity):
-        v = vals[si]
-        with np.errstate(invalid="ignore"):
-            fired = OPS[op](v, value)
-        invalid |= fired
-        if cs.void[j]:
-            void_rows |= fired
-            keep[si] = True
-        f8 = fired.astype(np.int8)
-        f8[np.isnan(v)] = -1
-        out.validity[j, a:b] = f8
-    status[invalid] = 3
-    out.status[a:b] = status
-    if void_rows.any():
-        # the manual says such a questionnaire is not scored at all: only the validity scores remain
-        vals[np.ix_(~keep, void_rows)] = np.nan
-    if plan.bounds == "sparse" and bounds is not None and out.sparse is not None:
-        vb = vals[:, blank_cols]
-        bl, bh = np.fmin(bounds[0], vb), np.fmax(bounds[1], vb)  # fmin: a NaN value (not scored) keeps the bound
+    keep = np.zeros(len(cs.scores), dtype=bool)
+    if cs.validity:
+        invalid = np.zeros(m, dtype=bool)
+        for j, check in enumerate(cs.validity):
+            v = vals[check.score]
+            unknown = np.isnan(v)
+            with np.errstate(invalid="ignore"):
+                fired = OPS[check.op](v, check.value)
+            fired &= ~unknown  # an unscored check never fires (NaN != x is True in numpy)
+            invalid |= fired
+            if check.void:
+                void_rows |= fired
+                keep[check.score] = True
+            f8 = fired.astype(np.int8)
+            f8[unknown] = -1
+            out.validity[j, a:b] = f8
+        status[invalid] = Status.INVALID
         if void_rows.any():
-            void_b = void_rows[blank_cols]
+            vals[np.ix_(~keep, void_rows)] = np.nan
+    out.status[a:b] = status
+    return void_rows, keep
+
+
+def _write_bounds(plan: Plan, out: Outputs, vals: npt.NDArray[np.float64], bounds: Bounds | None,
+                  void_rows: npt.NDArray[np.bool_], keep: npt.NDArray[np.bool_], a: int, b: int) -> None:
+    """Phase 7a: the bounds of the chunk's rows: sparse (rows with a blank only) or dense (every row).
+
+    A scored value stays inside its bounds (a prorated score is one of the possible completions' mean):
+    ``fmin``/``fmax`` with the value, where a NaN value (not scored) keeps the bound. Voided rows have none.
+    """
+    if plan.bounds == "sparse":
+        if bounds is None or bounds.rows is None or out.sparse is None:
+            return
+        vb = vals[:, bounds.rows]
+        bl, bh = np.fmin(bounds.lower, vb), np.fmax(bounds.upper, vb)
+        if void_rows.any():
+            void_b = void_rows[bounds.rows]
             bl[np.ix_(~keep, void_b)] = np.nan
             bh[np.ix_(~keep, void_b)] = np.nan
-        out.sparse.append((blank_cols + a, bl, bh))  # list.append is atomic: safe from the worker threads
-    elif plan.bounds and out.lower is not None and out.upper is not None:
-        lo_, hi_ = out.lower[:, a:b], out.upper[:, a:b]
-        np.copyto(lo_, vals)
-        np.copyto(hi_, vals)
-        if bounds is not None:
-            # a scored value stays inside its bounds (a prorated score is one of the possible completions' mean)
-            vb = vals[:, blank_cols]
-            bl, bh = bounds
-            lo_[:, blank_cols] = np.fmin(bl, vb)  # fmin: a NaN value (not scored) keeps the bound
-            hi_[:, blank_cols] = np.fmax(bh, vb)
-            if void_rows.any():
-                void_b = void_rows[blank_cols]
-                lo_[np.ix_(~keep, blank_cols[void_b])] = np.nan
-                hi_[np.ix_(~keep, blank_cols[void_b])] = np.nan
-    for j, score_id in enumerate(plan.band_sets):
-        bset = cs.bands[score_id][plan.band_sets[score_id]]
-        out.bands[j, a:b] = bset.codes(vals[cs.score_index(score_id)])
-    return found
+        out.sparse.append((bounds.rows + a, bl, bh))  # list.append is atomic: safe from the worker threads
+        return
+    if out.lower is None or out.upper is None:
+        return
+    lo_, hi_ = out.lower[:, a:b], out.upper[:, a:b]
+    if bounds is not None and bounds.rows is None:
+        np.fmin(bounds.lower, vals, out=lo_)
+        np.fmax(bounds.upper, vals, out=hi_)
+        complete = out.n_missing[a:b] == 0  # their bounds are their values, bit for bit
+        np.copyto(lo_, vals, where=complete)
+        np.copyto(hi_, vals, where=complete)
+        if void_rows.any():
+            lo_[np.ix_(~keep, void_rows)] = np.nan
+            hi_[np.ix_(~keep, void_rows)] = np.nan
+        return
+    np.copyto(lo_, vals)
+    np.copyto(hi_, vals)
+    if bounds is not None and bounds.rows is not None:
+        cols = bounds.rows
+        vb = vals[:, cols]
+        lo_[:, cols] = np.fmin(bounds.lower, vb)
+        hi_[:, cols] = np.fmax(bounds.upper, vb)
+        if void_rows.any():
+            void_b = void_rows[cols]
+            lo_[np.ix_(~keep, cols[void_b])] = np.nan
+            hi_[np.ix_(~keep, cols[void_b])] = np.nan
+
+
+def _write_bands(plan: Plan, vals: npt.NDArray[np.float64], out: Outputs, a: int, b: int) -> None:
+    """Phase 7b: the band of each banded score, from the chosen band set."""
+    cs = plan.cs
+    for j, (score_id, set_name) in enumerate(plan.band_sets.items()):
+        out.bands[j, a:b] = cs.bands[score_id][set_name].codes(vals[cs.score_index(score_id)])
 
 
 def _item_bounds(cs: CompiledScale, v: npt.NDArray[np.float64], got: npt.NDArray[np.float64],
@@ -407,17 +542,32 @@ def _item_bounds(cs: CompiledScale, v: npt.NDArray[np.float64], got: npt.NDArray
     L = cs.layout
     T = cs.item_tail
     miss = block_miss.astype(np.float64)
+    if v.shape[1] <= SMALL_CHUNK:
+        # a few rows: all scores at once, block by block (adding the zeros of blocks outside a score and
+        # multiplying in the same order as below, so the bits are the same)
+        add_lo = np.zeros_like(v)
+        add_hi = np.zeros_like(v)
+        for blk in range(miss.shape[0]):
+            add_lo += T.blank_lo[:, blk, None] * miss[blk]
+            add_hi += T.blank_hi[:, blk, None] * miss[blk]
+        lo_t, hi_t = v + add_lo, v + add_hi
+        mean = np.array([cs.scores[i].method is ScoreMethod.MEAN for i in T.index])
+        lo_t[mean] /= T.n[mean, None]
+        hi_t[mean] /= T.n[mean, None]
+        lower[T.index] = lo_t
+        upper[T.index] = hi_t
+        return
     for row, i in enumerate(T.index):
         s = cs.scores[i]
         t = v[row]
-        if s.method == "count":
+        if s.method is ScoreMethod.COUNT:
             np.copyto(lower[i], t)
             np.add(t, T.n[row] - got[row], out=upper[i])  # each blank could meet the condition
             continue
         add_lo = np.zeros_like(t)
         add_hi = np.zeros_like(t)
         for blk, wt in L.terms[s.column]:
-            if s.method == "sum_if":
+            if s.method is ScoreMethod.SUM_IF:
                 add_hi += miss[blk] * max(L.block_hi[blk], 0.0)
                 continue
             a_, b_ = wt * L.block_lo[blk], wt * L.block_hi[blk]
@@ -425,7 +575,7 @@ def _item_bounds(cs: CompiledScale, v: npt.NDArray[np.float64], got: npt.NDArray
             add_hi += miss[blk] * max(a_, b_)
         np.add(t, add_lo, out=lower[i])
         np.add(t, add_hi, out=upper[i])
-        if s.method == "mean":
+        if s.method is ScoreMethod.MEAN:
             lower[i] /= T.n[row]
             upper[i] /= T.n[row]
 
@@ -433,16 +583,16 @@ def _item_bounds(cs: CompiledScale, v: npt.NDArray[np.float64], got: npt.NDArray
 def _parts_bounds(s: CompiledScore, lower: npt.NDArray[np.float64], upper: npt.NDArray[np.float64], i: int) -> None:
     """Bounds of a score built from earlier scores, from theirs (complete-data arithmetic)."""
     lo_p, hi_p = lower[list(s.parts)], upper[list(s.parts)]
-    if s.method == "ratio":
+    if s.method is ScoreMethod.RATIO:
         den_pos = lo_p[1] > 0
         with np.errstate(divide="ignore", invalid="ignore"):
             lo_i = np.where(den_pos, np.minimum(lo_p[0] / hi_p[1], lo_p[0] / lo_p[1]), np.nan)
             hi_i = np.where(den_pos, np.maximum(hi_p[0] / lo_p[1], hi_p[0] / hi_p[1]), np.nan)
     else:
         lo_i, hi_i = lo_p.sum(axis=0), hi_p.sum(axis=0)
-        if s.method == "mean":
+        if s.method is ScoreMethod.MEAN:
             lo_i, hi_i = lo_i / s.n_parts, hi_i / s.n_parts
-    if s.multiply != 1.0 or s.add != 0.0:
+    if s.transformed:
         lo_i, hi_i = lo_i * s.multiply + s.add, hi_i * s.multiply + s.add
         if s.multiply < 0:
             lo_i, hi_i = hi_i, lo_i
@@ -536,6 +686,11 @@ def _fmt_values(vals: npt.NDArray[np.float64]) -> str:
 
 def to_frame(plan: Plan, out: Outputs, index: pd.Index, extra: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Assemble the output arrays into the documented columns, in schema order."""
+    return pd.DataFrame(output_columns(plan, out, len(index), extra), index=index, copy=False)
+
+
+def output_columns(plan: Plan, out: Outputs, n_rows: int, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The documented output columns of one scale, in schema order, as name → array (no frame built yet)."""
     cs = plan.cs
     data: dict[str, Any] = {}
     band_pos = {sid: j for j, sid in enumerate(plan.band_sets)}
@@ -554,12 +709,12 @@ def to_frame(plan: Plan, out: Outputs, index: pd.Index, extra: Mapping[str, Any]
     data[C.status_col(cs.id)] = from_codes(out.status, C.STATUS_VALUES, ordered=True)
     data[C.n_missing_col(cs.id)] = out.n_missing
     data[C.n_invalid_col(cs.id)] = out.n_invalid
-    data[C.critical_col(cs.id)] = (out.critical == 1).any(axis=0) if len(cs.critical) else np.zeros(len(index), dtype=bool)
-    for j, (cid, *_rest) in enumerate(cs.critical):
-        data[C.critical_col(cs.id, cid)] = pd.arrays.BooleanArray(out.critical[j] == 1, out.critical[j] == -1)
-    for j, (vid, *_rest) in enumerate(cs.validity):
-        data[C.validity_col(cs.id, vid)] = pd.arrays.BooleanArray(out.validity[j] == 1, out.validity[j] == -1)
+    data[C.critical_col(cs.id)] = (out.critical == 1).any(axis=0) if len(cs.critical) else np.zeros(n_rows, dtype=bool)
+    for j, crit in enumerate(cs.critical):
+        data[C.critical_col(cs.id, crit.id)] = pd.arrays.BooleanArray(out.critical[j] == 1, out.critical[j] == -1)
+    for j, check in enumerate(cs.validity):
+        data[C.validity_col(cs.id, check.id)] = pd.arrays.BooleanArray(out.validity[j] == 1, out.validity[j] == -1)
     if out.items is not None:
         for k, iid in enumerate(cs.item_ids):
             data[C.item_col(cs.id, iid)] = out.items[k]
-    return pd.DataFrame(data, index=index, copy=False)
+    return data

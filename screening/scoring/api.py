@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 
 from .. import columns as C
-from .._params import ENGINE_FRAME, Check, Interval, InvalidParameterError, ListOf, Options, is_engine_frame, validate_params
+from .._params import ENGINE_FRAME, Check, Interval, InvalidParameterError, ListOf, Options, check, is_engine_frame, validate_params
 from ..errors import ResponseError
 from .catalog import load_scale
-from .frame import OnInvalid, ResponseFormat, _norm_plan, _score_one
+from .frame import OnInvalid, ResponseFormat, _labels, _norm_plan, _score_columns, _score_one
 from .scale import Scale
 
 __all__ = ["score", "output_schema", "empty_output"]
@@ -145,19 +145,29 @@ def score(
             raise InvalidParameterError(
                 f"The 'bands' parameter of score must name scales being scored ({[s.id for s in loaded]}). "
                 f"Got a mapping with {len(unknown)} other key(s) instead.")
-        parts, problems = [], []
+        parts: list[dict[str, Any]] = []
+        problems: list[ResponseError] = []
+        labels = _labels(responses)
         for s in loaded:  # every scale's problems are reported together, not only the first one's
+            choice = (bands or {}).get(s.id)
+            check("score", "bands", choice, None, str, Mapping)
             try:
-                parts.append(score(responses, s, response_format=response_format, on_invalid=on_invalid,
-                                   bands=(bands or {}).get(s.id),
-                                   norms=norms, norm_columns=norm_columns, keep_items=keep_items, quality=quality,
-                                   chunk_size=chunk_size, n_jobs=n_jobs, bounds=bounds))
+                parts.append(_score_columns(responses, s, response_format=response_format, on_invalid=on_invalid,
+                                            bands=choice, norms=norms, norm_columns=norm_columns, keep_items=keep_items,
+                                            quality=quality, chunk_size=chunk_size, n_jobs=n_jobs,
+                                            bounds="dense" if bounds else False, stacklevel=2, labels=labels)[0])
             except ResponseError as exc:
                 problems.append(exc)
         if problems:
             raise ResponseError([i for exc in problems for i in exc.issues],
                                 title="; ".join(exc.title for exc in problems))
-        return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=responses.index)
+        data: dict[str, Any] = {}
+        for cols in parts:
+            data.update(cols)
+        if len(data) < sum(len(cols) for cols in parts):  # a scale listed twice: side by side, as before
+            return pd.concat([pd.DataFrame(cols, index=responses.index, copy=False) for cols in parts], axis=1)
+        # one frame built once from every scale's columns (no per-scale frames, no concat)
+        return pd.DataFrame(data, index=responses.index, copy=False)
 
     # one scale here (a str is a Sequence too, so isinstance above cannot narrow the type)
     frame, _ = _score_one(responses, load_scale(cast("ScaleLike", scale)), columns=columns, prefix=prefix, response_format=response_format,

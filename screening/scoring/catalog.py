@@ -4,7 +4,9 @@ their own worked examples (``examples.py``)."""
 from __future__ import annotations
 
 import functools
+import os
 import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -67,6 +69,12 @@ def _build(data: Any, file: str, stem: str | None) -> Scale:
     return scale
 
 
+@functools.lru_cache(maxsize=256)
+def _builtin_file(scale_id: str) -> str:
+    """Where the built-in file of ``scale_id`` would be (it may not exist)."""
+    return str(builtin_dir("scales") / f"{scale_id}.yaml")
+
+
 def load_scale(scale: str | Path | Mapping[str, Any] | Scale) -> Scale:
     """Load a scale by built-in id (``"phq9"``), from a YAML file, or from an already-parsed mapping.
 
@@ -97,10 +105,14 @@ def load_scale(scale: str | Path | Mapping[str, Any] | Scale) -> Scale:
             raise SpecError([Issue("file_not_found", "no such file", file=text)], title="cannot load scale")
         st = path.stat()
         return _load_file(str(path.resolve()), st.st_mtime_ns, st.st_size)
-    path = builtin_dir("scales") / f"{text}.yaml"
-    if _BUILTIN_ID.fullmatch(text) and path.is_file():  # the usual call: no directory listing per call
-        st = path.stat()
-        return _load_file(str(path), st.st_mtime_ns, st.st_size)
+    if _BUILTIN_ID.fullmatch(text):  # the usual call: one stat of the file (no directory listing, no pathlib)
+        file = _builtin_file(text)
+        try:
+            info: os.stat_result | None = os.stat(file)
+        except OSError:
+            info = None
+        if info is not None and stat.S_ISREG(info.st_mode):
+            return _load_file(file, info.st_mtime_ns, info.st_size)
     known = list_scales()
     if text not in known:
         raise SpecError(

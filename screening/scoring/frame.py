@@ -18,8 +18,8 @@ import pandas as pd
 from .. import columns as C
 from .._params import InvalidParameterError, describe
 from ..engine.norms import apply_norms, group_key
-from ..engine.responses import parse_column
-from ..engine.score import Plan, bad_value_issues, run_kernel, to_frame
+from ..engine.responses import frame_column, parse_column
+from ..engine.score import Plan, bad_value_issues, output_columns, run_kernel
 from ..errors import Issue, ResponseError, did_you_mean
 from .scale import Scale
 
@@ -108,41 +108,96 @@ def _score_one(
 ) -> tuple[pd.DataFrame, Any]:
     """Score one scale (parameters checked by :func:`score`); also return the engine outputs, whose
     ``sparse_bounds`` :func:`screening.screen` reads when ``bounds="sparse"``."""
+    data, out = _score_columns(responses, sc, columns=columns, prefix=prefix, response_format=response_format,
+                               on_invalid=on_invalid, bands=bands, norms=norms, norm_columns=norm_columns,
+                               keep_items=keep_items, quality=quality, chunk_size=chunk_size, n_jobs=n_jobs,
+                               bounds=bounds, stacklevel=3)
+    return pd.DataFrame(data, index=responses.index, copy=False), out
+
+
+Labels = tuple[dict[str, int], dict[str, int]]
+
+
+def _labels(responses: pd.DataFrame) -> Labels:
+    """Each column label as text → how often it occurs, and → its first position.
+
+    Column labels are compared as text (an integer label 1 is the column "1"); 1 and "1" together are a
+    duplicate. Plain Python over the labels: building a pandas Index of them costs more than scoring one
+    row. Computed once per call and shared by every scale scored from the same frame.
+    """
+    pos: dict[str, int] = {}
+    seen: dict[str, int] = {}
+    for i, c in enumerate(responses.columns.tolist()):
+        name = str(c)
+        seen[name] = seen.get(name, 0) + 1
+        pos.setdefault(name, i)
+    return seen, pos
+
+
+def _column_checks(sc: Scale, labels: Labels, input_cols: list[str]) -> list[Issue]:
+    """Problems with the input columns of one scale: duplicated, reused for two items, missing."""
+    seen, pos = labels
+    issues: list[Issue] = []
+    wanted = set(input_cols)
+    for col in sorted(c for c, k in seen.items() if k > 1 and c in wanted):
+        issues.append(Issue("duplicate_column", f"column appears {seen[col]} times", column=col,
+                            hint="rename or drop the extra copies; which one holds the answers cannot be guessed"))
+    if len(wanted) < len(input_cols):
+        for col in sorted({c for c in input_cols if input_cols.count(c) > 1}):
+            items = [i for i, c in zip(sc.items, input_cols) if c == col]
+            issues.append(Issue("column_reused", f"the column is mapped to {len(items)} items of {sc.id} ({', '.join(items)})",
+                                column=col, hint="each item needs its own column"))
+    for c in input_cols:
+        if c not in pos:
+            issues.append(Issue("missing_column", f"the responses have no column for an item of {sc.id}", column=c,
+                                hint=did_you_mean(c, set(pos)) or "pass columns={item: column} or prefix= to map items to your columns"))
+    return issues
+
+
+def _score_columns(
+    responses: pd.DataFrame,
+    sc: Scale,
+    *,
+    columns: Mapping[str, str] | None = None,
+    prefix: str | None = None,
+    response_format: ResponseFormat = "value",
+    on_invalid: OnInvalid = "raise",
+    bands: str | Mapping[str, str] | None = None,
+    norms: str | None = "default",
+    norm_columns: Mapping[str, str] | None = None,
+    keep_items: bool = False,
+    quality: pd.DataFrame | None = None,
+    chunk_size: int | None = DEFAULT_CHUNK,
+    n_jobs: int = 1,
+    bounds: str | bool = False,
+    stacklevel: int = 2,
+    labels: Labels | None = None,
+) -> tuple[dict[str, Any], Any]:
+    """The output columns of one scale, in schema order (name → array), and the engine outputs.
+
+    :func:`score` of several scales builds one frame from all their columns at once.
+    """
     input_cols = _resolve_columns(sc, columns, prefix)
     band_plan = _band_plan(sc, bands)
     norm_name = _norm_plan(sc, norms)
 
-    issues: list[Issue] = []
-    # column labels are compared as text (an integer label 1 is the column "1"); 1 and "1" together are a duplicate
-    names = pd.Index([str(c) for c in responses.columns])
-    label_of = {str(c): c for c in responses.columns}
-    dup = names[names.duplicated()]
-    for col in sorted({c for c in dup if c in input_cols}):
-        issues.append(Issue("duplicate_column", f"column appears {int((names == col).sum())} times", column=col,
-                            hint="rename or drop the extra copies; which one holds the answers cannot be guessed"))
-    for col in sorted({c for c in input_cols if input_cols.count(c) > 1}):
-        items = [i for i, c in zip(sc.items, input_cols) if c == col]
-        issues.append(Issue("column_reused", f"the column is mapped to {len(items)} items of {sc.id} ({', '.join(items)})",
-                            column=col, hint="each item needs its own column"))
-    present = set(names)
-    missing_cols = [c for c in input_cols if c not in present]
-    for c in missing_cols:
-        issues.append(Issue("missing_column", f"the responses have no column for an item of {sc.id}", column=c,
-                            hint=did_you_mean(c, present) or "pass columns={item: column} or prefix= to map items to your columns"))
+    labels = labels if labels is not None else _labels(responses)
+    pos = labels[1]
+    issues = _column_checks(sc, labels, input_cols)
     norm_cols: list[str] = []
     if norm_name is not None and sc.spec.norms is not None:
         ns = sc.spec.norms.sets[norm_name]
         rename = dict(norm_columns or {})
         norm_cols = [str(rename.get(b, b)) for b in ns.by]
         for b, c in zip(ns.by, norm_cols):
-            if c not in present:
+            if c not in pos:
                 issues.append(Issue("missing_column", f"norm set {norm_name!r} groups by {b!r}, but there is no such column",
                                     column=c, hint="pass norm_columns={'" + b + "': 'your column'} or norms=None"))
     if issues:
         raise ResponseError(issues, title=f"cannot score {sc.id}")
 
     cs = sc.compiled
-    parsed = [parse_column(responses[label_of[c]], k, cs, response_format) for k, c in enumerate(input_cols)]
+    parsed = [parse_column(frame_column(responses, pos[c]), k, cs, response_format) for k, c in enumerate(input_cols)]
     plan = Plan(cs=cs, band_sets=band_plan, keep_items=keep_items, on_invalid=on_invalid, bounds=bounds)
     rows_per_chunk = chunk_size if chunk_size is not None else max(DEFAULT_CHUNK, CHUNK_CELLS // max(cs.n_items, 1))
     out = run_kernel(plan, parsed, len(responses), chunk_size=rows_per_chunk, n_jobs=n_jobs)
@@ -153,23 +208,22 @@ def _score_one(
     extra: dict[str, Any] | None = None
     if norm_name is not None and sc.spec.norms is not None:
         ns = sc.spec.norms.sets[norm_name]
-        gid = group_key([responses[label_of[c]] for c in norm_cols], [g.match for g in ns.groups], ns.by, len(responses))
+        gid = group_key([responses.iloc[:, pos[c]] for c in norm_cols], [g.match for g in ns.groups], ns.by, len(responses))
         x = out.scores[cs.score_index(ns.score)]
         t, pct = apply_norms(ns, x, gid)
         unmatched = int(((gid < 0) & ~np.isnan(x)).sum())
         if unmatched:
             warnings.warn(
                 f"{unmatched} scored row(s) of {sc.id} match no group of norm set {norm_name!r}; their T-scores are NaN",
-                stacklevel=2,
+                stacklevel=stacklevel,
             )
         extra = {C.t_col(sc.id, ns.score): t, C.pct_col(sc.id, ns.score): pct}
     flags = _quality_flags(sc.id, quality, responses.index)
     for flag in flags.values():
         out.status[flag] = C.STATUS_VALUES.index("invalid")
-    frame = to_frame(plan, out, responses.index, extra)
-    for name, flag in flags.items():
-        frame[name] = flag
-    return frame, out
+    data = output_columns(plan, out, len(responses), extra)
+    data.update(flags)
+    return data, out
 
 
 def _quality_flags(scale_id: str, quality: pd.DataFrame | None, index: pd.Index) -> dict[str, np.ndarray]:

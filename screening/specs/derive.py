@@ -19,7 +19,7 @@ _DECIMAL_MODES = {
 
 def round_value(x: float, rounding: Rounding) -> float:
     """Round one number as a score's ``rounding`` says (reference implementation, used for checks)."""
-    if rounding.method == "none" or math.isnan(x):
+    if rounding.method == "none" or not math.isfinite(x):  # a ratio's range may be unbounded: ±inf stays itself
         return x
     q = Decimal(1).scaleb(-rounding.digits)
     return float(Decimal(repr(x)).quantize(q, rounding=_DECIMAL_MODES[rounding.method]))
