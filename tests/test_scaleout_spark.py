@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,6 +23,9 @@ pytestmark = [pytest.mark.filterwarnings("ignore:PySpark does not yet fully supp
 
 @pytest.fixture(scope="session")
 def spark():
+    # Spark's Python workers run `python3` from PATH unless told otherwise: without an activated venv that is
+    # an interpreter without pandas. Run them on this interpreter (a user's own setting wins).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     session = (
         SparkSession.builder.master("local[2]")
         .appName("screening-tests")
