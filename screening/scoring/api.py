@@ -155,7 +155,7 @@ def score(
                 parts.append(_score_columns(responses, s, response_format=response_format, on_invalid=on_invalid,
                                             bands=choice, norms=norms, norm_columns=norm_columns, keep_items=keep_items,
                                             quality=quality, chunk_size=chunk_size, n_jobs=n_jobs,
-                                            bounds="dense" if bounds else False, stacklevel=2, labels=labels)[0])
+                                            bounds="dense" if bounds else False, stacklevel=4, labels=labels)[0])
             except ResponseError as exc:
                 problems.append(exc)
         if problems:
@@ -173,7 +173,7 @@ def score(
     frame, _ = _score_one(responses, load_scale(cast("ScaleLike", scale)), columns=columns, prefix=prefix, response_format=response_format,
                           on_invalid=on_invalid, bands=bands, norms=norms, norm_columns=norm_columns,
                           keep_items=keep_items, quality=quality, chunk_size=chunk_size, n_jobs=n_jobs,
-                          bounds="dense" if bounds else False)
+                          bounds="dense" if bounds else False, stacklevel=4)  # past validate_params to the caller
     return frame
 
 

@@ -105,13 +105,14 @@ def _score_one(
     chunk_size: int | None = DEFAULT_CHUNK,
     n_jobs: int = 1,
     bounds: str | bool = False,
+    stacklevel: int = 2,
 ) -> tuple[pd.DataFrame, Any]:
     """Score one scale (parameters checked by :func:`score`); also return the engine outputs, whose
     ``sparse_bounds`` :func:`screening.screen` reads when ``bounds="sparse"``."""
     data, out = _score_columns(responses, sc, columns=columns, prefix=prefix, response_format=response_format,
                                on_invalid=on_invalid, bands=bands, norms=norms, norm_columns=norm_columns,
                                keep_items=keep_items, quality=quality, chunk_size=chunk_size, n_jobs=n_jobs,
-                               bounds=bounds, stacklevel=3)
+                               bounds=bounds, stacklevel=stacklevel + 1)
     return pd.DataFrame(data, index=responses.index, copy=False), out
 
 

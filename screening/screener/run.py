@@ -16,7 +16,7 @@ from .._version import __version__
 from ..engine.responses import as_text
 from ..errors import Issue, ResponseError
 from ..scoring import Scale, load_scale
-from ..scoring.frame import _band_plan, _score_one
+from ..scoring.frame import _band_plan, _labels, _score_columns
 from ..tiering._fast import frame_of
 from ..tiering.assign import CriticalMasks, assign_tiers
 from ..tiering.condition import PREV_TIER, PREV_WAVES, UNKNOWN, Codes, Numbers, Symbol, SymbolKind, SymbolSource, Truths, Value
@@ -347,21 +347,23 @@ def screen(
         if known is not None and known.content_hash != s.content_hash:
             warnings.warn(
                 f"scale {s.id!r} given to screen differs from the definition rule set {rs.id!r} was checked against",
-                stacklevel=2,
+                stacklevel=3,  # past validate_params to the caller
             )
 
     symbols = rs.symbols
     need_items = {sym.scale for sym in symbols.values() if sym.needs_items}
     bands = dict(bands or {})
-    parts, sparse = [], {}
+    columns: dict[str, Any] = {}
+    sparse = {}
+    labels = _labels(responses)  # column labels read once for every scale
     for s in loaded:
         # the engine also returns each score's bounds over the answers to blank items, for the rows with a blank
-        frame, out = _score_one(responses, s, response_format=response_format, on_invalid=on_invalid,
-                                bands=bands.get(s.id), keep_items=s.id in need_items, quality=quality, n_jobs=n_jobs,
-                                bounds="sparse")
-        parts.append(frame)
+        data, out = _score_columns(responses, s, response_format=response_format, on_invalid=on_invalid,
+                                   bands=bands.get(s.id), keep_items=s.id in need_items, quality=quality, n_jobs=n_jobs,
+                                   bounds="sparse", labels=labels, stacklevel=4)
+        columns.update(data)
         sparse[s.id] = out.sparse_bounds(len(s.compiled.scores))
-    scores = pd.concat(parts, axis=1)
+    scores = pd.DataFrame(columns, index=responses.index, copy=False)  # one frame for every scale, no concat
     flag_frame, not_given, flag_arrays = _flag_columns(responses, rs, flags)
     n = len(responses)
     warn: list[str] = []
@@ -369,7 +371,7 @@ def screen(
     missing_used = [f for f in not_given if f in used_flags]
     if missing_used:
         msg = f"risk-group flags not supplied, treated as unknown for every student: {', '.join(missing_used)}"
-        warnings.warn(msg, stacklevel=2)
+        warnings.warn(msg, stacklevel=3)
         warn.append(msg)
 
     prev = _previous_frame(previous, responses, rs.spec.tier_ids())
