@@ -10,7 +10,6 @@ from typing import Any, Literal, cast
 import numpy as np
 import pandas as pd
 
-from .. import columns as C
 from .._params import ENGINE_FRAME, Check, Interval, InvalidParameterError, ListOf, Options, is_engine_frame, validate_params
 from .._version import __version__
 from ..engine.responses import as_text
@@ -18,8 +17,9 @@ from ..errors import Issue, ResponseError
 from ..scoring import Scale, load_scale
 from ..scoring.frame import _band_plan, _labels, _score_columns
 from ..tiering._fast import frame_of
-from ..tiering.assign import CriticalMasks, assign_tiers
-from ..tiering.condition import PREV_TIER, PREV_WAVES, UNKNOWN, Codes, Numbers, Symbol, SymbolKind, SymbolSource, Truths, Value
+from ..tiering.assign import assign_tiers
+from ..tiering.condition import PREV_TIER, PREV_WAVES
+from ..tiering.inputs import flags_read, rule_inputs, rules_reading_absent_scales, scales_needing_items
 from ..tiering.ruleset import RuleSet, load_rules
 from .result import ScreeningResult
 
@@ -146,101 +146,6 @@ def _previous_frame(previous: pd.DataFrame | None, responses: pd.DataFrame, tier
     return out
 
 
-def _symbol_values(sym: Symbol, scores: pd.DataFrame, flags: Mapping[str, Any], quality: pd.DataFrame | None, n: int,
-                   previous: pd.DataFrame | None = None) -> Value:
-    """The arrays a condition reads for one symbol (views where possible); UNKNOWN when its source is absent.
-    ``flags``: the risk-group flags' nullable boolean arrays by flag id."""
-    if sym.source == SymbolSource.FLAGS:
-        flag = flags.get(sym.name)
-        return UNKNOWN if flag is None else _truths(flag)
-    if sym.source == SymbolSource.PREVIOUS:
-        col = previous[sym.column] if previous is not None and sym.column in previous.columns else None
-    elif sym.source == SymbolSource.QUALITY:
-        col = quality[sym.column] if quality is not None and sym.column in quality.columns else None
-    else:
-        col = scores[sym.column] if sym.column in scores.columns else None
-    if col is None:
-        return UNKNOWN
-    if sym.kind == SymbolKind.NUMBER:
-        if col.dtype == np.float64:
-            return Numbers(col.to_numpy())  # a view: no copy of a million floats
-        return Numbers(col.to_numpy(dtype=float, na_value=np.nan))
-    if sym.kind == SymbolKind.BOOL:
-        return _truths(col.array)
-    # band or status: categorical codes (int8, -1 missing), no copy
-    cat = col.array
-    return Codes(np.asarray(cat.codes), tuple(str(c) for c in cat.categories))
-
-
-def _truths(arr: Any) -> Value:
-    """A true/false column's values and where they are known; UNKNOWN when known for nobody."""
-    if isinstance(arr, pd.arrays.BooleanArray):
-        known = ~np.asarray(arr.isna())
-        return Truths(arr.to_numpy(dtype=bool, na_value=False), known) if known.any() else UNKNOWN
-    return Truths(np.asarray(arr, dtype=bool), np.True_)
-
-
-def _blank_bounds(sym: Symbol, value: Value, sparse: Mapping[str, Any], screened: Mapping[str, Scale]) -> Any:
-    """(rows, lower, upper) of a number or band symbol: the students whose value blank items leave uncertain,
-    and its bounds there over the possible answers to the blanks; None where there are none."""
-    if sym.source != SymbolSource.SCORES or sym.scale not in screened:
-        return None
-    if isinstance(value, Numbers) and sym.needs_items:  # an item: a blank could be any of its options
-        rows = np.flatnonzero(np.isnan(value.values))
-        return (rows, np.full(len(rows), sym.lo), np.full(len(rows), sym.hi)) if len(rows) else None
-    scale = sym.scale
-    if sym.kind not in (SymbolKind.NUMBER, SymbolKind.BAND) or not isinstance(value, (Numbers, Codes)) \
-            or scale is None or scale not in sparse:
-        return None
-    score_id = sym.name.split(".")[1]
-    cs = screened[scale].compiled
-    try:
-        i = cs.score_index(score_id)
-    except KeyError:
-        return None
-    if isinstance(value, Numbers) and sym.name != f"{scale}.{score_id}":
-        return None  # .t / .pct: norms of a bound are not computed
-    rows, lower, upper = sparse[scale]
-    if not len(rows):
-        return None
-    lo, hi = lower[i], upper[i]
-    if isinstance(value, Codes):
-        codes, cats = value.codes, value.categories
-        bset = next((b for b in cs.bands.get(score_id, {}).values() if tuple(b.ids) == tuple(cats)), None)
-        if bset is None:
-            return None
-        lo, hi = bset.codes(lo).astype(float), bset.codes(hi).astype(float)
-        lo[lo < 0] = np.nan
-        hi[hi < 0] = np.nan
-        v = np.where(codes[rows] >= 0, codes[rows], np.nan)
-    else:
-        v = value.values[rows]
-    with np.errstate(invalid="ignore"):
-        keep = ~((lo == v) & (hi == v))
-    if not keep.any():
-        return None
-    return rows[keep], lo[keep], hi[keep]
-
-
-def _critical_blank(scores: pd.DataFrame, column: str) -> Any:
-    return np.asarray(scores[column].array.isna())
-
-
-def _critical_masks(scale: Scale, scores: pd.DataFrame, promote: Sequence[str]) -> CriticalMasks:
-    """Fired and unanswered critical items of one scale, split into crisis (manual or promoted) and project-choice."""
-    n = len(scores)
-    masks = {k: np.zeros(n, dtype=bool) for k in ("mf", "mb", "pf", "pb")}
-    for c in scale.spec.critical:
-        arr = scores[C.critical_col(scale.id, c.id)].array
-        fired = arr.to_numpy(dtype=bool, na_value=False)
-        blank = np.asarray(arr.isna())
-        manual = c.origin == "manual" or f"{scale.id}.{c.id}" in promote
-        masks["mf" if manual else "pf"] |= fired
-        masks["mb" if manual else "pb"] |= blank
-    mf, pf = masks["mf"], masks["pf"]
-    return CriticalMasks(mf, masks["mb"] & ~mf, pf & ~mf, masks["pb"] & ~mf & ~pf)
-
-
 _SCALE = Check(lambda v: isinstance(v, (str, Path, Scale)), "a scale id, a path or a Scale")
 
 
@@ -350,8 +255,7 @@ def screen(
                 stacklevel=3,  # past validate_params to the caller
             )
 
-    symbols = rs.symbols
-    need_items = {sym.scale for sym in symbols.values() if sym.needs_items}
+    need_items = scales_needing_items(rs)
     bands = dict(bands or {})
     columns: dict[str, Any] = {}
     sparse = {}
@@ -367,7 +271,7 @@ def screen(
     flag_frame, not_given, flag_arrays = _flag_columns(responses, rs, flags)
     n = len(responses)
     warn: list[str] = []
-    used_flags = {sym.name for sym in symbols.values() if sym.source == SymbolSource.FLAGS}
+    used_flags = flags_read(rs)
     missing_used = [f for f in not_given if f in used_flags]
     if missing_used:
         msg = f"risk-group flags not supplied, treated as unknown for every student: {', '.join(missing_used)}"
@@ -375,37 +279,12 @@ def screen(
         warn.append(msg)
 
     prev = _previous_frame(previous, responses, rs.spec.tier_ids())
-    # a symbol of a scale not screened has no column to read: unknown, without asking the frames
-    values = {name: _symbol_values(sym, scores, flag_arrays, quality, n, prev) if sym.scale is None or sym.scale in screened
-              else UNKNOWN for name, sym in symbols.items()}
-    promote = rs.spec.critical_items.promote
-    critical = {sid: _critical_masks(screened[sid], scores, promote) for sid in screened}
-    bounds_of: dict[str, Any] = {}
-    maybe: dict[str, Any] = {}
-    for name, sym in symbols.items():
-        b = _blank_bounds(sym, values[name], sparse, screened)
-        if b is not None:
-            bounds_of[name] = b
-        if sym.kind == SymbolKind.BOOL and sym.source == SymbolSource.SCORES and sym.scale in screened and ".critical" in name:
-            if name.endswith(".critical"):
-                # as the item origins in the scale file say (the rule set's promotions aside)
-                promoted = any(p.split(".")[0] == sym.scale for p in promote)
-                cm = _critical_masks(screened[sym.scale], scores, ()) if promoted else critical[sym.scale]
-                m = cm.manual_blank | cm.project_blank
-            else:
-                m = _critical_blank(scores, sym.column)
-            if m.any():
-                maybe[name] = np.flatnonzero(m)
-    statuses = {sid: np.asarray(scores[C.status_col(sid)].array.codes, dtype=np.int8) for sid in screened}
-    read = {sym.scale for sym in symbols.values() if sym.scale is not None} | {
-        sid for sid, s in screened.items() if s.spec.critical}
-    table, action_codes = assign_tiers(rs, values, n, screened, statuses, critical, responses.index, lang=lang,
-                                       bounds=bounds_of, maybe=maybe, read_scales=sorted(read))
+    inputs = rule_inputs(rs, scores, screened, flags=flag_arrays, quality=quality, previous=prev, sparse=sparse)
+    table, action_codes = assign_tiers(rs, inputs.values, n, screened, inputs.statuses, inputs.critical,
+                                       responses.index, lang=lang, bounds=inputs.bounds, maybe=inputs.maybe,
+                                       read_scales=inputs.read_scales)
 
-    inactive = [
-        r.id for r, cond in zip(rs.spec.rules, rs.conditions)
-        if any(sym.scale is not None and sym.scale not in screened for sym in cond.symbols)
-    ]
+    inactive = rules_reading_absent_scales(rs, screened)
     if groups is None:
         group_cols = [c for c in DEFAULT_GROUP_COLUMNS if c in responses.columns]
     else:
