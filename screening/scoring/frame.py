@@ -89,30 +89,12 @@ def _norm_plan(sc: Scale, norms: str | None) -> str | None:
     return norms
 
 
-def _score_one(
-    responses: pd.DataFrame,
-    sc: Scale,
-    *,
-    columns: Mapping[str, str] | None = None,
-    prefix: str | None = None,
-    response_format: ResponseFormat = "value",
-    on_invalid: OnInvalid = "raise",
-    bands: str | Mapping[str, str] | None = None,
-    norms: str | None = "default",
-    norm_columns: Mapping[str, str] | None = None,
-    keep_items: bool = False,
-    quality: pd.DataFrame | None = None,
-    chunk_size: int | None = DEFAULT_CHUNK,
-    n_jobs: int = 1,
-    bounds: str | bool = False,
-    stacklevel: int = 2,
-) -> tuple[pd.DataFrame, Any]:
-    """Score one scale (parameters checked by :func:`score`); also return the engine outputs, whose
-    ``sparse_bounds`` :func:`screening.screen` reads when ``bounds="sparse"``."""
-    data, out = _score_columns(responses, sc, columns=columns, prefix=prefix, response_format=response_format,
-                               on_invalid=on_invalid, bands=bands, norms=norms, norm_columns=norm_columns,
-                               keep_items=keep_items, quality=quality, chunk_size=chunk_size, n_jobs=n_jobs,
-                               bounds=bounds, stacklevel=stacklevel + 1)
+def _score_one(responses: pd.DataFrame, sc: Scale, *, stacklevel: int = 2, **options: Any) -> tuple[pd.DataFrame, Any]:
+    """:func:`_score_columns` as a frame (same index as ``responses``), with the engine outputs.
+
+    ``options`` are those of :func:`_score_columns` (parameters already checked by :func:`score`).
+    """
+    data, out = _score_columns(responses, sc, stacklevel=stacklevel + 1, **options)
     return pd.DataFrame(data, index=responses.index, copy=False), out
 
 
