@@ -594,7 +594,7 @@ def _cmd_screen_chunked(args: argparse.Namespace) -> int:
                        source="auto" if args.source == "table" else args.source, start=start,
                        response_format=args.response_format, id_column=id_col)
     counts = ", ".join(f"{k} {v}" for k, v in done.tier_counts.items())
-    print(f"screened {done.rows:,} students ({counts}; urgent {done.urgent}) → {args.output}")
+    print(f"screened {done.rows:,} students ({counts}; urgent {done.urgent}; re-screen / ask {done.rescreen}) → {args.output}")
     return 0
 
 

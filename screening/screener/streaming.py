@@ -80,10 +80,13 @@ class FileScreening:
     tier_counts: dict[str, int]
     urgent: int
     provenance: dict[str, Any]
+    #: students to re-screen or to ask today (blank answers that could change the outcome, invalid data …)
+    rescreen: int = 0
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{k} {v}" for k, v in self.tier_counts.items())
-        return f"FileScreening({self.rows:,} students → {self.out.name}; {counts}; urgent {self.urgent})"
+        return (f"FileScreening({self.rows:,} students → {self.out.name}; {counts}; urgent {self.urgent}; "
+                f"re-screen / ask {self.rescreen})")
 
 
 @validate_params({"out": [str, Path], "chunksize": [Interval(int, 1, None)], "identifiable": [bool, np.bool_]})
@@ -127,7 +130,7 @@ def screen_file(
                                     f"appended chunk by chunk). Got a {target.suffix or 'suffix-less'} path instead.")
     scale_list = list(scales) if not isinstance(scales, (str, Path)) else [scales]
     counts: dict[str, int] = {}
-    rows = urgent = 0
+    rows = urgent = rescreen = 0
     provenance: dict[str, Any] = {}
     header: list[str] | None = None
     said: set[str] = set()
@@ -161,10 +164,12 @@ def screen_file(
             for k, v in res.tier_counts().items():
                 counts[str(k)] = counts.get(str(k), 0) + int(v)
             urgent += int(t["urgent"].sum())
+            rescreen += int(t["rescreen"].sum())
             rows += len(part)
     tmp.replace(target)
     # the sidecar write_frame gives a CSV: "screening, not diagnosis", library version, rule set and scale hashes
     meta = meta_of(pd.DataFrame(), provenance)
     sidecar_of(target).write_text(json.dumps({"file": target.name, **meta}, ensure_ascii=False, default=str,
                                              indent=1), encoding="utf-8")
-    return FileScreening(out=target, rows=rows, tier_counts=counts, urgent=urgent, provenance=provenance)
+    return FileScreening(out=target, rows=rows, tier_counts=counts, urgent=urgent, provenance=provenance,
+                         rescreen=rescreen)
