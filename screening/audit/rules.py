@@ -180,7 +180,7 @@ class AuditReport:
         def fmt(df: pd.DataFrame) -> str:
             cols = [str(c) for c in df.columns]
             lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-            for row in df.itertuples(index=False):
+            for row in df.itertuples(index=False):  # one row per outcome of the audit summary (a handful), not per student
                 lines.append("| " + " | ".join(cell(c, v) for c, v in zip(cols, row)) + " |")
             return "\n".join(lines)
 

@@ -426,7 +426,8 @@ class Env:
                 continue
             sym_rows, lo_r, hi_r = self.bounds[k]
             v = values[k]
-            assert not isinstance(v, _Unknown)  # a symbol with bounds has values
+            if isinstance(v, _Unknown):  # bounds are only computed from known values; an unknown stays unknown
+                continue
             base = v.as_float()
             lo, hi = base.copy(), base.copy()
             idx, p = at(sym_rows)
