@@ -441,3 +441,22 @@ def test_any_answers_round_trip_through_a_wjx_download(rows, form):
         t = read_responses(path, scales="phq9", start=1)
     np.testing.assert_array_equal(t[ITEMS].to_numpy(dtype=float), values)
     assert len(t) == len(rows)
+
+
+def test_a_file_saved_with_two_byte_order_marks_keeps_its_id_column(tmp_path):
+    """Excel re-saving a UTF-8-with-BOM export can leave a second BOM inside the first header cell; the column
+    is still the student id (kept as text, 19 digits exact), whole or in chunks."""
+    import pandas as pd
+
+    import screening as sc
+    from screening.intake.stream import iter_responses
+
+    p = tmp_path / "twice.csv"
+    p.write_bytes(b"\xef\xbb\xbf\xef\xbb\xbfstudent_id,phq9_1,phq9_2,phq9_3,phq9_4,phq9_5,phq9_6,phq9_7,phq9_8,phq9_9\n"
+                  b"4401060000000000123,0,1,2,3,,0,1,2,3\n4401060000000000124,3,3,3,3,3,3,3,3,3\n")
+    whole = sc.read_responses(p, scales="phq9")
+    chunks = pd.concat(list(iter_responses(p, scales="phq9", chunksize=1)))
+    for t in (whole, chunks):
+        assert t["respondent_id"].tolist() == ["4401060000000000123", "4401060000000000124"]
+        assert not any("\ufeff" in str(c) for c in t.columns)
+    assert sc.score(whole, "phq9")["phq9.n_missing"].tolist() == [1, 0]

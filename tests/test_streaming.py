@@ -235,6 +235,7 @@ def test_screen_file_to_parquet_keeps_every_row_and_value(tmp_path):
             want.astype(object).where(want.notna(), None).tolist(), c
 
 
+@example(data=b"\xef\xbb\xbf\xef\xbb\xbfstudent_id,k6_1,k6_2,k6_3,k6_4,k6_5,k6_6", scales=())  # a BOM twice, no rows
 @example(data=b"?\r\rstudent_id\tk6_1\tk6_2\tk6_3\tk6_4\tk6_5\tk6_6\n0\t0\t0\t0\t0\t0\t\xacO", scales=())
 @example(data=b"?\rstudent_id\r\tk6_1\tk6_2\tk6_3\tk6_4\tk6_5\tk6_6\n0\t0\t0\t0\t0\t0\t\xacO", scales=())
 @settings(max_examples=300, deadline=None, database=None,

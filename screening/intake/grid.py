@@ -209,7 +209,9 @@ def promote_header(raw: pd.DataFrame, file: str, header_row: int | None, n_heade
                                file=file)], title=f"cannot read {file}")
     start = header_row + n_header_rows
     last = _last_used_row(raw, start, width)  # trailing blank rows are not rows
-    header = raw.iloc[header_row, :width].fillna("").astype(str).str.strip().tolist()
+    # byte order marks left inside the text (a file saved with a BOM twice, exports pasted together) are not part
+    # of a column name: "\ufeffstudent_id" is the id column
+    header = raw.iloc[header_row, :width].fillna("").astype(str).str.strip().str.strip("\ufeff").str.strip().tolist()
     issues = []
     keep = []
     for k, name in enumerate(header):
