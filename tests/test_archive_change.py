@@ -87,3 +87,25 @@ def test_no_parameters_is_an_error_that_says_what_to_do(tmp_path):
         arch.change("w1", "w2", score="who5.total")
     assert len(arch.change("w1", "w2", score="who5.total", reliability=0.8, sd=20.0)) == 1
     arch.close()
+
+
+def test_a_custom_score_needs_parameters_but_a_broken_builtin_scale_is_not_hidden(tmp_path, monkeypatch):
+    """Only "no built-in scale has this id" means "no cited block"; any other load failure is reported, not
+    silently turned into "no parameters"."""
+    import screening.scoring as scoring
+    from screening.errors import Issue, SpecError
+
+    ids = pd.Series(["440100000000000001"])
+    arch = sc.open_archive(tmp_path / "a.sqlite", key=KEY, actor="t")
+    for w, on, v in (("w1", "2025-09-10", 30.0), ("w2", "2026-03-02", 10.0)):
+        arch.add(pd.DataFrame({"tier": ["green"], "myscale.total": [v]}), wave=w, on=on, ids=ids)
+    got = arch.change("w1", "w2", score="myscale.total", reliability=0.9, sd=10.0)
+    assert got["reliable"].tolist() == ["improved"]          # 20 points > RC = 1.96·√2·10·√0.1 = 8.77
+
+    def broken(scale_id):
+        raise SpecError([Issue("yaml_syntax", "the file does not parse")], title="cannot load scale")
+
+    monkeypatch.setattr(scoring, "load_scale", broken)
+    with pytest.raises(SpecError, match="yaml_syntax"):
+        arch.change("w1", "w2", score="myscale.total", reliability=0.9, sd=10.0)
+    arch.close()

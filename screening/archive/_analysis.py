@@ -13,7 +13,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from .._params import InvalidParameterError, invalid
-from ..errors import Issue
+from ..errors import Issue, SpecError
 from . import _db
 from .errors import ArchiveError
 from .schema import action, record, subject, wave
@@ -123,7 +123,11 @@ def _change_params(score: str, reliability: float | None, sd: float | None, cuto
         sc_spec = load_scale(scale_id).spec
         spec = next((c for c in sc_spec.change if c.score == score_id), None)
         higher_worse = next((s.direction for s in sc_spec.scores if s.id == score_id), "higher_worse") == "higher_worse"
-    except Exception:
+    except SpecError as exc:
+        # Only "no built-in scale has this id" means "no cited block": a built-in scale that fails to load is a
+        # real error and surfaces.
+        if not all(i.code == "unknown_scale" for i in exc.issues):
+            raise
         spec = None
     r = reliability if reliability is not None else (spec.reliability.value if spec else None)
     s = sd if sd is not None else (spec.sd.value if spec else None)
