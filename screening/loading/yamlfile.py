@@ -50,18 +50,22 @@ def _nesting_depth(text: str) -> tuple[int, int] | None:
     Checked on the parser's events (a flat loop) before any node is composed:
     composing is recursive, and 20,000 nested ``[`` would exhaust the stack.
     Syntax errors are left for the loader, which reports them with their position.
+    libyaml's parser runs first (~7x faster); it stops at its own nesting limit with
+    a syntax error, so a file it refuses is walked again by PyYAML's to say where.
     """
-    depth = 0
-    try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                depth += 1
-                mark = event.start_mark
-                if depth > MAX_DEPTH:
-                    return (mark.line, mark.column) if mark is not None else (0, 0)
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                depth -= 1
-    except yaml.YAMLError:
+    for parser in dict.fromkeys((_SafeBase, yaml.SafeLoader)):
+        depth = 0
+        try:
+            for event in yaml.parse(text, Loader=parser):
+                if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                    depth += 1
+                    mark = event.start_mark
+                    if depth > MAX_DEPTH:
+                        return (mark.line, mark.column) if mark is not None else (0, 0)
+                elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                    depth -= 1
+        except yaml.YAMLError:
+            continue
         return None
     return None
 

@@ -55,6 +55,7 @@ class Source(StrictModel):
 Op = Literal[">=", ">", "<=", "<", "==", "!="]
 
 _SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
+_ITEM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]*$")
 
 
 def _snake(v: object) -> object:
@@ -69,7 +70,7 @@ def _item_id(v: object) -> object:
         raise ValueError("an item id cannot be true/false")
     if isinstance(v, int):
         return str(v)
-    if isinstance(v, str) and not re.match(r"^[A-Za-z0-9][A-Za-z0-9_]*$", v):
+    if isinstance(v, str) and not _ITEM_ID.match(v):
         raise ValueError(f"item id {v!r} may hold only letters, digits and _")
     return v
 
