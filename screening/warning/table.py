@@ -202,179 +202,50 @@ def early_warning(
         flagged. The group columns of ``level`` follow. ``attrs["screening"]``
         holds the settings and, per wave, the over-dispersion estimate (φ, τ², test).
     """
-    check_choice(FUNC, "overdispersion", overdispersion, ("additive", "multiplicative", "none"))
-    check_choice(FUNC, "correction", correction, ("holm", "bh"))
-    if isinstance(min_cell, bool) or not isinstance(min_cell, (int, np.integer)) or min_cell < 1:
-        raise InvalidParameterError(f"The 'min_cell' parameter of {FUNC} must be an integer >= 1. Got {min_cell!r} instead.")
-    if not isinstance(confidence, float) or not 0 < confidence < 1:
-        raise InvalidParameterError(f"The 'confidence' parameter of {FUNC} must be a float in (0, 1). Got {confidence!r} instead.")
-    if (not isinstance(persistence, (tuple, list)) or len(persistence) != 2
-            or not all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in persistence)
-            or not 1 <= persistence[0] <= persistence[1]):
-        raise InvalidParameterError(f"The 'persistence' parameter of {FUNC} must be (k, m) with 1 <= k <= m. Got {persistence!r} instead.")
-    if target is not None and not (isinstance(target, (float, int)) and 0 < float(target) < 1):
-        raise InvalidParameterError(f"The 'target' parameter of {FUNC} must be a rate in (0, 1). Got {target!r} instead.")
-
+    _check_params(overdispersion, correction, min_cell, confidence, persistence, target)
     long = as_long(data, tiers=tiers, dates=dates)
     frame, tiers_t = long.frame, long.tiers
     outcome = tiers_t[-1] if outcome is None else outcome
     check_choice(FUNC, "outcome", outcome, (*tiers_t, "urgent", "rescreen"))
-    if level not in frame.columns:
-        raise InvalidParameterError(f"The 'level' parameter of {FUNC} must name a group column of the data "
-                                    f"({[c for c in frame.columns if c not in ('wave', 'on', 'tier', 'urgent', 'rescreen', *FLAGS)]}). "
-                                    f"Got {level!r} instead.")
-    cols = [c for c in HIERARCHY[: HIERARCHY.index(level)] if c in frame.columns] + [level] if level in HIERARCHY else [level]
-    flags = [f for f in FLAGS if f in frame.columns] if risk_groups is None else list(risk_groups)
-    bad = [f for f in flags if f not in frame.columns or not pd.api.types.is_bool_dtype(frame[f].dtype)]
-    if bad:
-        raise InvalidParameterError(f"The 'risk_groups' parameter of {FUNC} must name boolean flag columns of the data. Got {bad} instead.")
+    cols, flags = _group_columns(frame, level, risk_groups)
 
     e, known = _outcome_events(frame, tiers_t, outcome)
     wave = np.asarray(frame["wave"].array.codes, dtype=np.int64)
     waves = long.waves
     n_waves = len(waves)
-    labels = label_periods(waves["on"], periods)
-    override = waves["period"].notna().to_numpy()
-    if override.any():
-        labels.loc[override, "period"] = waves.loc[override, "period"].to_numpy()
-        calendar = PERIODS if periods is None else periods
-        for c in ("period_kind", "period_zh", "period_en"):
-            lookup = dict(zip(calendar["period"], calendar[{"period_kind": "kind", "period_zh": "zh", "period_en": "en"}[c]]))
-            labels.loc[override, c] = [lookup.get(p, p if c != "period_kind" else pd.NA) for p in waves.loc[override, "period"]]
+    labels = _wave_periods(waves, periods)
 
-    # --- the district per wave
+    # the district per wave, the groups at the level, the risk groups: counts of known outcomes and events
     n_all, k_all = _counts(np.zeros(len(frame), dtype=np.int64), wave, e, known, 1, n_waves)
-    # --- groups at the level
     gcode, gkeys = _group_codes(frame, cols)
     n_g, k_g = _counts(gcode, wave, e, known, len(gkeys), n_waves)
-    # --- risk groups
-    rk = np.zeros((len(flags), n_waves), dtype=np.int64)
-    rn = np.zeros((len(flags), n_waves), dtype=np.int64)
-    for i, f in enumerate(flags):
-        member = frame[f].to_numpy(dtype=bool, na_value=False) & known
-        rn[i] = np.bincount(wave[member], minlength=n_waves)
-        rk[i] = np.bincount(wave[member], weights=e[member], minlength=n_waves).round().astype(np.int64)
+    rk, rn = _risk_counts(frame, flags, wave, e, known, n_waves)
 
-    dispersion_info: dict[str, Any] = {}
-    blocks: list[dict[str, Any]] = []
-
-    def block(level_name: str, group: list[str], k: IntArray, n: IntArray, stats: dict[str, npt.NDArray[Any]],
-              keys: pd.DataFrame | None = None) -> None:
-        blocks.append({"level": level_name, "group": group, "k": k, "n": n, **stats, "keys": keys})
-
-    # district rows: compared with nothing (target is itself)
     t_all = np.where(n_all[0] > 0, k_all[0] / np.maximum(n_all[0], 1), np.nan) if target is None else np.full(n_waves, float(target))
     nan_w = np.full((1, n_waves), np.nan)
-    block("all", ["all"], k_all, n_all, {"target": t_all[None, :], "z": nan_w, "lower95": nan_w, "upper95": nan_w,
-                                         "lower998": nan_w, "upper998": nan_w})
-
-    # school (level) rows: one funnel per wave
-    G = len(gkeys)
-    st = {name: np.full((G, n_waves), np.nan) for name in ("target", "z", "lower95", "upper95", "lower998", "upper998")}
-    for w in range(n_waves):
-        present = n_g[:, w] > 0
-        if not present.any():
-            continue
-        res, disp, tgt = funnel(k_g[present, w], n_g[present, w], target=None if target is None else float(target),
-                                overdispersion=overdispersion, min_units=min_units)
-        st["target"][present, w] = tgt
-        for name, v in res.items():
-            st[name][present, w] = v
-        inflated = ((disp.tau2 > 0 if overdispersion == "additive" else disp.phi > 1) and overdispersion != "none"
-                    and disp.units >= min_units)
-        dispersion_info[str(waves["wave"].iloc[w])] = {**disp.as_dict(), "target": tgt, "applied": overdispersion if inflated else "none"}
-    block(level, _labels(gkeys), k_g, n_g, st, gkeys)
-
-    # risk groups: exact limits against the district rate of the wave
+    blocks: list[dict[str, Any]] = [
+        # district rows: compared with nothing (target is itself)
+        _block("all", ["all"], k_all, n_all, {"target": t_all[None, :], "z": nan_w, "lower95": nan_w, "upper95": nan_w,
+                                              "lower998": nan_w, "upper998": nan_w}),
+    ]
+    st, dispersion_info = _level_funnels(k_g, n_g, waves, target, overdispersion, min_units)
+    blocks.append(_block(level, _labels(gkeys), k_g, n_g, st, gkeys))
     if flags:
-        rs = {name: np.full((len(flags), n_waves), np.nan) for name in st}
-        for w in range(n_waves):
-            tgt = t_all[w]
-            rs["target"][:, w] = tgt
-            if not 0 < tgt < 1:
-                continue
-            n_w = rn[:, w].astype(float)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                se = np.sqrt(tgt * (1 - tgt) / np.maximum(n_w, 1))
-                rs["z"][:, w] = np.where(n_w > 0, (rk[:, w] / np.maximum(n_w, 1) - tgt) / se, np.nan)
-            for name, p in (("95", P95), ("998", P998)):
-                rs[f"upper{name}"][:, w] = np.clip(exact_limits(n_w, tgt, p), 0, 1)
-                rs[f"lower{name}"][:, w] = np.clip(exact_limits(n_w, tgt, 1 - p), 0, 1)
-        block("risk_group", flags, rk, rn, rs)
-
-    # --- trends and persistence (school and risk-group rows)
-    out_parts = []
+        blocks.append(_block("risk_group", flags, rk, rn, _risk_limits(rk, rn, t_all)))
     for b in blocks:
-        k, n = b["k"], b["n"]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rate = np.where(n > 0, k / np.maximum(n, 1), np.nan)
-        above95 = np.nan_to_num(rate - b["upper95"], nan=-1.0) > 0
-        above998 = np.nan_to_num(rate - b["upper998"], nan=-1.0) > 0
-        persistent, p_change, rising = _trend(k, n, above95, persistence, correction, alpha)
-        if b["level"] == "all":
-            persistent = np.zeros_like(persistent)
-            above95 = np.zeros_like(above95)
-            above998 = np.zeros_like(above998)
-        b.update(rate=rate, above95=above95, above998=above998, persistent=persistent, p_change=p_change, rising=rising)
+        _add_trends(b, persistence, correction, alpha)
 
-    # --- periods: pooled over waves (and years) against the pooled rate
+    # periods: pooled over waves (and years) against the pooled rate
     period_ids = labels["period"]
     p_names = [str(p) for p in pd.unique(period_ids.dropna())]
     p_of_wave = np.array([p_names.index(p) if pd.notna(p) else len(p_names) for p in period_ids], dtype=np.int64)
     pk = np.bincount(p_of_wave, weights=k_all[0], minlength=len(p_names) + 1).astype(np.int64)
     pn = np.bincount(p_of_wave, weights=n_all[0], minlength=len(p_names) + 1).astype(np.int64)
 
-    # --- suppression: periods → district waves → groups, one set of relations; risk groups apart
-    dist = np.stack([k_all[0], n_all[0] - k_all[0]], axis=1)
-    grp = np.stack([k_g.T.ravel(), (n_g - k_g).T.ravel()], axis=1)  # wave-major rows
-    keep = grp.sum(axis=1) > 0
-    grp_rows = np.flatnonzero(keep)
-    parents_grp = grp_rows // G
-    hidden = suppress([np.stack([pk, pn - pk], axis=1), dist, grp[keep]], [None, p_of_wave, parents_grp],
-                      min_cell=int(min_cell), complete=True)
-    hid_p = hidden[0].any(axis=1)
-    hid_all = np.asarray(hidden[1].any(axis=1))[None, :]
-    hid_g = np.zeros(G * n_waves, dtype=bool)
-    hid_g[grp_rows] = hidden[2].any(axis=1)
-    hid_g2 = hid_g.reshape(n_waves, G).T
-    blocks[0]["hidden"] = hid_all
-    blocks[1]["hidden"] = hid_g2
-    if flags:
-        hr = suppress([np.stack([rk.T.ravel(), (rn - rk).T.ravel()], axis=1)], [None], min_cell=int(min_cell), complete=True)[0]
-        blocks[2]["hidden"] = hr.any(axis=1).reshape(n_waves, len(flags)).T
-
-    for b in blocks:
-        out_parts.append(_frame(b, waves, labels, confidence))
-
-    # period rows
+    hid_p = _suppress_blocks(blocks, pk, pn, p_of_wave, k_all, n_all, k_g, n_g, rk, rn, bool(flags), int(min_cell))
+    out_parts = [_frame(b, waves, labels, confidence) for b in blocks]
     if p_names:
-        total_k, total_n = int(k_all.sum()), int(n_all.sum())
-        tgt = total_k / total_n if total_n else np.nan
-        pk_, pn_ = pk[: len(p_names)], pn[: len(p_names)]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            prate = np.where(pn_ > 0, pk_ / np.maximum(pn_, 1), np.nan)
-            zp = (prate - tgt) / np.sqrt(tgt * (1 - tgt) / np.maximum(pn_, 1)) if 0 < tgt < 1 else np.full(len(pn_), np.nan)
-        up95 = exact_limits(pn_, tgt, P95) if 0 < tgt < 1 else np.full(len(pn_), np.nan)
-        up998 = exact_limits(pn_, tgt, P998) if 0 < tgt < 1 else np.full(len(pn_), np.nan)
-        lo95 = exact_limits(pn_, tgt, 1 - P95) if 0 < tgt < 1 else np.full(len(pn_), np.nan)
-        lo998 = exact_limits(pn_, tgt, 1 - P998) if 0 < tgt < 1 else np.full(len(pn_), np.nan)
-        lab = labels.drop_duplicates("period").set_index("period")
-        years = labels.groupby("period")["school_year"].apply(lambda s: ", ".join(sorted(s.dropna().unique())))
-        n_p = len(p_names)
-        pb = {"level": "period", "group": p_names, "k": pk_[:, None], "n": pn_[:, None], "rate": prate[:, None],
-              "target": np.full((n_p, 1), tgt), "z": zp[:, None], "lower95": np.clip(lo95, 0, 1)[:, None],
-              "upper95": np.clip(up95, 0, 1)[:, None], "lower998": np.clip(lo998, 0, 1)[:, None],
-              "upper998": np.clip(up998, 0, 1)[:, None], "above95": (np.nan_to_num(prate - up95, nan=-1) > 0)[:, None],
-              "above998": (np.nan_to_num(prate - up998, nan=-1) > 0)[:, None], "persistent": np.zeros((n_p, 1), bool),
-              "p_change": np.full((n_p, 1), np.nan), "rising": np.zeros((n_p, 1), bool), "hidden": np.asarray(hid_p)[:n_p, None],
-              "keys": None}
-        pwaves = pd.DataFrame({"wave": [pd.NA], "on": [pd.NaT], "period": [pd.NA]})
-        part = _frame(pb, pwaves, None, confidence)
-        part["period"] = pd.array(p_names, dtype="string")
-        part["period_zh"] = pd.array([str(lab.loc[p, "period_zh"]) for p in p_names], dtype="string")
-        part["period_en"] = pd.array([str(lab.loc[p, "period_en"]) for p in p_names], dtype="string")
-        part["school_year"] = pd.array([years.get(p, pd.NA) or pd.NA for p in p_names], dtype="string")
-        out_parts.append(part)
+        out_parts.append(_period_part(p_names, pk, pn, hid_p, k_all, n_all, labels, confidence))
 
     table = pd.concat(out_parts, ignore_index=True)
     for c in cols:
@@ -408,6 +279,178 @@ def early_warning(
         "disclaimer": dict(DISCLAIMER),
     }
     return table
+
+
+def _check_params(overdispersion: str, correction: str, min_cell: Any, confidence: Any, persistence: Any, target: Any) -> None:
+    """The argument checks that need no data."""
+    check_choice(FUNC, "overdispersion", overdispersion, ("additive", "multiplicative", "none"))
+    check_choice(FUNC, "correction", correction, ("holm", "bh"))
+    if isinstance(min_cell, bool) or not isinstance(min_cell, (int, np.integer)) or min_cell < 1:
+        raise InvalidParameterError(f"The 'min_cell' parameter of {FUNC} must be an integer >= 1. Got {min_cell!r} instead.")
+    if not isinstance(confidence, float) or not 0 < confidence < 1:
+        raise InvalidParameterError(f"The 'confidence' parameter of {FUNC} must be a float in (0, 1). Got {confidence!r} instead.")
+    if (not isinstance(persistence, (tuple, list)) or len(persistence) != 2
+            or not all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in persistence)
+            or not 1 <= persistence[0] <= persistence[1]):
+        raise InvalidParameterError(f"The 'persistence' parameter of {FUNC} must be (k, m) with 1 <= k <= m. Got {persistence!r} instead.")
+    if target is not None and not (isinstance(target, (float, int)) and 0 < float(target) < 1):
+        raise InvalidParameterError(f"The 'target' parameter of {FUNC} must be a rate in (0, 1). Got {target!r} instead.")
+
+
+def _group_columns(frame: pd.DataFrame, level: str, risk_groups: Sequence[str] | None) -> tuple[list[str], list[str]]:
+    """The group columns of ``level`` (outer hierarchy first) and the risk-group flags followed."""
+    if level not in frame.columns:
+        raise InvalidParameterError(f"The 'level' parameter of {FUNC} must name a group column of the data "
+                                    f"({[c for c in frame.columns if c not in ('wave', 'on', 'tier', 'urgent', 'rescreen', *FLAGS)]}). "
+                                    f"Got {level!r} instead.")
+    cols = [c for c in HIERARCHY[: HIERARCHY.index(level)] if c in frame.columns] + [level] if level in HIERARCHY else [level]
+    flags = [f for f in FLAGS if f in frame.columns] if risk_groups is None else list(risk_groups)
+    bad = [f for f in flags if f not in frame.columns or not pd.api.types.is_bool_dtype(frame[f].dtype)]
+    if bad:
+        raise InvalidParameterError(f"The 'risk_groups' parameter of {FUNC} must name boolean flag columns of the data. Got {bad} instead.")
+    return cols, flags
+
+
+def _wave_periods(waves: pd.DataFrame, periods: pd.DataFrame | None) -> pd.DataFrame:
+    """Each wave's school-calendar period, from its date or as the wave names it."""
+    labels = label_periods(waves["on"], periods)
+    override = waves["period"].notna().to_numpy()
+    if override.any():
+        labels.loc[override, "period"] = waves.loc[override, "period"].to_numpy()
+        calendar = PERIODS if periods is None else periods
+        for c in ("period_kind", "period_zh", "period_en"):
+            lookup = dict(zip(calendar["period"], calendar[{"period_kind": "kind", "period_zh": "zh", "period_en": "en"}[c]]))
+            labels.loc[override, c] = [lookup.get(p, p if c != "period_kind" else pd.NA) for p in waves.loc[override, "period"]]
+    return labels
+
+
+def _risk_counts(frame: pd.DataFrame, flags: list[str], wave: IntArray, e: npt.NDArray[np.int8], known: npt.NDArray[np.bool_],
+                 n_waves: int) -> tuple[IntArray, IntArray]:
+    """Events and known outcomes per risk group and wave; only students known to be in the group count."""
+    rk = np.zeros((len(flags), n_waves), dtype=np.int64)
+    rn = np.zeros((len(flags), n_waves), dtype=np.int64)
+    for i, f in enumerate(flags):
+        member = frame[f].to_numpy(dtype=bool, na_value=False) & known
+        rn[i] = np.bincount(wave[member], minlength=n_waves)
+        rk[i] = np.bincount(wave[member], weights=e[member], minlength=n_waves).round().astype(np.int64)
+    return rk, rn
+
+
+def _block(level_name: str, group: list[str], k: IntArray, n: IntArray, stats: Mapping[str, npt.NDArray[Any]],
+           keys: pd.DataFrame | None = None) -> dict[str, Any]:
+    return {"level": level_name, "group": group, "k": k, "n": n, **stats, "keys": keys}
+
+
+def _level_funnels(k_g: IntArray, n_g: IntArray, waves: pd.DataFrame, target: float | None,
+                   overdispersion: Literal["additive", "multiplicative", "none"],
+                   min_units: int) -> tuple[dict[str, npt.NDArray[Any]], dict[str, Any]]:
+    """One funnel per wave for the groups at the level; and per wave the over-dispersion estimate."""
+    G, n_waves = k_g.shape
+    st = {name: np.full((G, n_waves), np.nan) for name in ("target", "z", "lower95", "upper95", "lower998", "upper998")}
+    dispersion_info: dict[str, Any] = {}
+    for w in range(n_waves):
+        present = n_g[:, w] > 0
+        if not present.any():
+            continue
+        res, disp, tgt = funnel(k_g[present, w], n_g[present, w], target=None if target is None else float(target),
+                                overdispersion=overdispersion, min_units=min_units)
+        st["target"][present, w] = tgt
+        for name, v in res.items():
+            st[name][present, w] = v
+        inflated = ((disp.tau2 > 0 if overdispersion == "additive" else disp.phi > 1) and overdispersion != "none"
+                    and disp.units >= min_units)
+        dispersion_info[str(waves["wave"].iloc[w])] = {**disp.as_dict(), "target": tgt, "applied": overdispersion if inflated else "none"}
+    return st, dispersion_info
+
+
+def _risk_limits(rk: IntArray, rn: IntArray, t_all: npt.NDArray[np.float64]) -> dict[str, npt.NDArray[Any]]:
+    """Risk groups: exact binomial limits against the district rate of the wave."""
+    n_flags, n_waves = rk.shape
+    rs = {name: np.full((n_flags, n_waves), np.nan) for name in ("target", "z", "lower95", "upper95", "lower998", "upper998")}
+    for w in range(n_waves):
+        tgt = t_all[w]
+        rs["target"][:, w] = tgt
+        if not 0 < tgt < 1:
+            continue
+        n_w = rn[:, w].astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            se = np.sqrt(tgt * (1 - tgt) / np.maximum(n_w, 1))
+            rs["z"][:, w] = np.where(n_w > 0, (rk[:, w] / np.maximum(n_w, 1) - tgt) / se, np.nan)
+        for name, p in (("95", P95), ("998", P998)):
+            rs[f"upper{name}"][:, w] = np.clip(exact_limits(n_w, tgt, p), 0, 1)
+            rs[f"lower{name}"][:, w] = np.clip(exact_limits(n_w, tgt, 1 - p), 0, 1)
+    return rs
+
+
+def _add_trends(b: dict[str, Any], persistence: tuple[int, int], correction: str, alpha: float) -> None:
+    """Rates, flags beyond the limits, persistence and the change since the previous wave (not for the district)."""
+    k, n = b["k"], b["n"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(n > 0, k / np.maximum(n, 1), np.nan)
+    above95 = np.nan_to_num(rate - b["upper95"], nan=-1.0) > 0
+    above998 = np.nan_to_num(rate - b["upper998"], nan=-1.0) > 0
+    persistent, p_change, rising = _trend(k, n, above95, persistence, correction, alpha)
+    if b["level"] == "all":
+        persistent = np.zeros_like(persistent)
+        above95 = np.zeros_like(above95)
+        above998 = np.zeros_like(above998)
+    b.update(rate=rate, above95=above95, above998=above998, persistent=persistent, p_change=p_change, rising=rising)
+
+
+def _suppress_blocks(blocks: list[dict[str, Any]], pk: IntArray, pn: IntArray, p_of_wave: IntArray, k_all: IntArray,
+                     n_all: IntArray, k_g: IntArray, n_g: IntArray, rk: IntArray, rn: IntArray, has_flags: bool,
+                     min_cell: int) -> npt.NDArray[np.bool_]:
+    """Small-cell suppression: periods → district waves → groups as one set of relations; risk groups apart.
+
+    Marks ``hidden`` on each block and returns the periods' marks."""
+    G, n_waves = k_g.shape
+    dist = np.stack([k_all[0], n_all[0] - k_all[0]], axis=1)
+    grp = np.stack([k_g.T.ravel(), (n_g - k_g).T.ravel()], axis=1)  # wave-major rows
+    keep = grp.sum(axis=1) > 0
+    grp_rows = np.flatnonzero(keep)
+    parents_grp = grp_rows // G
+    hidden = suppress([np.stack([pk, pn - pk], axis=1), dist, grp[keep]], [None, p_of_wave, parents_grp],
+                      min_cell=min_cell, complete=True)
+    hid_g = np.zeros(G * n_waves, dtype=bool)
+    hid_g[grp_rows] = hidden[2].any(axis=1)
+    blocks[0]["hidden"] = np.asarray(hidden[1].any(axis=1))[None, :]
+    blocks[1]["hidden"] = hid_g.reshape(n_waves, G).T
+    if has_flags:
+        hr = suppress([np.stack([rk.T.ravel(), (rn - rk).T.ravel()], axis=1)], [None], min_cell=min_cell, complete=True)[0]
+        blocks[2]["hidden"] = hr.any(axis=1).reshape(n_waves, rk.shape[0]).T
+    return np.asarray(hidden[0].any(axis=1))
+
+
+def _period_part(p_names: list[str], pk: IntArray, pn: IntArray, hid_p: npt.NDArray[np.bool_], k_all: IntArray,
+                 n_all: IntArray, labels: pd.DataFrame, confidence: float) -> pd.DataFrame:
+    """One row per period, pooled over waves and years, with exact limits against the pooled rate."""
+    total_k, total_n = int(k_all.sum()), int(n_all.sum())
+    tgt = total_k / total_n if total_n else np.nan
+    pk_, pn_ = pk[: len(p_names)], pn[: len(p_names)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        prate = np.where(pn_ > 0, pk_ / np.maximum(pn_, 1), np.nan)
+        zp = (prate - tgt) / np.sqrt(tgt * (1 - tgt) / np.maximum(pn_, 1)) if 0 < tgt < 1 else np.full(len(pn_), np.nan)
+    up95 = exact_limits(pn_, tgt, P95) if 0 < tgt < 1 else np.full(len(pn_), np.nan)
+    up998 = exact_limits(pn_, tgt, P998) if 0 < tgt < 1 else np.full(len(pn_), np.nan)
+    lo95 = exact_limits(pn_, tgt, 1 - P95) if 0 < tgt < 1 else np.full(len(pn_), np.nan)
+    lo998 = exact_limits(pn_, tgt, 1 - P998) if 0 < tgt < 1 else np.full(len(pn_), np.nan)
+    lab = labels.drop_duplicates("period").set_index("period")
+    years = labels.groupby("period")["school_year"].apply(lambda s: ", ".join(sorted(s.dropna().unique())))
+    n_p = len(p_names)
+    pb = {"level": "period", "group": p_names, "k": pk_[:, None], "n": pn_[:, None], "rate": prate[:, None],
+          "target": np.full((n_p, 1), tgt), "z": zp[:, None], "lower95": np.clip(lo95, 0, 1)[:, None],
+          "upper95": np.clip(up95, 0, 1)[:, None], "lower998": np.clip(lo998, 0, 1)[:, None],
+          "upper998": np.clip(up998, 0, 1)[:, None], "above95": (np.nan_to_num(prate - up95, nan=-1) > 0)[:, None],
+          "above998": (np.nan_to_num(prate - up998, nan=-1) > 0)[:, None], "persistent": np.zeros((n_p, 1), bool),
+          "p_change": np.full((n_p, 1), np.nan), "rising": np.zeros((n_p, 1), bool), "hidden": np.asarray(hid_p)[:n_p, None],
+          "keys": None}
+    pwaves = pd.DataFrame({"wave": [pd.NA], "on": [pd.NaT], "period": [pd.NA]})
+    part = _frame(pb, pwaves, None, confidence)
+    part["period"] = pd.array(p_names, dtype="string")
+    part["period_zh"] = pd.array([str(lab.loc[p, "period_zh"]) for p in p_names], dtype="string")
+    part["period_en"] = pd.array([str(lab.loc[p, "period_en"]) for p in p_names], dtype="string")
+    part["school_year"] = pd.array([years.get(p, pd.NA) or pd.NA for p in p_names], dtype="string")
+    return part
 
 
 def _frame(b: Mapping[str, Any], waves: pd.DataFrame, labels: pd.DataFrame | None, confidence: float) -> pd.DataFrame:
