@@ -8,9 +8,9 @@ chunk buffer, and each block of a chunk is summed once along its rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -295,6 +295,9 @@ class CompiledScale:
     default_bands: dict[str, str]
     critical: tuple[CriticalCheck, ...]
     validity: tuple[ValidityRule, ...]
+    #: what the kernels derive from these arrays, built on first use and kept with the scale (e.g. the
+    #: compiled kernel's index tables, keyed by band choice), so that no call rebuilds it
+    cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def n_items(self) -> int:

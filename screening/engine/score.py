@@ -255,7 +255,9 @@ def _chunk(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float6
     """Score rows a..b into ``out``; return the bad cells found as (item, count, first rows).
 
     ``src``: the value arrays in buffer-row order; ``whole_rows``: buffer rows whose answers still
-    need the whole-number test. The phases, in order (each a function below):
+    need the whole-number test. ``fused``: the compiled kernel (:mod:`screening.engine.fused`), which
+    does every phase below in one call, with the same arithmetic; a chunk where it finds an answer that
+    is not an option is redone here. The phases, in order (each a function below):
 
     1. :func:`_read_answers`: check every answer, count blanks, sum each block, count ``count``/``sum_if``;
        critical items.
@@ -268,8 +270,10 @@ def _chunk(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float6
     """
     cs = plan.cs
     m = b - a
+    if fused is not None and fused.score(out, w, a, m, plan.keep_items, plan.bounds):
+        return []  # the compiled kernel did every phase (a chunk with a bad answer is redone below)
     n_scores = len(cs.scores)
-    front = _read_answers(plan, cols, src, a, b, out, w, whole_rows, fused)
+    front = _read_answers(plan, cols, src, a, b, out, w, whole_rows)
     out.n_missing[a:b] = front.block_miss.sum(axis=0, dtype=np.int16)
     vals = out.scores[:, a:b]  # written in place: each row is a contiguous run of the output
     # bounds are computed only for the rows that have a blank (usually a few percent), in small arrays;
@@ -304,12 +308,11 @@ def _chunk(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float6
 
 
 def _read_answers(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float64]], a: int, b: int,
-                  out: Outputs, w: _Buffers, whole_rows: npt.NDArray[np.bool_], fused: FusedFront | None) -> Front:
+                  out: Outputs, w: _Buffers, whole_rows: npt.NDArray[np.bool_]) -> Front:
     """Phase 1: check the answers of rows a..b, sum blocks, count blanks and ``count``/``sum_if`` scores.
 
-    The compiled front (:mod:`screening.engine.fused`) reads each answer once; a chunk where it finds an
-    answer that is not an option (or where it does not run) goes through the numpy front, which also
-    finds and reports the bad cells. Critical items are written here, from the raw answers.
+    The numpy front; it also finds and reports the bad cells. Critical items are written here, from
+    the raw answers.
     """
     cs = plan.cs
     L = cs.layout
@@ -317,15 +320,6 @@ def _read_answers(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np
     n_blocks = len(L.starts)
     block_sum = w.get("block_sum", n_blocks, m)
     block_miss = w.get("block_miss", n_blocks, m, np.int16)
-    if fused is not None:
-        cnt = w.get("counts", max(fused.n_counts, 1), m)
-        if fused.run(a, m, block_sum, block_miss, cnt):
-            for j, crit in enumerate(cs.critical):
-                x = src[L.row_of[crit.item]][a:b]
-                fired = OPS[crit.op](x, crit.value).astype(np.int8)
-                fired[np.isnan(x)] = -1
-                out.critical[j, a:b] = fired
-            return Front(block_sum, block_miss, {i: cnt[slot] for i, slot in fused.count_slot.items()}, [])
     counts: dict[int, npt.NDArray[np.float64]] = {}
     found = _front(plan, cols, src, a, b, out, w, whole_rows, block_sum, block_miss, counts)
     return Front(block_sum, block_miss, counts, found)
@@ -627,7 +621,7 @@ def run_kernel(
                           dtype=bool)
 
     src = [cols[k].values for k in L.order]
-    fused = get_front(cs, cols, src, n_rows, plan.keep_items)
+    fused = get_front(cs, cols, src, n_rows, plan.band_sets)
 
     def run(part: list[tuple[int, int]]) -> list[list[tuple[int, int, list[int]]]]:
         w = _Buffers(size)
