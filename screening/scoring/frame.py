@@ -150,7 +150,7 @@ def _score_columns(
     norm_columns: Mapping[str, str] | None = None,
     keep_items: bool = False,
     quality: pd.DataFrame | None = None,
-    chunk_size: int | None = DEFAULT_CHUNK,
+    chunk_size: int | None = None,
     n_jobs: int = 1,
     bounds: str | bool = False,
     stacklevel: int = 2,
@@ -158,7 +158,9 @@ def _score_columns(
 ) -> tuple[dict[str, Any], Any]:
     """The output columns of one scale, in schema order (name → array), and the engine outputs.
 
-    :func:`score` of several scales builds one frame from all their columns at once.
+    :func:`score` of several scales builds one frame from all their columns at once. ``chunk_size`` None
+    (the default, also for :func:`screen`): about :data:`CHUNK_CELLS` answers per chunk, at least
+    :data:`DEFAULT_CHUNK` rows.
     """
     input_cols = _resolve_columns(sc, columns, prefix)
     band_plan = _band_plan(sc, bands)
