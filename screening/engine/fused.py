@@ -87,8 +87,8 @@ def _scale_tables(cs: CompiledScale) -> tuple[Any, ...]:
     T = cs.item_tail
     n_items = cs.n_items
     row_block = np.empty(n_items, dtype=np.intp)
-    for blk, (s, e) in enumerate(L.bounds):
-        row_block[s:e] = blk
+    for blk, (r0, r1) in enumerate(L.bounds):
+        row_block[r0:r1] = blk
     # count / sum_if scores: per buffer row, the (slot, op, value, is sum_if) entries it feeds
     count_slot: dict[int, int] = {}
     entries: list[list[tuple[int, str, float, bool]]] = [[] for _ in range(n_items)]
@@ -106,12 +106,23 @@ def _scale_tables(cs: CompiledScale) -> tuple[Any, ...]:
                np.ascontiguousarray(L.order, dtype=np.intp))
 
     # item-based scores, in the order of the item tail (score.py: _item_totals, _item_bounds, _missing_rule)
-    term_ptr, term_blk, term_wt, term_blo, term_bhi = [0], [], [], [], []
-    slots, means, consts, transformed, mults, adds, rounds, scales = [], [], [], [], [], [], [], []
+    term_ptr: list[int] = [0]
+    term_blk: list[int] = []
+    slots: list[int] = []
+    rounds: list[int] = []
+    term_wt: list[float] = []
+    term_blo: list[float] = []
+    term_bhi: list[float] = []
+    consts: list[float] = []
+    mults: list[float] = []
+    adds: list[float] = []
+    scales: list[float] = []
+    means: list[bool] = []
+    transformed: list[bool] = []
     for row, i in enumerate(T.index):
         s = cs.scores[int(i)]
         signed = L.signed[s.column]
-        for e, (blk, _) in enumerate(L.terms[s.column]):
+        for e, (blk, _w) in enumerate(L.terms[s.column]):
             term_blk.append(blk)
             term_wt.append(signed[e].weight)
             term_blo.append(float(T.blank_lo[row, blk]))
@@ -131,8 +142,18 @@ def _scale_tables(cs: CompiledScale) -> tuple[Any, ...]:
               _f8(adds), _ip(rounds), _f8(scales))
 
     # scores of scores, in score order (score.py: _derived_scores, _parts_bounds)
-    d_score, d_method, d_impute, part_ptr, part_idx = [], [], [], [0], []
-    d_n, d_min, d_tf, d_mult, d_add, d_round, d_scale = [], [], [], [], [], [], []
+    d_score: list[int] = []
+    d_method: list[int] = []
+    d_impute: list[int] = []
+    part_ptr: list[int] = [0]
+    part_idx: list[int] = []
+    d_round: list[int] = []
+    d_n: list[float] = []
+    d_min: list[float] = []
+    d_mult: list[float] = []
+    d_add: list[float] = []
+    d_scale: list[float] = []
+    d_tf: list[bool] = []
     for i, s in enumerate(cs.scores):
         if s.kind is not ScoreKind.SCORES:
             continue
@@ -159,7 +180,10 @@ def _check_tables(cs: CompiledScale, band_sets: dict[str, str]) -> tuple[Any, ..
     for check in cs.validity:
         if check.void:
             keep[check.score] = True
-    b_score, b_ptr, b_edge, b_strict = [], [0], [], []
+    b_score: list[int] = []
+    b_ptr: list[int] = [0]
+    b_edge: list[float] = []
+    b_strict: list[bool] = []
     for score_id, set_name in band_sets.items():
         bset = cs.bands[score_id][set_name]
         b_score.append(cs.score_index(score_id))

@@ -67,7 +67,7 @@ def _round(x: float, code: int, scale: float) -> float:  # pragma: no cover - co
         y = np.floor(y + 1e-9)
     else:
         y = np.ceil(y - 1e-9)
-    return y / scale
+    return float(y / scale)
 
 
 @_jit

@@ -45,7 +45,13 @@ def _resolve_columns(
             f"Got a mapping with {len(unknown)} other key(s) instead" + (f" ({hint})" if hint else "") + "."
         )
     mapping = {str(k): v for k, v in mapping.items()}
-    base = sc.input_columns(prefix)
+    if prefix is None:  # the default columns, built once per scale
+        cached = sc.compiled.cache.get("input_columns")
+        if cached is None:
+            cached = sc.compiled.cache["input_columns"] = sc.input_columns()
+        base = cached
+    else:
+        base = sc.input_columns(prefix)
     return [str(mapping.get(i, base[k])) for k, i in enumerate(items)]
 
 
