@@ -136,10 +136,19 @@ def _scale_tables(cs: CompiledScale) -> tuple[Any, ...]:
         adds.append(s.add)
         rounds.append(ROUND_CODE[s.rounding])
         scales.append(10.0**s.digits)
+    # a score whose blocks all add the same whole number per blank (items on one option range, weight 1)
+    # adds it times its blank count: exact, so the same bits as the sum over its blocks (NaN: not so)
+    uni_lo: list[float] = []
+    uni_hi: list[float] = []
+    for row in range(len(T.index)):
+        for vals, uni in ((term_blo, uni_lo), (term_bhi, uni_hi)):
+            part = vals[term_ptr[row]:term_ptr[row + 1]]
+            same = len(set(part)) == 1 and float(part[0]).is_integer() and abs(part[0]) < 2.0**20
+            uni.append(float(part[0]) if same else float("nan"))
     item_t = (np.ascontiguousarray(T.index, dtype=np.intp), _ip(slots), _b(means), _ip(term_ptr), _ip(term_blk),
               _f8(term_wt), _f8(term_blo), _f8(term_bhi), _f8(consts), _f8(list(T.n)), _f8(list(T.mul)),
               _f8(list(T.den_const)), _b(list(T.use_got)), _f8(list(T.min_answered)), _b(transformed), _f8(mults),
-              _f8(adds), _ip(rounds), _f8(scales))
+              _f8(adds), _ip(rounds), _f8(scales), _f8(uni_lo), _f8(uni_hi))
 
     # scores of scores, in score order (score.py: _derived_scores, _parts_bounds)
     d_score: list[int] = []

@@ -155,7 +155,7 @@ def _item_scores(a: int, m: int, o: int, item_t: Any, sizes: Any, block_sum: Any
                  insuff: Any, anyimp: Any) -> None:  # pragma: no cover - compiled
     """Phases 2-5 for item-based scores (score.py: _item_totals, _item_bounds, _missing_rule, transforms)."""
     (it_score, it_slot, it_mean, term_ptr, term_blk, term_wt, term_blo, term_bhi, it_const, it_n, it_mul,
-     it_den, it_use_got, it_min, it_transformed, it_mult, it_add, it_round, it_scale) = item_t
+     it_den, it_use_got, it_min, it_transformed, it_mult, it_add, it_round, it_scale, it_uni_lo, it_uni_hi) = item_t
     for row in range(len(it_score)):
         i = it_score[row]
         p0 = term_ptr[row]
@@ -202,17 +202,27 @@ def _item_scores(a: int, m: int, o: int, item_t: Any, sizes: Any, block_sum: Any
         if want_bounds:
             lbi = lb[i]
             ubi = ub[i]
-            for r in range(m):
-                lbi[r] = 0.0
-                ubi[r] = 0.0
-            for e in range(p0, p1):
-                bm = block_miss[term_blk[e], o:o + m]
-                blo = term_blo[e]
-                bhi = term_bhi[e]
+            u_lo = it_uni_lo[row]
+            u_hi = it_uni_hi[row]
+            if u_lo == u_lo and u_hi == u_hi:
+                # every blank of the score adds the same whole numbers: times its blanks (exact; + 0.0 as
+                # the sum from 0.0 gives +0.0 where nothing is added)
                 for r in range(m):
-                    mr = np.float64(bm[r])
-                    lbi[r] += blo * mr
-                    ubi[r] += bhi * mr
+                    k = n - got[r]
+                    lbi[r] = u_lo * k + 0.0
+                    ubi[r] = u_hi * k + 0.0
+            else:
+                for r in range(m):
+                    lbi[r] = 0.0
+                    ubi[r] = 0.0
+                for e in range(p0, p1):
+                    bm = block_miss[term_blk[e], o:o + m]
+                    blo = term_blo[e]
+                    bhi = term_bhi[e]
+                    for r in range(m):
+                        mr = np.float64(bm[r])
+                        lbi[r] += blo * mr
+                        ubi[r] += bhi * mr
             mean = it_mean[row]
             for r in range(m):
                 lo_ = tot[r] + lbi[r]
@@ -408,7 +418,10 @@ def _tail(srcs: Any, a: int, m: int, o: int, item_t: Any, der_t: Any, check_t: A
     for r in range(m):
         st = 2 if insuff[r] else (1 if anyimp[r] else 0)
         st_out[r] = 3 if invalid[r] else st
-    if len(v_score):
+    any_void = False
+    for r in range(m):
+        any_void |= void[r]
+    if any_void:
         for s in range(n_scores):
             if not keep[s]:
                 out_s = scores[s, a:a + m]
@@ -422,20 +435,22 @@ def _tail(srcs: Any, a: int, m: int, o: int, item_t: Any, der_t: Any, check_t: A
             ubs = ub[s]
             lo_out = lower[s, lb_off:lb_off + m]
             hi_out = upper[s, lb_off:lb_off + m]
-            kept = keep[s]
+            # branch-free (so that it vectorises): a row without a blank has its value as both bounds,
+            # any other the bound widened to contain the value (np.fmin / np.fmax: a NaN value keeps it)
             for r in range(m):
                 v = out_s[r]
-                if n_miss[r] == 0:
-                    lo_ = v
-                    hi_ = v
-                elif void[r] and not kept:
-                    lo_ = np.nan
-                    hi_ = np.nan
-                else:
-                    lo_ = _fmin(lbs[r], v)
-                    hi_ = _fmax(ubs[r], v)
-                lo_out[r] = lo_
-                hi_out[r] = hi_
+                lo_ = lbs[r]
+                hi_ = ubs[r]
+                lo_ = lo_ if (lo_ <= v or v != v) else v
+                hi_ = hi_ if (hi_ >= v or v != v) else v
+                complete = n_miss[r] == 0
+                lo_out[r] = v if complete else lo_
+                hi_out[r] = v if complete else hi_
+            if any_void and not keep[s]:  # a voided row has no bounds
+                for r in range(m):
+                    if void[r]:
+                        lo_out[r] = np.nan
+                        hi_out[r] = np.nan
     for j in range(len(b_score)):
         x_ = scores[b_score[j], a:a + m]
         out_b = bands[j, a:a + m]
