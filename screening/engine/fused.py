@@ -231,6 +231,7 @@ class FusedFront:
         self.check_t = checks
         self.sizes = np.ascontiguousarray(cs.layout.sizes, dtype=np.float64)
         self._none2 = np.zeros((0, 0))
+        self._no_flags = np.zeros((0, 0), dtype=np.bool_)
 
     def score(self, out: Any, w: Any, a: int, m: int, keep_items: bool, bounds: str | bool) -> bool:
         """Score rows a..a+m into ``out`` (an :class:`~screening.engine.score.Outputs`); False if an answer
@@ -252,7 +253,8 @@ class FusedFront:
             bool(bounds), w.get("op_block_sum", n_blocks, m), w.get("op_block_miss", n_blocks, m, np.int16),
             w.get("op_counts", max(self.n_counts, 1), m), w.get("op_tot", 1, step)[0], w.get("op_got", 1, step)[0],
             w.get("op_flags", 4, step, np.bool_), lb, ub, out.scores, out.bands, out.status, out.n_missing, out.critical,
-            out.validity, items, lower, upper, off))
+            out.critical_flags if out.critical_flags is not None else self._no_flags, out.validity, items, lower, upper,
+            off))
         if ok and bounds == "sparse" and out.sparse is not None:
             rows = np.flatnonzero(out.n_missing[a:a + m])
             if len(rows):

@@ -351,8 +351,8 @@ def _derived_scores(a: int, m: int, der_t: Any, want_bounds: bool, scores: Any, 
 def score_chunk(srcs: Any, a: int, m: int, front_t: Any, item_t: Any, der_t: Any, check_t: Any, sizes: Any,
                 keep_items: bool, want_bounds: bool, block_sum: Any, block_miss: Any, counts: Any, tot: Any,
                 got: Any, flags: Any, lb: Any, ub: Any, scores: Any, bands: Any, status: Any, n_missing: Any,
-                critical: Any, validity: Any, items: Any, lower: Any, upper: Any,
-                lb_off: int) -> bool:  # pragma: no cover - compiled
+                critical: Any, crit_flags: Any, validity: Any, items: Any, lower: Any,
+                upper: Any, lb_off: int) -> bool:  # pragma: no cover - compiled
     """Score rows ``a .. a+m`` into the output arrays.
 
     The front reads the chunk once, item by item (long runs of each column); the tail then takes the
@@ -366,7 +366,8 @@ def score_chunk(srcs: Any, a: int, m: int, front_t: Any, item_t: Any, der_t: Any
     step = tot.shape[0]
     for o in range(0, m, step):
         _tail(srcs, a + o, min(step, m - o), o, item_t, der_t, check_t, sizes, want_bounds, block_sum, block_miss,
-              counts, tot, got, flags, lb, ub, scores, bands, status, n_missing, critical, validity, lower, upper,
+              counts, tot, got, flags, lb, ub, scores, bands, status, n_missing, critical, crit_flags, validity, lower,
+              upper,
               lb_off + o)
     return True
 
@@ -374,7 +375,7 @@ def score_chunk(srcs: Any, a: int, m: int, front_t: Any, item_t: Any, der_t: Any
 @_jit
 def _tail(srcs: Any, a: int, m: int, o: int, item_t: Any, der_t: Any, check_t: Any, sizes: Any, want_bounds: bool,
           block_sum: Any, block_miss: Any, counts: Any, tot: Any, got: Any, flags: Any, lb: Any, ub: Any, scores: Any,
-          bands: Any, status: Any, n_missing: Any, critical: Any, validity: Any, lower: Any, upper: Any,
+          bands: Any, status: Any, n_missing: Any, critical: Any, crit_flags: Any, validity: Any, lower: Any, upper: Any,
           lb_off: int) -> None:  # pragma: no cover - compiled
     """Phases 2-7 of rows ``a .. a+m`` from the front's block sums, blank counts and count scores (their
     columns ``o .. o+m``)."""
@@ -470,13 +471,25 @@ def _tail(srcs: Any, a: int, m: int, o: int, item_t: Any, der_t: Any, check_t: A
         for r in range(m):
             if x_[r] != x_[r]:
                 out_b[r] = -1
-    for j in range(len(c_row)):
+    n_crit = len(c_row)
+    for j in range(n_crit):
         x = srcs[c_row[j]][a:a + m]
         val = c_value[j]
         want_lt, want_eq, want_gt = c_want[j, 0], c_want[j, 1], c_want[j, 2]
         out_c = critical[j, a:a + m]
+        # the output columns too: fired (False where unknown), unknown, and fired for any critical item
+        c_fired = crit_flags[j, a:a + m]
+        c_unknown = crit_flags[n_crit + j, a:a + m]
+        c_any = crit_flags[2 * n_crit, a:a + m]
         for r in range(m):
             v = x[r]
             fired = ((v < val) & want_lt) | ((v == val) & want_eq) | ((v > val) & want_gt)
-            out_c[r] = -1 if v != v else np.int8(fired)
+            unknown = v != v
+            out_c[r] = -1 if unknown else np.int8(fired)
+            c_fired[r] = fired
+            c_unknown[r] = unknown
+            if j == 0:
+                c_any[r] = fired
+            else:
+                c_any[r] |= fired
 

@@ -79,6 +79,9 @@ class Outputs:
     lower: npt.NDArray[np.float64] | None = None  # per score: the value the best answers to the blanks would give
     upper: npt.NDArray[np.float64] | None = None  # ... and the worst (both NaN where no answers could score it)
     sparse: list[tuple[npt.NDArray[np.intp], npt.NDArray[np.float64], npt.NDArray[np.float64]]] | None = None
+    # the critical columns as the frame holds them (written by the compiled kernel, and then by the numpy
+    # one too): per critical item fired (False where unknown), then per item unknown, then fired for any
+    critical_flags: npt.NDArray[np.bool_] | None = None
 
     def sparse_bounds(self, n_scores: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """(rows with a blank, lower (score × row), upper) in row order, from the chunks' sparse bounds."""
@@ -196,6 +199,14 @@ def _front(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float6
         fired = OPS[crit.op](F[r], crit.value).astype(np.int8)
         fired[N[r]] = -1
         out.critical[j, a:b] = fired
+        if out.critical_flags is not None:
+            n_crit = len(cs.critical)
+            np.equal(fired, 1, out=out.critical_flags[j, a:b])
+            np.copyto(out.critical_flags[n_crit + j, a:b], N[r])
+            if j == 0:
+                np.copyto(out.critical_flags[2 * n_crit, a:b], out.critical_flags[j, a:b])
+            else:
+                out.critical_flags[2 * n_crit, a:b] |= out.critical_flags[j, a:b]
     for i, s in enumerate(cs.scores):
         if s.count_items is not None:
             acc = counts[i] = w.get(f"count{i}", 1, m)[0]
@@ -622,6 +633,8 @@ def run_kernel(
 
     src = [cols[k].values for k in L.order]
     fused = get_front(cs, cols, src, n_rows, plan.band_sets)
+    if fused is not None and len(cs.critical):
+        out.critical_flags = np.empty((2 * len(cs.critical) + 1, n_rows), dtype=bool)
 
     def run(part: list[tuple[int, int]]) -> list[list[tuple[int, int, list[int]]]]:
         w = _Buffers(size)
@@ -703,9 +716,15 @@ def output_columns(plan: Plan, out: Outputs, n_rows: int, extra: Mapping[str, An
     data[C.status_col(cs.id)] = from_codes(out.status, C.STATUS_VALUES, ordered=True)
     data[C.n_missing_col(cs.id)] = out.n_missing
     data[C.n_invalid_col(cs.id)] = out.n_invalid
-    data[C.critical_col(cs.id)] = (out.critical == 1).any(axis=0) if len(cs.critical) else np.zeros(n_rows, dtype=bool)
+    n_crit = len(cs.critical)
+    flags = out.critical_flags
+    if flags is not None:
+        data[C.critical_col(cs.id)] = flags[2 * n_crit]
+    else:
+        data[C.critical_col(cs.id)] = (out.critical == 1).any(axis=0) if n_crit else np.zeros(n_rows, dtype=bool)
     for j, crit in enumerate(cs.critical):
-        data[C.critical_col(cs.id, crit.id)] = pd.arrays.BooleanArray(out.critical[j] == 1, out.critical[j] == -1)
+        data[C.critical_col(cs.id, crit.id)] = (pd.arrays.BooleanArray(flags[j], flags[n_crit + j]) if flags is not None
+                                                else pd.arrays.BooleanArray(out.critical[j] == 1, out.critical[j] == -1))
     for j, check in enumerate(cs.validity):
         data[C.validity_col(cs.id, check.id)] = pd.arrays.BooleanArray(out.validity[j] == 1, out.validity[j] == -1)
     if out.items is not None:
