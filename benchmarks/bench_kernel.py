@@ -7,7 +7,8 @@ On the same frames as ``bench_all.py`` (``make``: answers uniform over the optio
 
 - per scale: ``sc.score(df, scale)`` and ``sc.score(df, scale, bounds=True)`` in interleaved rounds
   (median and best), and their ratio; both with the compiled kernel (numba) and with it switched off
-  (``SCREENING_FUSED=0``, the numpy kernel);
+  (``SCREENING_FUSED=0``, the numpy kernel); beside them, allocating and filling two fresh float arrays of
+  the bounds' size (what the extra output costs as memory alone: the operating system zeroes new pages);
 - PHQ-9 + GAD-7 together: the scoring ``screen()`` does (``_score_columns`` with ``bounds="sparse"`` and the
   item values the default rules read) beside plain scoring of the two scales;
 - one student, PHQ-9 + GAD-7, warm: ``sc.score(df, [phq9, gad7])`` (median and best of many calls).
@@ -55,8 +56,9 @@ class _Numpy:
 
 def bench_bounds(ids: list[str], n: int, rounds: int) -> None:
     print(f"\n### `score` and `score(bounds=True)`, {n:,} students, median (best) of {rounds} interleaved rounds\n")
-    print("| scale | score s | bounds s | bounds ÷ score | numpy score s | numpy bounds s | numpy bounds ÷ score |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| scale | score s | bounds s | bounds ÷ score | fresh memory of the bounds columns s | numpy score s | "
+          "numpy bounds s | numpy bounds ÷ score |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for sid in ids:
         scale = sc.load_scale(sid)
         df = make(scale, n)
@@ -67,14 +69,22 @@ def bench_bounds(ids: list[str], n: int, rounds: int) -> None:
             with _Numpy():
                 sc.score(df, scale, bounds=bounds)
 
+        n_scores = len(scale.compiled.scores)
+
+        def fresh(n_scores: int = n_scores) -> None:  # what the two bound columns per score cost as memory alone
+            lower, upper = np.empty((n_scores, n)), np.empty((n_scores, n))
+            lower.fill(0.0)
+            upper.fill(0.0)
+
         med = _rounds({
+            "fresh": fresh,
             "score": lambda df=df, scale=scale: sc.score(df, scale),
             "bounds": lambda df=df, scale=scale: sc.score(df, scale, bounds=True),
             "np_score": numpy_score,
             "np_bounds": lambda: numpy_score(bounds=True),
         }, rounds)
-        s, b, ns, nb = (med[k] for k in ("score", "bounds", "np_score", "np_bounds"))
-        print(f"| {sid} | {s[0]:.3f} ({s[1]:.3f}) | {b[0]:.3f} ({b[1]:.3f}) | {b[0] / s[0]:.2f} | "
+        s, b, ns, nb, fr = (med[k] for k in ("score", "bounds", "np_score", "np_bounds", "fresh"))
+        print(f"| {sid} | {s[0]:.3f} ({s[1]:.3f}) | {b[0]:.3f} ({b[1]:.3f}) | {b[0] / s[0]:.2f} | {fr[0]:.3f} | "
               f"{ns[0]:.3f} ({ns[1]:.3f}) | {nb[0]:.3f} ({nb[1]:.3f}) | {nb[0] / ns[0]:.2f} |", flush=True)
 
 

@@ -17,7 +17,7 @@ from .. import columns as C
 from .._params import ENGINE_FRAME, Check, Interval, InvalidParameterError, ListOf, Options, check, is_engine_frame, validate_params
 from ..errors import ResponseError
 from .catalog import load_scale
-from .frame import OnInvalid, ResponseFormat, _labels, _norm_plan, _score_columns, _score_one
+from .frame import OnInvalid, ResponseFormat, _frame, _labels, _norm_plan, _score_columns, _score_one
 from .scale import Scale
 
 __all__ = ["score", "output_schema", "empty_output"]
@@ -167,7 +167,7 @@ def score(
         if len(data) < sum(len(cols) for cols in parts):  # a scale listed twice: side by side, as before
             return pd.concat([pd.DataFrame(cols, index=responses.index, copy=False) for cols in parts], axis=1)
         # one frame built once from every scale's columns (no per-scale frames, no concat)
-        return pd.DataFrame(data, index=responses.index, copy=False)
+        return _frame(data, responses.index)
 
     # one scale here (a str is a Sequence too, so isinstance above cannot narrow the type)
     frame, _ = _score_one(responses, load_scale(cast("ScaleLike", scale)), columns=columns, prefix=prefix, response_format=response_format,
