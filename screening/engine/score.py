@@ -29,7 +29,7 @@ from .. import columns as C
 from ..errors import Issue
 from .cats import from_codes
 from .compile import CompiledScale, CompiledScore, MissingRule, Rounding, ScoreKind, ScoreMethod, Status
-from .fused import FusedFront, get_front
+from .fused import FUSED_CHUNK, FusedFront, get_front
 from .responses import ParsedColumn
 
 __all__ = ["Plan", "Outputs", "run_kernel", "OPS", "output_columns", "to_frame"]
@@ -606,10 +606,20 @@ def _parts_bounds(s: CompiledScore, lower: npt.NDArray[np.float64], upper: npt.N
 
 
 def run_kernel(
-    plan: Plan, cols: list[ParsedColumn], n_rows: int, *, chunk_size: int, n_jobs: int
+    plan: Plan, cols: list[ParsedColumn], n_rows: int, *, chunk_size: int, n_jobs: int, default_chunk: bool = False
 ) -> Outputs:
-    """Score all rows, chunk by chunk; with ``n_jobs > 1`` each thread takes a contiguous run of chunks."""
+    """Score all rows, chunk by chunk; with ``n_jobs > 1`` each thread takes a contiguous run of chunks.
+
+    ``default_chunk``: ``chunk_size`` is the default (not the caller's), so the compiled kernel may take
+    chunks of at least :data:`~screening.engine.fused.FUSED_CHUNK` rows (its scratch per chunk is small;
+    longer runs of each column read faster).
+    """
     cs = plan.cs
+    L = cs.layout
+    src = [cols[k].values for k in L.order]
+    fused = get_front(cs, cols, src, n_rows, plan.band_sets)
+    if fused is not None and default_chunk:
+        chunk_size = max(chunk_size, FUSED_CHUNK)
     out = Outputs(
         scores=np.empty((len(cs.scores), n_rows)),
         bands=np.empty((len(plan.band_sets), n_rows), dtype=np.int8),
@@ -627,12 +637,8 @@ def run_kernel(
     )
     bounds = [(a, min(a + chunk_size, n_rows)) for a in range(0, n_rows, chunk_size)]
     size = min(chunk_size, max(n_rows, 1))
-    L = cs.layout
     whole_rows = np.array([bool(L.integral[r]) and not (cols[k].checked or cols[k].whole) for r, k in enumerate(L.order)],
                           dtype=bool)
-
-    src = [cols[k].values for k in L.order]
-    fused = get_front(cs, cols, src, n_rows, plan.band_sets)
     if fused is not None and len(cs.critical):
         out.critical_flags = np.empty((2 * len(cs.critical) + 1, n_rows), dtype=bool)
 

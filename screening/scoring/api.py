@@ -97,7 +97,8 @@ def score(
     chunk_size, n_jobs : int
         Rows per chunk, and threads to score chunks on. Results do not depend on either. By default a
         chunk holds about half a million answers (8192 rows of a 90-item scale, 58,254 of PHQ-9), so
-        that a short scale does not pay the per-chunk overhead thousands of times.
+        that a short scale does not pay the per-chunk overhead thousands of times; at least 65,536 rows
+        when the compiled kernel runs (numba installed, 50,000 rows or more).
     bounds : bool
         Also return ``{s}.{score}.lower`` and ``{s}.{score}.upper``: the score that the best and the
         worst options of the blank items would give (the complete-data score lies between them; both

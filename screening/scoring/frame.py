@@ -222,7 +222,8 @@ def _score_columns(
     parsed = [parse_column(frame_column(responses, pos[c]), k, cs, response_format) for k, c in enumerate(input_cols)]
     plan = Plan(cs=cs, band_sets=band_plan, keep_items=keep_items, on_invalid=on_invalid, bounds=bounds)
     rows_per_chunk = chunk_size if chunk_size is not None else max(DEFAULT_CHUNK, CHUNK_CELLS // max(cs.n_items, 1))
-    out = run_kernel(plan, parsed, len(responses), chunk_size=rows_per_chunk, n_jobs=n_jobs)
+    out = run_kernel(plan, parsed, len(responses), chunk_size=rows_per_chunk, n_jobs=n_jobs,
+                     default_chunk=chunk_size is None)
     bad = bad_value_issues(plan, out, input_cols, response_format)
     if bad and on_invalid == "raise":
         raise ResponseError(bad, title=f"invalid responses for {sc.id}")
