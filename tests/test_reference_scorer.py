@@ -70,6 +70,7 @@ def front(request, monkeypatch):
         if fused._get_kernel() is None:  # numba is in the test extra; without it both params test numpy
             monkeypatch.setenv("SCREENING_FUSED", "0")
         monkeypatch.setattr(fused, "MIN_ROWS", 0)
+        monkeypatch.setattr(fused, "STEP", 5)  # the kernel's tail takes a chunk's rows 5 at a time: several runs per chunk
     else:
         monkeypatch.setenv("SCREENING_FUSED", "0")
         if request.param == "numpy":  # these test tables are small: take the large-chunk path anyway
@@ -200,3 +201,37 @@ def test_a_rounded_ratio_with_an_unbounded_range_loads():
         {"id": "low", "label": {"en": "low"}, "lt": 2}, {"id": "high", "label": {"en": "high"}, "ge": 2}]}}}
     spec, issues = parse_scale(data, file="<test>", stem="scl90")
     assert spec is not None and not issues
+
+
+def _sparse_run(df: pd.DataFrame, scale: Scale, **kw):
+    from screening.scoring.frame import _score_columns
+
+    data, out = _score_columns(df, scale, norms=None, keep_items=True, bounds="sparse", **kw)
+    return data, out.sparse_bounds(len(scale.compiled.scores))
+
+
+@pytest.mark.parametrize("sid", ["phq9", "scl90", "mht", "sdq", "who5"])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), chunk=st.sampled_from([4, 8192]), jobs=st.sampled_from([1, 2]))
+def test_the_screen_steps_scoring_is_the_same_on_both_kernels(monkeypatch, sid, data, chunk, jobs):
+    """What screen() asks of the engine (item values, and bounds only for the rows with a blank) is the same,
+    bit for bit, from the compiled kernel (tail in runs of 3 rows) as from the numpy kernel."""
+    scale = sc.load_scale(sid)
+    df = data.draw(response_frames(scale, min_rows=1, max_rows=30, missing=data.draw(st.sampled_from([0.02, 0.3]))))
+    monkeypatch.setenv("SCREENING_FUSED", "0")
+    want, (w_rows, w_lo, w_hi) = _sparse_run(df, scale, chunk_size=chunk, n_jobs=jobs)
+    if fused._get_kernel() is None:  # numba is in the test extra; without it there is one kernel only
+        return
+    monkeypatch.setenv("SCREENING_FUSED", "1")
+    monkeypatch.setattr(fused, "MIN_ROWS", 0)
+    monkeypatch.setattr(fused, "STEP", 3)
+    got, (g_rows, g_lo, g_hi) = _sparse_run(df, scale, chunk_size=chunk, n_jobs=jobs)
+    assert list(got) == list(want)
+    assert any(c.startswith(f"{sid}.item") for c in got)  # item values were asked for, and written
+    for col in want:
+        _same(pd.Series(got[col]), pd.Series(want[col]), col)
+    assert np.array_equal(g_rows, w_rows)
+    assert np.array_equal(np.isnan(g_lo), np.isnan(w_lo)) and np.array_equal(np.isnan(g_hi), np.isnan(w_hi))
+    for g, w in ((g_lo, w_lo), (g_hi, w_hi)):
+        ok = ~np.isnan(w)
+        assert np.array_equal(g[ok].view(np.int64), w[ok].view(np.int64))

@@ -8,9 +8,9 @@ chunk buffer, and each block of a chunk is summed once along its rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -122,6 +122,13 @@ class CompiledBands:
     strict: npt.NDArray[np.bool_]  # True: edge belongs to the lower band (x > edge moves up)
 
     def codes(self, x: FloatArray) -> npt.NDArray[np.int8]:
+        if x.size <= 64 and (self.strict.all() or not self.strict.any()):
+            # a few rows (one student): one binary search per value instead of a pass per edge; the
+            # number of edges below x (``>``: side "left", ``>=``: "right") is the same count
+            found = np.searchsorted(self.edges, x, side="left" if self.strict.all() and len(self.strict) else "right")
+            small = found.astype(np.int8)
+            small[np.isnan(x)] = -1
+            return small
         codes = np.zeros(x.shape, dtype=np.int8)
         for e, s in zip(self.edges, self.strict):
             codes += (x > e) if s else (x >= e)
@@ -295,6 +302,9 @@ class CompiledScale:
     default_bands: dict[str, str]
     critical: tuple[CriticalCheck, ...]
     validity: tuple[ValidityRule, ...]
+    #: what the kernels derive from these arrays, built on first use and kept with the scale (e.g. the
+    #: compiled kernel's index tables, keyed by band choice), so that no call rebuilds it
+    cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def n_items(self) -> int:

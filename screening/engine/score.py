@@ -29,7 +29,7 @@ from .. import columns as C
 from ..errors import Issue
 from .cats import from_codes
 from .compile import CompiledScale, CompiledScore, MissingRule, Rounding, ScoreKind, ScoreMethod, Status
-from .fused import FusedFront, get_front
+from .fused import FUSED_CHUNK, FusedFront, get_front
 from .responses import ParsedColumn
 
 __all__ = ["Plan", "Outputs", "run_kernel", "OPS", "output_columns", "to_frame"]
@@ -79,6 +79,9 @@ class Outputs:
     lower: npt.NDArray[np.float64] | None = None  # per score: the value the best answers to the blanks would give
     upper: npt.NDArray[np.float64] | None = None  # ... and the worst (both NaN where no answers could score it)
     sparse: list[tuple[npt.NDArray[np.intp], npt.NDArray[np.float64], npt.NDArray[np.float64]]] | None = None
+    # the critical columns as the frame holds them (written by the compiled kernel, and then by the numpy
+    # one too): per critical item fired (False where unknown), then per item unknown, then fired for any
+    critical_flags: npt.NDArray[np.bool_] | None = None
 
     def sparse_bounds(self, n_scores: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """(rows with a blank, lower (score × row), upper) in row order, from the chunks' sparse bounds."""
@@ -196,6 +199,14 @@ def _front(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float6
         fired = OPS[crit.op](F[r], crit.value).astype(np.int8)
         fired[N[r]] = -1
         out.critical[j, a:b] = fired
+        if out.critical_flags is not None:
+            n_crit = len(cs.critical)
+            np.equal(fired, 1, out=out.critical_flags[j, a:b])
+            np.copyto(out.critical_flags[n_crit + j, a:b], N[r])
+            if j == 0:
+                np.copyto(out.critical_flags[2 * n_crit, a:b], out.critical_flags[j, a:b])
+            else:
+                out.critical_flags[2 * n_crit, a:b] |= out.critical_flags[j, a:b]
     for i, s in enumerate(cs.scores):
         if s.count_items is not None:
             acc = counts[i] = w.get(f"count{i}", 1, m)[0]
@@ -255,7 +266,9 @@ def _chunk(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float6
     """Score rows a..b into ``out``; return the bad cells found as (item, count, first rows).
 
     ``src``: the value arrays in buffer-row order; ``whole_rows``: buffer rows whose answers still
-    need the whole-number test. The phases, in order (each a function below):
+    need the whole-number test. ``fused``: the compiled kernel (:mod:`screening.engine.fused`), which
+    does every phase below in one call, with the same arithmetic; a chunk where it finds an answer that
+    is not an option is redone here. The phases, in order (each a function below):
 
     1. :func:`_read_answers`: check every answer, count blanks, sum each block, count ``count``/``sum_if``;
        critical items.
@@ -268,8 +281,10 @@ def _chunk(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float6
     """
     cs = plan.cs
     m = b - a
+    if fused is not None and fused.score(out, w, a, m, plan.keep_items, plan.bounds):
+        return []  # the compiled kernel did every phase (a chunk with a bad answer is redone below)
     n_scores = len(cs.scores)
-    front = _read_answers(plan, cols, src, a, b, out, w, whole_rows, fused)
+    front = _read_answers(plan, cols, src, a, b, out, w, whole_rows)
     out.n_missing[a:b] = front.block_miss.sum(axis=0, dtype=np.int16)
     vals = out.scores[:, a:b]  # written in place: each row is a contiguous run of the output
     # bounds are computed only for the rows that have a blank (usually a few percent), in small arrays;
@@ -304,12 +319,11 @@ def _chunk(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float6
 
 
 def _read_answers(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np.float64]], a: int, b: int,
-                  out: Outputs, w: _Buffers, whole_rows: npt.NDArray[np.bool_], fused: FusedFront | None) -> Front:
+                  out: Outputs, w: _Buffers, whole_rows: npt.NDArray[np.bool_]) -> Front:
     """Phase 1: check the answers of rows a..b, sum blocks, count blanks and ``count``/``sum_if`` scores.
 
-    The compiled front (:mod:`screening.engine.fused`) reads each answer once; a chunk where it finds an
-    answer that is not an option (or where it does not run) goes through the numpy front, which also
-    finds and reports the bad cells. Critical items are written here, from the raw answers.
+    The numpy front; it also finds and reports the bad cells. Critical items are written here, from
+    the raw answers.
     """
     cs = plan.cs
     L = cs.layout
@@ -317,15 +331,6 @@ def _read_answers(plan: Plan, cols: list[ParsedColumn], src: list[npt.NDArray[np
     n_blocks = len(L.starts)
     block_sum = w.get("block_sum", n_blocks, m)
     block_miss = w.get("block_miss", n_blocks, m, np.int16)
-    if fused is not None:
-        cnt = w.get("counts", max(fused.n_counts, 1), m)
-        if fused.run(a, m, block_sum, block_miss, cnt):
-            for j, crit in enumerate(cs.critical):
-                x = src[L.row_of[crit.item]][a:b]
-                fired = OPS[crit.op](x, crit.value).astype(np.int8)
-                fired[np.isnan(x)] = -1
-                out.critical[j, a:b] = fired
-            return Front(block_sum, block_miss, {i: cnt[slot] for i, slot in fused.count_slot.items()}, [])
     counts: dict[int, npt.NDArray[np.float64]] = {}
     found = _front(plan, cols, src, a, b, out, w, whole_rows, block_sum, block_miss, counts)
     return Front(block_sum, block_miss, counts, found)
@@ -601,10 +606,20 @@ def _parts_bounds(s: CompiledScore, lower: npt.NDArray[np.float64], upper: npt.N
 
 
 def run_kernel(
-    plan: Plan, cols: list[ParsedColumn], n_rows: int, *, chunk_size: int, n_jobs: int
+    plan: Plan, cols: list[ParsedColumn], n_rows: int, *, chunk_size: int, n_jobs: int, default_chunk: bool = False
 ) -> Outputs:
-    """Score all rows, chunk by chunk; with ``n_jobs > 1`` each thread takes a contiguous run of chunks."""
+    """Score all rows, chunk by chunk; with ``n_jobs > 1`` each thread takes a contiguous run of chunks.
+
+    ``default_chunk``: ``chunk_size`` is the default (not the caller's), so the compiled kernel may take
+    chunks of at least :data:`~screening.engine.fused.FUSED_CHUNK` rows (its scratch per chunk is small;
+    longer runs of each column read faster).
+    """
     cs = plan.cs
+    L = cs.layout
+    src = [cols[k].values for k in L.order]
+    fused = get_front(cs, cols, src, n_rows, plan.band_sets)
+    if fused is not None and default_chunk:
+        chunk_size = max(chunk_size, FUSED_CHUNK)
     out = Outputs(
         scores=np.empty((len(cs.scores), n_rows)),
         bands=np.empty((len(plan.band_sets), n_rows), dtype=np.int8),
@@ -622,12 +637,10 @@ def run_kernel(
     )
     bounds = [(a, min(a + chunk_size, n_rows)) for a in range(0, n_rows, chunk_size)]
     size = min(chunk_size, max(n_rows, 1))
-    L = cs.layout
     whole_rows = np.array([bool(L.integral[r]) and not (cols[k].checked or cols[k].whole) for r, k in enumerate(L.order)],
                           dtype=bool)
-
-    src = [cols[k].values for k in L.order]
-    fused = get_front(cs, cols, src, n_rows, plan.keep_items)
+    if fused is not None and len(cs.critical):
+        out.critical_flags = np.empty((2 * len(cs.critical) + 1, n_rows), dtype=bool)
 
     def run(part: list[tuple[int, int]]) -> list[list[tuple[int, int, list[int]]]]:
         w = _Buffers(size)
@@ -709,9 +722,15 @@ def output_columns(plan: Plan, out: Outputs, n_rows: int, extra: Mapping[str, An
     data[C.status_col(cs.id)] = from_codes(out.status, C.STATUS_VALUES, ordered=True)
     data[C.n_missing_col(cs.id)] = out.n_missing
     data[C.n_invalid_col(cs.id)] = out.n_invalid
-    data[C.critical_col(cs.id)] = (out.critical == 1).any(axis=0) if len(cs.critical) else np.zeros(n_rows, dtype=bool)
+    n_crit = len(cs.critical)
+    flags = out.critical_flags
+    if flags is not None:
+        data[C.critical_col(cs.id)] = flags[2 * n_crit]
+    else:
+        data[C.critical_col(cs.id)] = (out.critical == 1).any(axis=0) if n_crit else np.zeros(n_rows, dtype=bool)
     for j, crit in enumerate(cs.critical):
-        data[C.critical_col(cs.id, crit.id)] = pd.arrays.BooleanArray(out.critical[j] == 1, out.critical[j] == -1)
+        data[C.critical_col(cs.id, crit.id)] = (pd.arrays.BooleanArray(flags[j], flags[n_crit + j]) if flags is not None
+                                                else pd.arrays.BooleanArray(out.critical[j] == 1, out.critical[j] == -1))
     for j, check in enumerate(cs.validity):
         data[C.validity_col(cs.id, check.id)] = pd.arrays.BooleanArray(out.validity[j] == 1, out.validity[j] == -1)
     if out.items is not None:

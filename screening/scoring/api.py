@@ -17,7 +17,7 @@ from .. import columns as C
 from .._params import ENGINE_FRAME, Check, Interval, InvalidParameterError, ListOf, Options, check, is_engine_frame, validate_params
 from ..errors import ResponseError
 from .catalog import load_scale
-from .frame import OnInvalid, ResponseFormat, _labels, _norm_plan, _score_columns, _score_one
+from .frame import OnInvalid, ResponseFormat, _frame, _labels, _norm_plan, _score_columns, _score_one
 from .scale import Scale
 
 __all__ = ["score", "output_schema", "empty_output"]
@@ -97,7 +97,8 @@ def score(
     chunk_size, n_jobs : int
         Rows per chunk, and threads to score chunks on. Results do not depend on either. By default a
         chunk holds about half a million answers (8192 rows of a 90-item scale, 58,254 of PHQ-9), so
-        that a short scale does not pay the per-chunk overhead thousands of times.
+        that a short scale does not pay the per-chunk overhead thousands of times; at least 65,536 rows
+        when the compiled kernel runs (numba installed, 50,000 rows or more).
     bounds : bool
         Also return ``{s}.{score}.lower`` and ``{s}.{score}.upper``: the score that the best and the
         worst options of the blank items would give (the complete-data score lies between them; both
@@ -167,7 +168,7 @@ def score(
         if len(data) < sum(len(cols) for cols in parts):  # a scale listed twice: side by side, as before
             return pd.concat([pd.DataFrame(cols, index=responses.index, copy=False) for cols in parts], axis=1)
         # one frame built once from every scale's columns (no per-scale frames, no concat)
-        return pd.DataFrame(data, index=responses.index, copy=False)
+        return _frame(data, responses.index)
 
     # one scale here (a str is a Sequence too, so isinstance above cannot narrow the type)
     frame, _ = _score_one(responses, load_scale(cast("ScaleLike", scale)), columns=columns, prefix=prefix, response_format=response_format,

@@ -23,7 +23,7 @@ from ..engine.score import Plan, bad_value_issues, output_columns, run_kernel
 from ..errors import Issue, ResponseError, did_you_mean
 from .scale import Scale
 
-__all__ = ["ResponseFormat", "OnInvalid", "DEFAULT_CHUNK", "CHUNK_CELLS"]
+__all__ = ["ResponseFormat", "OnInvalid", "DEFAULT_CHUNK", "CHUNK_CELLS", "SMALL_FRAME"]
 
 ResponseFormat = Literal["value", "index", "label"]
 OnInvalid = Literal["raise", "missing"]
@@ -45,7 +45,13 @@ def _resolve_columns(
             f"Got a mapping with {len(unknown)} other key(s) instead" + (f" ({hint})" if hint else "") + "."
         )
     mapping = {str(k): v for k, v in mapping.items()}
-    base = sc.input_columns(prefix)
+    if prefix is None:  # the default columns, built once per scale
+        cached = sc.compiled.cache.get("input_columns")
+        if cached is None:
+            cached = sc.compiled.cache["input_columns"] = sc.input_columns()
+        base = cached
+    else:
+        base = sc.input_columns(prefix)
     return [str(mapping.get(i, base[k])) for k, i in enumerate(items)]
 
 
@@ -95,7 +101,38 @@ def _score_one(responses: pd.DataFrame, sc: Scale, *, stacklevel: int = 2, **opt
     ``options`` are those of :func:`_score_columns` (parameters already checked by :func:`score`).
     """
     data, out = _score_columns(responses, sc, stacklevel=stacklevel + 1, **options)
-    return pd.DataFrame(data, index=responses.index, copy=False), out
+    return _frame(data, responses.index), out
+
+
+#: tables up to this many rows are assembled by :func:`_frame`'s short path
+SMALL_FRAME = 64
+_COLUMN_INDEXES: dict[tuple[str, ...], pd.Index] = {}
+
+
+def _frame(data: dict[str, Any], index: pd.Index) -> pd.DataFrame:
+    """The output frame from name → array columns (arrays the engine built: 1-D, the right length and dtype).
+
+    ``pd.DataFrame(dict)`` checks and converts each column again, ~8 µs a column: more than scoring one
+    student (PHQ-9 + GAD-7 make 13 columns). For a few rows the frame is built with pandas'
+    ``DataFrame._from_arrays`` where it exists (the arrays as they are, no copies) and a column index kept
+    per set of names (an ``Index`` is immutable, so frames may share it); same frame otherwise
+    (``tests/test_score.py`` compares the two).
+    """
+    make = getattr(pd.DataFrame, "_from_arrays", None)
+    if make is not None and len(index) <= SMALL_FRAME:
+        names = tuple(data)
+        columns = _COLUMN_INDEXES.get(names)
+        if columns is None:
+            if len(_COLUMN_INDEXES) >= 256:  # a bounded cache: option combinations are few
+                _COLUMN_INDEXES.clear()
+            columns = _COLUMN_INDEXES[names] = pd.Index(list(names))
+        try:
+            frame = make(list(data.values()), columns=columns, index=index, verify_integrity=False)
+        except Exception:  # pragma: no cover - a pandas whose private constructor differs: the public one
+            frame = None
+        if isinstance(frame, pd.DataFrame):
+            return frame
+    return pd.DataFrame(data, index=index, copy=False)
 
 
 Labels = tuple[dict[str, int], dict[str, int]]
@@ -150,7 +187,7 @@ def _score_columns(
     norm_columns: Mapping[str, str] | None = None,
     keep_items: bool = False,
     quality: pd.DataFrame | None = None,
-    chunk_size: int | None = DEFAULT_CHUNK,
+    chunk_size: int | None = None,
     n_jobs: int = 1,
     bounds: str | bool = False,
     stacklevel: int = 2,
@@ -158,7 +195,9 @@ def _score_columns(
 ) -> tuple[dict[str, Any], Any]:
     """The output columns of one scale, in schema order (name → array), and the engine outputs.
 
-    :func:`score` of several scales builds one frame from all their columns at once.
+    :func:`score` of several scales builds one frame from all their columns at once. ``chunk_size`` None
+    (the default, also for :func:`screen`): about :data:`CHUNK_CELLS` answers per chunk, at least
+    :data:`DEFAULT_CHUNK` rows.
     """
     input_cols = _resolve_columns(sc, columns, prefix)
     band_plan = _band_plan(sc, bands)
@@ -183,7 +222,8 @@ def _score_columns(
     parsed = [parse_column(frame_column(responses, pos[c]), k, cs, response_format) for k, c in enumerate(input_cols)]
     plan = Plan(cs=cs, band_sets=band_plan, keep_items=keep_items, on_invalid=on_invalid, bounds=bounds)
     rows_per_chunk = chunk_size if chunk_size is not None else max(DEFAULT_CHUNK, CHUNK_CELLS // max(cs.n_items, 1))
-    out = run_kernel(plan, parsed, len(responses), chunk_size=rows_per_chunk, n_jobs=n_jobs)
+    out = run_kernel(plan, parsed, len(responses), chunk_size=rows_per_chunk, n_jobs=n_jobs,
+                     default_chunk=chunk_size is None)
     bad = bad_value_issues(plan, out, input_cols, response_format)
     if bad and on_invalid == "raise":
         raise ResponseError(bad, title=f"invalid responses for {sc.id}")
