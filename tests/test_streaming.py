@@ -167,6 +167,7 @@ def _both_paths(p: Path, monkeypatch: pytest.MonkeyPatch, **kw):
     fast = run()
     with monkeypatch.context() as m:
         m.setattr(grid, "_arrow_cells", lambda *a, **k: None)  # force the strict text path
+        m.setattr(grid, "_arrow_layout", lambda *a, **k: None)  # (the typed CSV path starts there too)
         strict = run()
     return fast, strict
 

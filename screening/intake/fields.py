@@ -101,6 +101,10 @@ def _arrow_id_text(s: pd.Series) -> tuple[pd.Series, npt.NDArray[np.bool_] | Non
     import pyarrow.compute as pc
 
     arr = pa.array(s.array)
+    if pc.all(pc.ascii_is_decimal(arr)).as_py():
+        # every filled id is a run of ASCII digits (the usual 学籍号 column): nothing to trim, no blank text,
+        # no scientific notation, so the text is the id as it is (no copy)
+        return pd.Series(pd.array(arr, dtype=str), index=s.index), None
     stripped = pc.utf8_trim_whitespace(arr)
     blank = pc.fill_null(pc.equal(stripped, ""), True)
     sci = None

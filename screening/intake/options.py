@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +28,8 @@ __all__ = [
     "FORMATS",
     "Converted",
     "ItemTarget",
+    "arrow_numbers",
+    "convert_arrow",
     "convert_column",
     "distinct_cells",
     "option_key",
@@ -279,3 +282,81 @@ def _convert_numbers(s: pd.Series, target: ItemTarget, fmt: str, missing_codes: 
         if m.any():
             bad[code] = m
     return Converted(values=np.asarray(values, dtype=float), bad=bad)
+
+
+def arrow_numbers(s: pd.Series) -> Any:
+    """The Arrow array (``pyarrow.ChunkedArray``) behind a numeric Arrow-typed column; else None.
+
+    Such columns come from the typed readers (Parquet number columns, CSV item columns parsed by Arrow as they
+    are read), wrapped without a copy.
+    """
+    if not isinstance(s.dtype, pd.ArrowDtype):
+        return None
+    import pyarrow as pa
+
+    t = s.dtype.pyarrow_dtype
+    if not (pa.types.is_floating(t) or pa.types.is_integer(t)):
+        return None
+    return pa.chunked_array(pa.array(s.array))
+
+
+_INT8 = (-128, 127)
+
+
+def convert_arrow(s: pd.Series, target: ItemTarget, fmt: str, out: npt.NDArray[np.float64], *,
+                  missing_codes: frozenset[str] = frozenset()) -> Converted | None:
+    """:func:`convert_column` of a numeric Arrow column whose every cell is blank or a valid answer, into ``out``.
+
+    The check runs on Arrow's arrays, a few passes over one byte per cell: a *safe* cast to int8
+    (it fails on a fraction, NaN, an infinity or anything beyond ±127) and the minimum and maximum. It
+    proves that no cell is bad; it never finds *which* ones are. So whenever some cell may be bad, or may
+    be a numeric skip code, the result is None and the caller converts the column with
+    :func:`convert_column`, which names every bad cell. When the result is not None, ``out`` holds
+    exactly what :func:`convert_column` would give (blanks NaN, never 0).
+    """
+    if fmt not in ("value", "index"):
+        return None
+    arr = arrow_numbers(s)
+    if arr is None or len(arr) != len(out):
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if fmt == "value":
+        allowed = target.allowed
+        if not len(allowed) or not np.array_equal(allowed, np.round(allowed)):
+            return None
+        lo, hi = float(allowed[0]), float(allowed[-1])
+        holes = len(allowed) != hi - lo + 1  # option values such as 0, 1, 3: each cell must be an option itself
+    else:
+        lo, hi, holes = 1.0, float(len(target.option_values)), False
+        lut = np.concatenate([[np.nan], np.asarray(target.option_values, dtype=np.float64)])
+    if lo < _INT8[0] or hi > _INT8[1]:
+        return None
+    numeric_missing = [float(c) for c in missing_codes if pd.notna(pd.to_numeric(c, errors="coerce"))]
+    if any(lo <= m <= hi for m in numeric_missing):
+        return None  # a skip code inside the answers' range: only the general path tells them apart
+    pos = 0
+    for chunk in arr.chunks:
+        m = len(chunk)
+        seg = out[pos:pos + m]
+        pos += m
+        if chunk.null_count == m:
+            seg[:] = np.nan
+            continue
+        try:
+            small = pc.cast(chunk, pa.int8())  # safe: raises on a fraction, NaN, ±inf, or beyond int8
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+        mm = pc.min_max(small)
+        if mm["min"].as_py() < lo or mm["max"].as_py() > hi:
+            return None
+        if holes and not pc.all(pc.is_in(small, value_set=pa.array(allowed.astype(np.int8)))).as_py():
+            return None
+        if fmt == "value":  # the numbers themselves (a -0 stays -0.0, as on the general path)
+            num = pc.fill_null(pc.cast(chunk, pa.float64()), np.nan)
+            np.copyto(seg, num.to_numpy(zero_copy_only=False))
+        else:  # option positions 1..k → option values; a blank (null) takes position 0, NaN
+            codes = pc.fill_null(small, pa.scalar(0, pa.int8())).to_numpy(zero_copy_only=False)
+            np.take(lut, codes, out=seg)
+    return Converted(values=out, bad={})
