@@ -363,7 +363,7 @@ class CsvHead:
 
 def csv_head(path: str | Path, *, encoding: str | None = None, header_row: int | None = None,
              delimiter: str | None = None) -> CsvHead | None:
-    """The file's first block (1 MiB) read as text, its header found; None when the whole file must be read so.
+    """The file's first block (128 KiB) read as text, its header found; None when the whole file must be read so.
 
     None when the file is not plainly rectangular UTF-8, when its header has an empty cell (the whole-file
     path decides which columns such a header keeps) and when the header cannot be found in the head.
@@ -381,7 +381,7 @@ def csv_head(path: str | Path, *, encoding: str | None = None, header_row: int |
     try:
         reader = pacsv.open_csv(
             str(path),
-            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 20, use_threads=False),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 17, use_threads=False),
             parse_options=pacsv.ParseOptions(delimiter=sep, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),

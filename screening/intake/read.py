@@ -238,13 +238,28 @@ def _column_values(v: Any) -> Any:
     return v
 
 
+def _frame(columns: Mapping[str, Any], index: pd.RangeIndex) -> pd.DataFrame:
+    """Columns side by side without a copy (``DataFrame(dict)`` would stack same-typed numpy columns anew).
+
+    Only arrays made here for the table (writable, owning their memory) are taken as they are; a view of
+    the file's frame is copied, so the table never shares memory with anything else.
+    """
+    parts = [pd.DataFrame(v.reshape(-1, 1), columns=[k], index=index, copy=False)
+             if isinstance(v, np.ndarray) and v.ndim == 1 and v.flags.writeable and v.flags.owndata
+             else pd.DataFrame({k: v}, index=index)
+             for k, v in columns.items()]
+    return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=index)
+
+
 def _constant_text(value: str, n: int) -> pd.Series:
     """``n`` copies of one text as a ``str`` column (built by Arrow, not as a million Python objects)."""
     try:
         import pyarrow as pa
     except ImportError:  # pragma: no cover - pyarrow is a dependency of the readers
         return pd.Series(np.full(n, value, dtype=object)).astype(str)
-    arr = pa.array([value], type=pa.large_string()).take(pa.array(np.zeros(n, dtype=np.int32)))
+    raw = value.encode("utf-8")
+    offsets = np.arange(n + 1, dtype=np.int64) * len(raw)  # the buffers of the column, written directly
+    arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(raw * n))
     return pd.Series(pd.array(arr, dtype=str))
 
 
@@ -773,9 +788,9 @@ def apply_plan(ex: Extract, plan: Plan, *, on_invalid: str = "raise", keep_other
     if found:
         raise _fail(found, ex.file)
     index = pd.RangeIndex(n)
-    pieces = [pd.DataFrame(meta_out, index=index), *items.values()]
+    pieces = [_frame(meta_out, index), *items.values()]
     if others:
-        pieces.append(pd.DataFrame({k: _column_values(v) for k, v in others.items()}, index=index))
+        pieces.append(_frame({k: _column_values(v) for k, v in others.items()}, index))
     table = pd.concat(pieces, axis=1) if len(pieces) > 1 else pieces[0]
     table.attrs["screening"] = {"mapping": plan.mapping_rows + rows, "file": ex.file, "source": ex.source,
                                 "n_questions": plan.n_questions}
