@@ -267,25 +267,29 @@ def _arrow_layout(path: str | Path, file: str, delimiter: str | None) -> tuple[s
 
     None whenever the file is not plainly rectangular UTF-8 as far as its bytes tell (empty, a NUL byte,
     BOM-less UTF-16, an odd number of quotes, a first line that is not UTF-8 or not a row): the strict text
-    path then reads it and reports its problems. The checks look at the bytes through a memory map.
+    path then reads it and reports its problems.
     """
     if importlib.util.find_spec("pyarrow") is None:
         return None
-    import mmap
-
-    if os.path.getsize(path) == 0:
+    size = os.path.getsize(path)
+    if size == 0:
         return None
-    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        head = mm[:65536]
+    with open(path, "rb", buffering=0) as fh:
+        head = fh.read(65536)
         if head.startswith(codecs.BOM_UTF8):
             head = head[len(codecs.BOM_UTF8):]  # Arrow skips a UTF-8 byte order mark itself
-        if not head.strip() or mm.find(b"\x00") >= 0:
-            return None  # blank start, binary or UTF-16: the strict path decides
+        if not head.strip():
+            return None  # blank start: the strict path decides
+        # the whole file, block by block through one reused buffer (no fresh memory per block): a NUL byte
+        # (binary, UTF-16) sends it to the strict path, and so does an odd number of quotes
+        buf = bytearray(min(size, 1 << 22))
+        fh.seek(0)
         quotes = 0
-        if mm.find(b'"') >= 0:  # most exports of numbers have no quote at all: no count needed
-            view = np.frombuffer(mm, dtype=np.uint8)
-            quotes = int(np.count_nonzero(view == ord('"')))
-            del view  # the map cannot close while an array looks at it
+        while n := fh.readinto(buf):
+            if buf.find(b"\x00", 0, n) >= 0:
+                return None
+            if buf.find(b'"', 0, n) >= 0:  # most exports of numbers have no quote at all: no count needed
+                quotes += buf.count(b'"', 0, n)
     if quotes % 2:
         return None  # an odd number of quotes: one is left open, and the strict path says where
     ends = [i for i in (head.find(b"\n"), head.find(b"\r")) if i >= 0]
