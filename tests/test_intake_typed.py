@@ -214,3 +214,15 @@ def test_typed_parquet_keeps_other_columns_as_pandas_reads_them(tmp_path, monkey
     _same(typed, text)
     assert typed["score"].dtype == np.float64 and typed["phq9_1"].dtype == np.float64
     assert np.isnan(typed["phq9_9"][3]) and typed["submitted_at"].notna().all()
+
+
+def test_yes_no_column_with_blanks_is_a_nullable_boolean(tmp_path):
+    # a passthrough yes/no column (TRUE/FALSE with a blank) keeps pandas' nullable type, never objects holding <NA>
+    p = tmp_path / "flags.csv"
+    p.write_text("student_id,left_behind," + ",".join(PHQ) + "\n"
+                 + "1,TRUE," + ",".join("1" * 9) + "\n2,," + ",".join("0" * 9) + "\n3,false," + ",".join("2" * 9)
+                 + "\n", encoding="utf-8")
+    table = read_responses(p, scales="phq9")
+    assert str(table["left_behind"].dtype) == "boolean"
+    assert table["left_behind"].isna().tolist() == [False, True, False]
+    assert table["left_behind"].dropna().tolist() == [True, False]

@@ -232,20 +232,23 @@ def _value_issue(code: str, mask: np.ndarray, ex: Extract, col: str, target: Ite
 
 
 def _column_values(v: Any) -> Any:
-    """A column for the output table: text stays as it is (no object round trip), the rest as numpy values."""
+    """A column for the output table: text and pandas' nullable types (a yes/no column with blanks: ``boolean``)
+    stay as they are (no object round trip, which would turn ``<NA>`` into objects), the rest as numpy values."""
     if isinstance(v, pd.Series):
-        return v.array if isinstance(v.dtype, pd.StringDtype) else v.to_numpy()
+        return v.array if isinstance(v.dtype, pd.api.extensions.ExtensionDtype) else v.to_numpy()
     return v
 
 
 def _frame(columns: Mapping[str, Any], index: pd.RangeIndex) -> pd.DataFrame:
     """Columns side by side without a copy (``DataFrame(dict)`` would stack same-typed numpy columns anew).
 
-    Only arrays made here for the table (writable, owning their memory) are taken as they are; a view of
-    the file's frame is copied, so the table never shares memory with anything else.
+    Only number, boolean and time arrays made here for the table (writable, owning their memory) are taken
+    as they are; a view of the file's frame is copied, so the table never shares memory with anything else,
+    and object arrays get pandas' usual type inference.
     """
     parts = [pd.DataFrame(v.reshape(-1, 1), columns=[k], index=index, copy=False)
-             if isinstance(v, np.ndarray) and v.ndim == 1 and v.flags.writeable and v.flags.owndata
+             if isinstance(v, np.ndarray) and v.ndim == 1 and v.dtype.kind in "biufmM" and v.flags.writeable
+             and v.flags.owndata
              else pd.DataFrame({k: v}, index=index)
              for k, v in columns.items()]
     return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=index)
