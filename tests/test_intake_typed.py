@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -226,3 +227,25 @@ def test_yes_no_column_with_blanks_is_a_nullable_boolean(tmp_path):
     assert str(table["left_behind"].dtype) == "boolean"
     assert table["left_behind"].isna().tolist() == [False, True, False]
     assert table["left_behind"].dropna().tolist() == [True, False]
+
+
+ID_CELLS = st.one_of(st.none(), st.text(alphabet="0123456789 eE+-.x١２\t", max_size=6),
+                     st.text(alphabet="0123456789", min_size=1, max_size=20))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cells=st.lists(ID_CELLS, max_size=12), large=st.booleans(), cut=st.integers(0, 3))
+def test_id_shortcut_equals_the_full_id_check(monkeypatch, cells, large, cut):
+    from screening.intake import fields as F
+
+    arr = pa.array(["pad"] * cut + cells, type=pa.large_string() if large else pa.string()).slice(cut)
+    digits = F._all_digits(arr)
+    if cells:  # what pyarrow says of each cell: a non-empty run of ASCII digits, and no null
+        assert digits == bool(arr.null_count == 0 and pc.all(pc.ascii_is_decimal(arr)).as_py())
+    s = pd.Series(pd.array(arr, dtype=str))
+    fast = F.id_text(s, file="f.csv", column="id")
+    with monkeypatch.context() as m:
+        m.setattr(F, "_all_digits", lambda a: False)
+        full = F.id_text(s, file="f.csv", column="id")
+    pd.testing.assert_series_equal(fast[0], full[0])
+    assert [(i.code, i.rows, i.count) for i in fast[1]] == [(i.code, i.rows, i.count) for i in full[1]]
