@@ -137,7 +137,8 @@ def _all_digits(arr: Any) -> bool:
             continue
         _, offsets_buf, data_buf = ch.buffers()
         width = np.dtype(np.int64) if pa.types.is_large_string(ch.type) else np.dtype(np.int32)
-        offsets: npt.NDArray[np.int64] = np.frombuffer(offsets_buf, dtype=width)[ch.offset:ch.offset + len(ch) + 1]
+        offsets = np.frombuffer(offsets_buf, dtype=width)[ch.offset:ch.offset + len(ch) + 1].astype(np.int64,
+                                                                                                     copy=False)
         if not bool((offsets[1:] > offsets[:-1]).all()):
             return False  # an empty cell
         if data_buf is None:
