@@ -82,8 +82,8 @@ def test_typed_csv_equals_the_text_paths(tmp_path, monkeypatch, cells, fmt, on_i
                                              on_invalid=on_invalid)
     _same(typed, text)
     _same(typed, strict)
-    if trailing != "\n":  # every cell is a number or blank: Arrow parses the file as it stands
-        assert taken
+    if trailing != "\n" and not any(c != c.strip() for r in cells for c in r):
+        assert taken  # every cell is a plain number or blank: Arrow parses the file as it stands
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -461,6 +461,8 @@ def _typed(req: Request, source: str, *, header_row: int | None, encoding: str |
     numbers = [c for sc in plan.scales if plan.formats[sc.id] in ("value", "index") for c in plan.mapped[sc.id]]
     if not numbers:
         return None
+    if head is not None and any(v is None for v in texts_as_numbers([head.grid.frame[c] for c in numbers])):
+        return None  # the head already holds a cell that is not a plain number: the text path, without a try
     if head is None:
         ex = parquet.extract_parquet_typed(p, numbers)
     else:
