@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -101,6 +102,10 @@ def _arrow_id_text(s: pd.Series) -> tuple[pd.Series, npt.NDArray[np.bool_] | Non
     import pyarrow.compute as pc
 
     arr = pa.array(s.array)
+    if _all_digits(arr):
+        # every filled id is a run of ASCII digits (the usual 学籍号 column): nothing to trim, no blank text,
+        # no scientific notation, so the text is the id as it is (no copy)
+        return pd.Series(pd.array(arr, dtype=str), index=s.index), None
     stripped = pc.utf8_trim_whitespace(arr)
     blank = pc.fill_null(pc.equal(stripped, ""), True)
     sci = None
@@ -112,6 +117,36 @@ def _arrow_id_text(s: pd.Series) -> tuple[pd.Series, npt.NDArray[np.bool_] | Non
                          dtype=bool)
     text = pc.if_else(blank, pa.scalar(None, type=stripped.type), stripped)
     return pd.Series(pd.array(text, dtype=str), index=s.index), sci
+
+
+def _all_digits(arr: Any) -> bool:
+    """True when every cell of an Arrow text array is a non-empty run of ASCII digits (no null, no blank).
+
+    Read from the array's buffers: each cell's length from the offsets, and the smallest and largest byte
+    of all the text (a digit is a byte from ``0`` to ``9``; any other character, spaces and every non-ASCII
+    character included, has a byte outside that range). What ``pyarrow.compute.ascii_is_decimal`` says of
+    each cell, a few times faster.
+    """
+    import pyarrow as pa
+
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    for ch in chunks:
+        if ch.null_count or not (pa.types.is_string(ch.type) or pa.types.is_large_string(ch.type)):
+            return False
+        if not len(ch):
+            continue
+        _, offsets_buf, data_buf = ch.buffers()
+        width = np.dtype(np.int64) if pa.types.is_large_string(ch.type) else np.dtype(np.int32)
+        offsets = np.frombuffer(offsets_buf, dtype=width)[ch.offset:ch.offset + len(ch) + 1].astype(np.int64,
+                                                                                                     copy=False)
+        if not bool((offsets[1:] > offsets[:-1]).all()):
+            return False  # an empty cell
+        if data_buf is None:
+            return False
+        text = np.frombuffer(data_buf, dtype=np.uint8)[int(offsets[0]):int(offsets[-1])]
+        if int(text.min()) < ord("0") or int(text.max()) > ord("9"):
+            return False
+    return True
 
 
 def _seconds_of(text: str) -> float:

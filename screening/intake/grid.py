@@ -32,10 +32,13 @@ __all__ = [
     "MAX_EXACT_FLOAT",
     "Grid",
     "blank_mask",
+    "CsvHead",
     "cells_to_text",
+    "csv_head",
     "infer_passthrough",
     "promote_header",
     "read_csv_grid",
+    "read_csv_typed",
     "read_excel_grid",
     "require",
 ]
@@ -259,32 +262,34 @@ def _sniff_delimiter(first_line: str, path: str) -> str:
     return best if counts[best] else ","
 
 
-def _arrow_cells(path: str | Path, file: str, delimiter: str | None) -> pd.DataFrame | None:
-    """Every cell of a UTF-8 delimited file as text (``str`` columns 0..m-1), read by pyarrow's CSV reader.
+def _arrow_layout(path: str | Path, file: str, delimiter: str | None) -> tuple[str, int] | None:
+    """The delimiter and width of a UTF-8 delimited file Arrow can read as it is; None when the strict path must.
 
-    The same cells as the strict text path below, many times faster (Arrow reads the file itself, in
-    parallel blocks; the checks here look at its bytes through a memory map). ``None`` whenever the file
-    is not plainly rectangular UTF-8 (another encoding, a NUL byte, rows of different widths, a quote
-    left open): that path then reads it and reports its problems.
+    None whenever the file is not plainly rectangular UTF-8 as far as its bytes tell (empty, a NUL byte,
+    BOM-less UTF-16, an odd number of quotes, a first line that is not UTF-8 or not a row): the strict text
+    path then reads it and reports its problems.
     """
     if importlib.util.find_spec("pyarrow") is None:
         return None
-    import mmap
-
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    if os.path.getsize(path) == 0:
+    size = os.path.getsize(path)
+    if size == 0:
         return None
-    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        head = mm[:65536]
+    with open(path, "rb", buffering=0) as fh:
+        head = fh.read(65536)
         if head.startswith(codecs.BOM_UTF8):
             head = head[len(codecs.BOM_UTF8):]  # Arrow skips a UTF-8 byte order mark itself
-        if not head.strip() or mm.find(b"\x00") >= 0:
-            return None  # blank start, binary or UTF-16: the strict path decides
-        view = np.frombuffer(mm, dtype=np.uint8)
-        quotes = int(np.count_nonzero(view == ord('"')))
-        del view  # the map cannot close while an array looks at it
+        if not head.strip():
+            return None  # blank start: the strict path decides
+        # the whole file, block by block through one reused buffer (no fresh memory per block): a NUL byte
+        # (binary, UTF-16) sends it to the strict path, and so does an odd number of quotes
+        buf = bytearray(min(size, 1 << 22))
+        fh.seek(0)
+        quotes = 0
+        while n := fh.readinto(buf):
+            if buf.find(b"\x00", 0, n) >= 0:
+                return None
+            if buf.find(b'"', 0, n) >= 0:  # most exports of numbers have no quote at all: no count needed
+                quotes += buf.count(b'"', 0, n)
     if quotes % 2:
         return None  # an odd number of quotes: one is left open, and the strict path says where
     ends = [i for i in (head.find(b"\n"), head.find(b"\r")) if i >= 0]
@@ -303,20 +308,129 @@ def _arrow_cells(path: str | Path, file: str, delimiter: str | None) -> pd.DataF
         return None
     if width == 0:
         return None  # a blank first line: the strict path sizes the grid
+    return sep, width
+
+
+def _arrow_read(path: str | Path, sep: str, width: int, *, skip_rows: int = 0,
+                numbers: Sequence[int] = ()) -> pd.DataFrame | None:
+    """The cells of a delimited file read by Arrow's multithreaded reader (columns 0..width-1); None on failure.
+
+    Every cell is text (``str``), except the columns at positions ``numbers``, which Arrow parses as float64
+    as it reads them, blank cells null, and which are returned as Arrow arrays (``pandas.ArrowDtype``, no
+    copy). A cell such as ``nan`` (text to the text path, a number to Arrow's parser) makes the read fail too.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
     names = [f"f{k}" for k in range(width)]
+    floats = set(numbers)
+    types = {nm: (pa.float64() if k in floats else pa.string()) for k, nm in enumerate(names)}
     try:
         table = pacsv.read_csv(
             str(path),
-            read_options=pacsv.ReadOptions(column_names=names),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=skip_rows),
+            parse_options=pacsv.ParseOptions(delimiter=sep, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types=types, null_values=[""], strings_can_be_null=False,
+                                                 quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowException, ValueError):
+        return None  # rows of other widths, invalid UTF-8, a cell that is not a number …
+    if floats and any(pc.any(pc.is_nan(table.column(names[k]))).as_py() for k in sorted(floats)):
+        return None  # the text "nan": the text path reports it as not a number, Arrow's parser would not
+    text = table.drop_columns([names[k] for k in sorted(floats)]).to_pandas()
+    columns: dict[int, object] = {
+        k: pd.arrays.ArrowExtensionArray(table.column(nm)) if k in floats else text[nm].array
+        for k, nm in enumerate(names)}
+    return pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows))
+
+
+def _arrow_cells(path: str | Path, file: str, delimiter: str | None) -> pd.DataFrame | None:
+    """Every cell of a UTF-8 delimited file as text (``str`` columns 0..m-1), read by pyarrow's CSV reader.
+
+    The same cells as the strict text path below, many times faster (Arrow reads the file itself, in
+    parallel blocks). ``None`` whenever the file is not plainly rectangular UTF-8 (another encoding, a NUL
+    byte, rows of different widths, a quote left open): that path then reads it and reports its problems.
+    """
+    layout = _arrow_layout(path, file, delimiter)
+    return None if layout is None else _arrow_read(path, *layout)
+
+
+@dataclass
+class CsvHead:
+    """The head of a plainly rectangular UTF-8 file: its header, found as the whole-file path finds it."""
+
+    grid: Grid  # the first rows under the header, as text
+    sep: str
+    width: int
+
+
+def csv_head(path: str | Path, *, encoding: str | None = None, header_row: int | None = None,
+             delimiter: str | None = None) -> CsvHead | None:
+    """The file's first block (128 KiB) read as text, its header found; None when the whole file must be read so.
+
+    None when the file is not plainly rectangular UTF-8, when its header has an empty cell (the whole-file
+    path decides which columns such a header keeps) and when the header cannot be found in the head.
+    """
+    if not (encoding is None or encoding.replace("_", "-").lower() in ("utf-8", "utf8", "utf-8-sig")):
+        return None
+    layout = _arrow_layout(path, str(path), delimiter)
+    if layout is None:
+        return None
+    sep, width = layout
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = [f"f{k}" for k in range(width)]
+    try:
+        reader = pacsv.open_csv(
+            str(path),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 17, use_threads=False),
             parse_options=pacsv.ParseOptions(delimiter=sep, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
+        batches = []
+        rows = 0
+        for batch in reader:
+            batches.append(batch)
+            rows += batch.num_rows
+            if rows > HEADER_SCAN + 2 or rows > (header_row or 0) + 2:
+                break
+        raw = pa.Table.from_batches(batches, schema=reader.schema).to_pandas()
     except (pa.ArrowException, ValueError):
-        return None  # rows of other widths, invalid UTF-8 …: the strict path reads or reports it
-    raw: pd.DataFrame = table.to_pandas()
+        return None
     raw.columns = pd.RangeIndex(width)
-    return raw
+    try:
+        grid = promote_header(raw, str(path), header_row)
+    except ReadError:
+        return None  # the whole-file path reports it
+    if grid.columns_kept != list(range(width)) or not len(grid.frame):
+        return None
+    grid.frame = grid.frame.fillna("")
+    return CsvHead(grid, sep, width)
+
+
+def read_csv_typed(path: str | Path, head: CsvHead, numbers: Sequence[str]) -> Grid | None:
+    """The whole file under ``head``'s header, with the columns ``numbers`` parsed as float64 by Arrow as it reads.
+
+    The rows and the text cells are those of :func:`read_csv_grid`; the number columns hold what the text
+    path's number parser gives for the same cells (blank cells null). None when any cell of those columns
+    is not a plain number (an option label, a skip code, ``nan``, spaces only) or the file is not plainly
+    rectangular after the head: the text path then reads the whole file.
+    """
+    grid = head.grid
+    names = list(grid.frame.columns)
+    positions = [names.index(c) for c in numbers if c in names]
+    start = grid.header_row + 1
+    raw = _arrow_read(path, head.sep, head.width, skip_rows=start, numbers=positions)
+    if raw is None:
+        return None
+    last = _last_used_row(raw, 0, head.width)  # trailing blank rows are not rows
+    body = raw.iloc[:last] if last < len(raw) else raw
+    body.columns = names
+    return Grid(frame=body, file=grid.file, header_row=grid.header_row, duplicated=grid.duplicated,
+                columns_kept=list(range(head.width)))
 
 
 def read_csv_grid(path: str | Path, *, encoding: str | None = None, header_row: int | None = None,

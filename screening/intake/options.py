@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +28,8 @@ __all__ = [
     "FORMATS",
     "Converted",
     "ItemTarget",
+    "arrow_numbers",
+    "convert_arrow",
     "convert_column",
     "distinct_cells",
     "option_key",
@@ -279,3 +282,130 @@ def _convert_numbers(s: pd.Series, target: ItemTarget, fmt: str, missing_codes: 
         if m.any():
             bad[code] = m
     return Converted(values=np.asarray(values, dtype=float), bad=bad)
+
+
+def arrow_numbers(s: pd.Series) -> Any:
+    """The Arrow array (``pyarrow.ChunkedArray``) behind a numeric Arrow-typed column; else None.
+
+    Such columns come from the typed readers (Parquet number columns, CSV item columns parsed by Arrow as they
+    are read), wrapped without a copy.
+    """
+    if not isinstance(s.dtype, pd.ArrowDtype):
+        return None
+    import pyarrow as pa
+
+    t = s.dtype.pyarrow_dtype
+    if not (pa.types.is_floating(t) or pa.types.is_integer(t)):
+        return None
+    return pa.chunked_array(pa.array(s.array))
+
+
+_INT8 = (-128, 127)
+
+
+def convert_arrow(s: pd.Series, target: ItemTarget, fmt: str, out: npt.NDArray[np.float64], *,
+                  missing_codes: frozenset[str] = frozenset()) -> Converted | None:
+    """:func:`convert_column` of a numeric Arrow column whose every cell is blank or a valid answer, into ``out``.
+
+    Option values: the numbers are written into ``out`` first (blanks NaN), then checked there with a few
+    vectorised passes (the minimum and maximum; ``x - floor(x)`` is 0 for whole numbers; membership only
+    when the option values have holes). Option positions (``index``): a *safe* cast to int8 (it fails on
+    a fraction, NaN, an infinity or anything beyond ±127) and the minimum and maximum, then a lookup. The
+    check proves that no cell is bad; it never finds *which* ones are. So whenever some cell may be bad, or may
+    be a numeric skip code, the result is None and the caller converts the column with
+    :func:`convert_column`, which names every bad cell. When the result is not None, ``out`` holds
+    exactly what :func:`convert_column` would give (blanks NaN, never 0).
+    """
+    if fmt not in ("value", "index"):
+        return None
+    arr = arrow_numbers(s)
+    if arr is None or len(arr) != len(out):
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if fmt == "value":
+        allowed = target.allowed
+        if not len(allowed) or not np.array_equal(allowed, np.round(allowed)):
+            return None
+        lo, hi = float(allowed[0]), float(allowed[-1])
+        holes = len(allowed) != hi - lo + 1  # option values such as 0, 1, 3: each cell must be an option itself
+    else:
+        lo, hi, holes = 1.0, float(len(target.option_values)), False
+        lut = np.concatenate([[np.nan], np.asarray(target.option_values, dtype=np.float64)])
+    if fmt == "index" and (lo < _INT8[0] or hi > _INT8[1]):
+        return None
+    numeric_missing = [float(c) for c in missing_codes if pd.notna(pd.to_numeric(c, errors="coerce"))]
+    if any(lo <= m <= hi for m in numeric_missing):
+        return None  # a skip code inside the answers' range: only the general path tells them apart
+    if arr.null_count == len(arr):
+        out[:] = np.nan
+        return Converted(values=out, bad={})
+    if fmt == "value":
+        # the numbers themselves, blanks NaN (a -0 stays -0.0, as on the general path), then proven to be options
+        pos = 0
+        for chunk in arr.chunks:
+            seg = out[pos:pos + len(chunk)]
+            pos += len(chunk)
+            try:
+                num = pc.fill_null(pc.cast(chunk, pa.float64()), np.nan)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                return None  # an integer beyond 2**53: not exact as a float, the general path reports it
+            np.copyto(seg, num.to_numpy(zero_copy_only=False))
+            if not _whole_in_range(seg, lo, hi):  # checked while the chunk is still in the cache
+                return None
+        if holes and not bool(np.all(np.isin(out, allowed) | np.isnan(out))):
+            return None
+        return Converted(values=out, bad={})
+    try:
+        small = pc.cast(arr, pa.int8())  # safe: raises on a fraction, NaN, ±inf, or beyond int8
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    mm = pc.min_max(small)
+    if mm["min"].as_py() < lo or mm["max"].as_py() > hi:
+        return None
+    pos = 0
+    for chunk in small.chunks:  # option positions 1..k → option values; a blank (null) takes position 0, NaN
+        codes = pc.fill_null(chunk, pa.scalar(0, pa.int8())).to_numpy(zero_copy_only=False)
+        np.take(lut, codes, out=out[pos:pos + len(chunk)])
+        pos += len(chunk)
+    return Converted(values=out, bad={})
+    pos = 0
+    if fmt == "value":  # the numbers themselves (a -0 stays -0.0, as on the general path); blanks NaN
+        for chunk in arr.chunks:
+            num = pc.fill_null(pc.cast(chunk, pa.float64()), np.nan)
+            np.copyto(out[pos:pos + len(chunk)], num.to_numpy(zero_copy_only=False))
+            pos += len(chunk)
+    else:  # option positions 1..k → option values; a blank (null) takes position 0, NaN
+        for chunk in small.chunks:
+            codes = pc.fill_null(chunk, pa.scalar(0, pa.int8())).to_numpy(zero_copy_only=False)
+            np.take(lut, codes, out=out[pos:pos + len(chunk)])
+            pos += len(chunk)
+    return Converted(values=out, bad={})
+
+
+_STEP = 1 << 16  # values per step of the check: the scratch array stays in the CPU cache
+
+
+def _whole_in_range(x: npt.NDArray[np.float64], lo: float, hi: float) -> bool:
+    """True when every value of ``x`` that is not NaN is a whole number from ``lo`` to ``hi`` (NaN = blank).
+
+    Three passes a value (floor, subtract, max; the min and max of ``x``), vectorised: ``fmin``/``fmax``
+    skip NaN, an infinity is beyond the range, and ``x - floor(x)`` is 0 exactly for whole numbers.
+    """
+    if len(x) == 0:
+        return True
+    mn, mx = np.fmin.reduce(x), np.fmax.reduce(x)
+    if np.isnan(mn):
+        return True  # every cell blank
+    if not (lo <= mn and mx <= hi):
+        return False
+    scratch = np.empty(min(_STEP, len(x)))
+    for a in range(0, len(x), _STEP):
+        part = x[a:a + _STEP]
+        frac = scratch[:len(part)]
+        np.floor(part, out=frac)
+        np.subtract(part, frac, out=frac)
+        if np.fmax.reduce(frac) > 0:
+            return False
+    return True

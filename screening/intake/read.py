@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -19,12 +21,14 @@ from . import parquet, qualtrics, redcap, spss, wjx
 from .detect import Detected, detect_items
 from .errors import ReadError
 from .fields import id_text, parse_complete, parse_datetime, parse_duration, rows_issue
-from .grid import Grid, infer_passthrough, read_csv_grid, read_excel_grid
+from .grid import Grid, csv_head, infer_passthrough, read_csv_grid, read_csv_typed, read_excel_grid
 from .groups import Recognised, recognise, yes_no
 from .mapping import ColumnSpec, parse_questions, resolve_items
 from .options import (
     BAD_CODES,
     ItemTarget,
+    arrow_numbers,
+    convert_arrow,
     convert_column,
     distinct_cells,
     option_key,
@@ -228,10 +232,26 @@ def _value_issue(code: str, mask: np.ndarray, ex: Extract, col: str, target: Ite
 
 
 def _column_values(v: Any) -> Any:
-    """A column for the output table: text stays as it is (no object round trip), the rest as numpy values."""
+    """A column for the output table: text and pandas' nullable types (a yes/no column with blanks: ``boolean``)
+    stay as they are (no object round trip, which would turn ``<NA>`` into objects), the rest as numpy values."""
     if isinstance(v, pd.Series):
-        return v.array if isinstance(v.dtype, pd.StringDtype) else v.to_numpy()
+        return v.array if isinstance(v.dtype, pd.api.extensions.ExtensionDtype) else v.to_numpy()
     return v
+
+
+def _frame(columns: Mapping[str, Any], index: pd.RangeIndex) -> pd.DataFrame:
+    """Columns side by side without a copy (``DataFrame(dict)`` would stack same-typed numpy columns anew).
+
+    Only number, boolean and time arrays made here for the table (writable, owning their memory) are taken
+    as they are; a view of the file's frame is copied, so the table never shares memory with anything else,
+    and object arrays get pandas' usual type inference.
+    """
+    parts = [pd.DataFrame(v.reshape(-1, 1), columns=[k], index=index, copy=False)
+             if isinstance(v, np.ndarray) and v.ndim == 1 and v.dtype.kind in "biufmM" and v.flags.writeable
+             and v.flags.owndata
+             else pd.DataFrame({k: v}, index=index)
+             for k, v in columns.items()]
+    return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=index)
 
 
 def _constant_text(value: str, n: int) -> pd.Series:
@@ -240,7 +260,9 @@ def _constant_text(value: str, n: int) -> pd.Series:
         import pyarrow as pa
     except ImportError:  # pragma: no cover - pyarrow is a dependency of the readers
         return pd.Series(np.full(n, value, dtype=object)).astype(str)
-    arr = pa.array([value], type=pa.large_string()).take(pa.array(np.zeros(n, dtype=np.int32)))
+    raw = value.encode("utf-8")
+    offsets = np.arange(n + 1, dtype=np.int64) * len(raw)  # the buffers of the column, written directly
+    arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(raw * n))
     return pd.Series(pd.array(arr, dtype=str))
 
 
@@ -395,9 +417,60 @@ def read_responses(
 
         return read_fhir(path, scales, questionnaire=dictionary, columns=columns, on_invalid=on_invalid)
     req = _request(path, scales, columns, start, labels)
-    ex = _extract(req.path, source, sheet=sheet, header_row=header_row, encoding=encoding, dictionary=dictionary)
-    plan = make_plan(ex, req, response_format=response_format, id_column=id_column, meta=meta)
+    typed = _typed(req, source, header_row=header_row, encoding=encoding, dictionary=dictionary,
+                   response_format=response_format, id_column=id_column, meta=meta)
+    if typed is not None:
+        ex, plan = typed
+    else:
+        ex = _extract(req.path, source, sheet=sheet, header_row=header_row, encoding=encoding, dictionary=dictionary)
+        plan = make_plan(ex, req, response_format=response_format, id_column=id_column, meta=meta)
     return apply_plan(ex, plan, on_invalid=on_invalid, keep_other=keep_other)
+
+
+def _typed(req: Request, source: str, *, header_row: int | None, encoding: str | None, dictionary: Any,
+           response_format: str | None, id_column: str | int | None,
+           meta: Mapping[str, str] | None) -> tuple[Extract, Plan] | None:
+    """The fast way in for a plain CSV or Parquet file: plan on the header, then read the items as numbers.
+
+    When which column is which follows from the header alone (items named, placed by ``start=``/``columns=``,
+    the format given or implied), the plan is made on the file's head; the whole file is then read once with
+    the item columns parsed as numbers by Arrow (CSV) or kept as Arrow numbers (Parquet), and checked
+    column-wise without a copy. None whenever that does not hold — another platform's export, items found by
+    their answers, a cell that is not a plain number, anything irregular: the whole-file text path then reads
+    the file (and reports any problem) exactly as before.
+    """
+    p, suffix = req.path, req.path.suffix.lower()
+    head: Any = None
+    if source == "parquet" or (source == "auto" and suffix in _PARQUET):
+        head_ex = parquet.parquet_head(p)
+    elif (source == "csv" or (source == "auto" and suffix in _TEXT)) and dictionary is None:
+        head = csv_head(p, encoding=encoding, header_row=header_row)
+        if head is None or grid_kind(head.grid, source, suffix, dictionary) != "csv":
+            return None
+        head_ex = from_grid(head.grid, "csv")
+    else:
+        return None
+    if head_ex is None:
+        return None
+    try:
+        plan = make_plan(head_ex, req, response_format=response_format, id_column=id_column, meta=meta)
+    except ReadError:
+        return None  # the whole-file path reports it
+    if plan.from_cells:
+        return None
+    numbers = [c for sc in plan.scales if plan.formats[sc.id] in ("value", "index") for c in plan.mapped[sc.id]]
+    if not numbers:
+        return None
+    if head is not None and any(v is None for v in texts_as_numbers([head.grid.frame[c] for c in numbers])):
+        return None  # the head already holds a cell that is not a plain number: the text path, without a try
+    if head is None:
+        ex = parquet.extract_parquet_typed(p, numbers)
+    else:
+        grid = read_csv_typed(p, head, numbers)
+        ex = None if grid is None else from_grid(grid, "csv")
+    if ex is None or list(ex.frame.columns) != list(head_ex.frame.columns):
+        return None
+    return ex, plan
 
 
 # --- the phases of read_responses -------------------------------------------------------------------------------
@@ -435,6 +508,7 @@ class Plan:
     mapping_rows: list[dict[str, Any]]
     n_questions: int
     renamed: dict[str, str] = field(default_factory=dict)
+    from_cells: bool = True  # decided on cells (items found by their answers, the format by counting), not names
 
 
 def _request(path: Any, scales: ScaleLike | Sequence[ScaleLike], columns: Any, start: Any, labels: Any) -> Request:
@@ -481,6 +555,12 @@ def _meta_overrides(ex: Extract, id_column: str | int | None, meta: Mapping[str,
     return issues
 
 
+def _to_detect(req: Request, order: list[str], questions: Mapping[str, Any]) -> list[Scale]:
+    """Scales whose items are neither named nor placed by the caller: found by the cells (options, wording)."""
+    return [sc for sc in req.scales if sc.id not in req.columns and sc.id not in req.starts and questions
+            and not any(c in order for c in sc.input_columns())]
+
+
 def _map_items(ex: Extract, req: Request, order: list[str], questions: Mapping[str, Any],
                response_format: str | None) -> tuple[dict[str, list[str]], dict[str, Detected], list[Issue]]:
     """Item columns per scale: explicit mappings and default names first, then scales found by options and wording."""
@@ -488,8 +568,7 @@ def _map_items(ex: Extract, req: Request, order: list[str], questions: Mapping[s
     frame, file = ex.frame, ex.file
     mapped: dict[str, list[str]] = {}
     detected: dict[str, Detected] = {}
-    to_detect = [sc for sc in req.scales if sc.id not in req.columns and sc.id not in req.starts and questions
-                 and not any(c in order for c in sc.input_columns())]
+    to_detect = _to_detect(req, order, questions)
     for sc in req.scales:
         if sc in to_detect:
             continue
@@ -563,11 +642,15 @@ def make_plan(ex: Extract, req: Request, *, response_format: str | None = None, 
     if student_id is not None:
         mapping_rows.append({"what": "student_id", "kind": "id", "columns": student_id, "how": "wording; exact text"})
     renamed = {col: r.name for col, r in recognised.items() if col not in used and r.kind != "id"}
+    # a plan made on the header alone holds for any rows under it (the typed readers plan on the file's head)
+    from_cells = bool(_to_detect(req, order, questions)) or (
+        response_format not in ("value", "index", "label")
+        and not (response_format is None and ex.source in ("csv", "excel", "parquet")))
     return Plan(scales=req.scales, targets={sc.id: targets_for(sc, req.labels.get(sc.id)) for sc in req.scales},
                 mapped=mapped, formats=formats, meta_cols=dict(ex.meta_cols), order=order, used=used,
                 recognised=recognised, student_id=student_id, mapping_rows=mapping_rows,
                 n_questions=len({q.number for q in parse_questions(list(ex.frame.columns)).values()}),
-                renamed=renamed)
+                renamed=renamed, from_cells=from_cells)
 
 
 def _convert_items(ex: Extract, plan: Plan, on_invalid: str) -> tuple[dict[str, pd.DataFrame], list[Issue]]:
@@ -577,14 +660,19 @@ def _convert_items(ex: Extract, plan: Plan, on_invalid: str) -> tuple[dict[str, 
     parts: dict[str, pd.DataFrame] = {}
     # text cells that are all plain numbers are parsed by Arrow, all columns at once (threads; the GIL is released)
     numeric_cols = [c for sc in plan.scales if plan.formats[sc.id] in ("value", "index") for c in plan.mapped[sc.id]]
+    blocks = {sc.id: np.empty((len(plan.mapped[sc.id]), n), dtype=np.float64) for sc in plan.scales}
+    # columns a typed reader gave as Arrow numbers: proven valid and written into the block in parallel threads
+    done = _convert_typed(ex, plan, blocks)
     numbers = {c: pd.Series(v, index=ex.frame.index)
                for c, v in zip(numeric_cols, texts_as_numbers([ex.frame[c] for c in numeric_cols]), strict=True)
                if v is not None}
     for sc in plan.scales:
         cols, fmt = plan.mapped[sc.id], plan.formats[sc.id]
-        block = np.empty((len(cols), n), dtype=np.float64)  # one block: the table is assembled without a copy
+        block = blocks[sc.id]  # one block: the table is assembled without a copy
         unreadable = np.zeros(n, dtype=np.int64)
         for k, (col, target) in enumerate(zip(cols, plan.targets[sc.id], strict=True)):
+            if (sc.id, k) in done:
+                continue
             row = block[k]
             values, bad, found = _convert(ex, col, target, fmt, numbers.pop(col, None), out=row)
             issues += found
@@ -604,6 +692,31 @@ def _convert_items(ex: Extract, plan: Plan, on_invalid: str) -> tuple[dict[str, 
             part = pd.concat([part, pd.DataFrame({M.unreadable_col(sc.id): unreadable}, index=part.index)], axis=1)
         parts[sc.id] = part
     return parts, issues
+
+
+def _convert_typed(ex: Extract, plan: Plan, blocks: Mapping[str, np.ndarray]) -> set[tuple[str, int]]:
+    """Item columns held as Arrow numbers, each checked and written into its row of the scale's block.
+
+    Returns the (scale, item position) pairs done; any other column (text, or one with a cell that needs a
+    closer look) is left to :func:`_convert`, which reports every bad cell.
+    """
+    jobs = [(sc.id, k, col, target, plan.formats[sc.id])
+            for sc in plan.scales if plan.formats[sc.id] in ("value", "index")
+            for k, (col, target) in enumerate(zip(plan.mapped[sc.id], plan.targets[sc.id], strict=True))
+            if arrow_numbers(ex.frame[col]) is not None]
+    if not jobs:
+        return set()
+
+    def one(job: tuple[str, int, str, ItemTarget, str]) -> bool:
+        sid, k, col, target, fmt = job
+        return convert_arrow(ex.frame[col], target, fmt, blocks[sid][k], missing_codes=ex.missing_codes) is not None
+
+    if len(jobs) > 1 and len(ex.frame) >= 100_000:  # Arrow and numpy release the GIL: the columns run side by side
+        with ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
+            ok = list(pool.map(one, jobs))
+    else:
+        ok = [one(j) for j in jobs]
+    return {(sid, k) for (sid, k, *_), good in zip(jobs, ok, strict=True) if good}
 
 
 def _other_columns(ex: Extract, plan: Plan, keep_other: bool, taken: set[str],
@@ -680,9 +793,9 @@ def apply_plan(ex: Extract, plan: Plan, *, on_invalid: str = "raise", keep_other
     if found:
         raise _fail(found, ex.file)
     index = pd.RangeIndex(n)
-    pieces = [pd.DataFrame(meta_out, index=index), *items.values()]
+    pieces = [_frame(meta_out, index), *items.values()]
     if others:
-        pieces.append(pd.DataFrame({k: _column_values(v) for k, v in others.items()}, index=index))
+        pieces.append(_frame({k: _column_values(v) for k, v in others.items()}, index))
     table = pd.concat(pieces, axis=1) if len(pieces) > 1 else pieces[0]
     table.attrs["screening"] = {"mapping": plan.mapping_rows + rows, "file": ex.file, "source": ex.source,
                                 "n_questions": plan.n_questions}
