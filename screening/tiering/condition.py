@@ -709,6 +709,8 @@ def _cats(node: Node, env: Env) -> tuple[str, ...] | None:
 def _inlist4(node: InList, env: Env) -> tuple[Any, Any, Any, Any]:
     """``x in [...]`` over an interval: true for every possible value when every value of the (whole-number,
     for bands) interval is listed; possibly true when some listed value lies in it."""
+    if not node.values:  # `x in []` is false whatever x is, known or not (as the value-based _eval says)
+        return (np.True_, _NO, np.True_, _NO) if node.negated else (_NO, np.True_, _NO, np.True_)
     cats = _cats(node.operand, env)
     a = _interval(node.operand, env, cats)
     if a is None:

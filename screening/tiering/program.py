@@ -196,6 +196,14 @@ def _compile_kernel() -> Any:  # pragma: no cover - the body is compiled by numb
                 sp = 0
                 for pc in range(r_start[k], r_end[k]):
                     code = prog[pc, 0]
+                    if code == 1 and prog[pc, 5] == 0:  # `x in []`: false whatever x is (`not in []`: true)
+                        neg = prog[pc, 3] == 1
+                        st_t[sp, :m] = neg
+                        st_f[sp, :m] = not neg
+                        st_p[sp, :m] = neg
+                        st_q[sp, :m] = not neg
+                        sp += 1
+                        continue
                     if (code == 0 or code == 1 or code == 3) and (prog[pc, 1] == -2 or (code == 0 and prog[pc, 2] == -2)):
                         # an absent source: neither true nor false, nor possibly
                         st_t[sp, :m] = False
@@ -715,6 +723,8 @@ def compiled_rules(rs: RuleSet) -> CompiledRules | None:
 def _never(node: Node, absent: set[str]) -> tuple[bool, bool, bool, bool]:
     """Whether each of (true, false, possibly true, possibly false) is false for every student when the
     symbols ``absent`` are unknown everywhere (an abstract run of the four-valued logic)."""
+    if isinstance(node, InList) and not node.values:  # `x in []`: false for everyone, known or not
+        return (False, True, False, True) if node.negated else (True, False, True, False)
     if isinstance(node, (Compare, InList)):
         names = [s for s in ((node.left, node.right) if isinstance(node, Compare) else (node.operand,)) if isinstance(s, Name)]
         dead = any(s.dotted in absent for s in names)
