@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 import screening as sc
 import screening.screener.run as run_mod
 import screening.tiering.assign as assign_mod
+import screening.tiering.inputs as inputs_mod
 from screening.errors import ScreeningError
 from screening.tiering import program
 from tests.strategies import FLAG_IDS, condition_asts, monotone_rule_sets, screening_frames
@@ -94,9 +95,18 @@ def test_the_kernel_is_available():
     assert program._get_kernel() is not None
 
 
+@pytest.fixture(params=["filtered", "as_scored"])
+def bounds_kind(request, monkeypatch):
+    """Blank-item bounds as the column-wise path gets them (rows where they are the value left out) or as the
+    compiled pass gets them at scale (the engine's arrays as they are); both paths must agree on either."""
+    if request.param == "as_scored":
+        monkeypatch.setattr(inputs_mod, "compiled_pass_runs", lambda n: True)
+    return request.param
+
+
 @pytest.mark.parametrize("rules", sc.list_rules())
 @pytest.mark.parametrize("blank_rate", [0.0, 0.08, 0.3])
-def test_builtin_rule_sets_on_every_scale_they_read(both_paths, rules, blank_rate):
+def test_builtin_rule_sets_on_every_scale_they_read(both_paths, bounds_kind, rules, blank_rate):
     rs = sc.load_rules(rules)
     scales = sorted(rs.scales)
     df = _population(scales, blank_rate=blank_rate, seed=len(scales))
@@ -107,7 +117,7 @@ def test_builtin_rule_sets_on_every_scale_they_read(both_paths, rules, blank_rat
 
 
 @pytest.mark.parametrize("scales", [["phq9", "gad7"], ["scl90"], ["mht"], ["phq9"], ["gad7", "sdq"]])
-def test_subsets_of_scales_and_flags(both_paths, scales):
+def test_subsets_of_scales_and_flags(both_paths, bounds_kind, scales):
     df = _population(scales, n=2500, seed=7)
     _screen(df, scales, "default")  # flags from the frame (some NA)
     _screen(df.drop(columns=[f for f in FLAG_IDS if f in df.columns]), scales, "default")  # no flags at all

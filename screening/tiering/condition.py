@@ -838,8 +838,8 @@ class Compiled:
     def evaluate(self, env: Env) -> npt.NDArray[np.bool_]:
         """Where the condition is definitely true (an array of ``env.n`` booleans)."""
         t = _eval_true(self.ast, env) if self._negation_free else _eval(self.ast, env)[0]
-        if np.ndim(t) == 0:  # every symbol it reads was absent
-            return np.zeros(env.n, dtype=bool)
+        if np.ndim(t) == 0:  # the same for every student (e.g. it reads only absent inputs; `x is missing` of one)
+            return np.full(env.n, bool(t))
         return np.asarray(t, dtype=bool)
 
     def evaluate_possible(self, env: Env) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:

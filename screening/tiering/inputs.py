@@ -19,6 +19,7 @@ from .. import columns as C
 from ..scoring import Scale
 from .assign import CriticalMasks
 from .condition import UNKNOWN, Codes, Numbers, Symbol, SymbolKind, SymbolSource, Truths, Value
+from .program import compiled_pass_runs
 from .ruleset import RuleSet
 
 __all__ = ["RuleInputs", "flags_read", "rule_inputs", "rules_reading_absent_scales", "scales_needing_items"]
@@ -68,8 +69,10 @@ def rule_inputs(rs: RuleSet, scores: pd.DataFrame, screened: Mapping[str, Scale]
     critical = {sid: _critical_masks(screened[sid], scores, promote) for sid in screened}
     bounds_of: dict[str, Any] = {}
     maybe: dict[str, npt.NDArray[np.intp]] = {}
+    # the compiled pass judges a point interval exactly as the value: it takes the engine's bounds as they are
+    points = not compiled_pass_runs(n)
     for name, sym in symbols.items():
-        b = _blank_bounds(sym, values[name], sparse, screened)
+        b = _blank_bounds(sym, values[name], sparse, screened, drop_points=points)
         if b is not None:
             bounds_of[name] = b
         if sym.kind == SymbolKind.BOOL and sym.source == SymbolSource.SCORES and sym.scale is not None \
@@ -124,9 +127,12 @@ def _truths(arr: Any) -> Value:
     return Truths(np.asarray(arr, dtype=bool), np.True_)
 
 
-def _blank_bounds(sym: Symbol, value: Value, sparse: Mapping[str, Any], screened: Mapping[str, Scale]) -> Any:
+def _blank_bounds(sym: Symbol, value: Value, sparse: Mapping[str, Any], screened: Mapping[str, Scale], *,
+                  drop_points: bool = True) -> Any:
     """(rows, lower, upper) of a number or band symbol: the students whose value blank items leave uncertain,
-    and its bounds there over the possible answers to the blanks; None where there are none."""
+    and its bounds there over the possible answers to the blanks; None where there are none. ``drop_points``:
+    leave out the rows where the bounds are the value itself (the column-wise path then looks at fewer rows;
+    the compiled pass takes the engine's arrays as they are, without the gathers)."""
     if sym.source != SymbolSource.SCORES or sym.scale not in screened:
         return None
     if isinstance(value, Numbers) and sym.needs_items:  # an item: a blank could be any of its options
@@ -158,6 +164,8 @@ def _blank_bounds(sym: Symbol, value: Value, sparse: Mapping[str, Any], screened
         hi[hi < 0] = np.nan
         v = np.where(codes[rows] >= 0, codes[rows], np.nan)
     else:
+        if not drop_points:
+            return rows, lo, hi
         v = value.values[rows]
     with np.errstate(invalid="ignore"):
         keep = ~((lo == v) & (hi == v))

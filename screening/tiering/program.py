@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from ..scoring import Scale
     from .ruleset import RuleSet
 
-__all__ = ["Plan", "run_program", "compiled_rules"]
+__all__ = ["run_program", "compiled_rules", "compiled_pass_runs"]
 
 # instruction opcodes (columns of the table: opcode, a, b, op/negated, pts start, pts length / is band)
 _CMP, _IN, _MISS, _NAME, _NOT, _AND, _OR = range(7)
@@ -66,11 +66,12 @@ def _compile_kernel() -> Any:  # pragma: no cover - the body is compiled by numb
     import numba
 
     @numba.njit(nogil=True, cache=True, boundscheck=False)
-    def kernel(n: int, sym_kind: Any, sym_ref: Any, known_all: Any, fl: Any, cl: Any, tv: Any, tk: Any,
+    def kernel(n: int, sym_kind: Any, sym_ref: Any, known_all: Any, need_dense: Any, fl: Any, cl: Any, tv: Any, tk: Any,
                b_rows: Any, b_lo: Any, b_hi: Any, m_rows: Any,
                prog: Any, lits: Any, pts: Any, depth: int,
                r_start: Any, r_end: Any, r_tier: Any, r_esc: Any, r_urgent: Any, r_tbit: Any, r_pbit: Any, r_lbit: Any,
                c_masks: Any, c_tier: Any, c_urgent: Any, c_proj: Any, c_ptier: Any, c_days: Any, c_bits: Any,
+               c_anyp: Any, c_anyb: Any, r_maybe: Any,
                statuses: Any, d_status: Any, d_code: Any, d_tier: Any, d_mode: Any, d_bits: Any,
                top: int, follow_table: Any, lut_bits_f: int, lut_bits_l: int,
                tier_out: Any, urgent_out: Any, rescreen_out: Any, ask_out: Any, outcome_out: Any, follow_out: Any,
@@ -85,9 +86,21 @@ def _compile_kernel() -> Any:  # pragma: no cover - the body is compiled by numb
         shi = np.empty((ns, B))
         smb = np.zeros((ns, B), np.bool_)
         wide = np.zeros(ns, np.bool_)
+        mat = np.zeros(ns, np.bool_)
+        gi = np.empty(B, np.int64)  # students of a block with bounds, and their values and bounds
+        gx = np.empty(B)
+        gxl = np.empty(B)
+        gxh = np.empty(B)
+        gy = np.empty(B)
+        gyl = np.empty(B)
+        gyh = np.empty(B)
         hasmb = np.zeros(ns, np.bool_)
         bcur = np.zeros(ns, np.int64)
         mcur = np.zeros(ns, np.int64)
+        bs0 = np.zeros(ns, np.int64)  # this block's entries of each symbol's bounds / maybe rows
+        bs1 = np.zeros(ns, np.int64)
+        ms0 = np.zeros(ns, np.int64)
+        ms1 = np.zeros(ns, np.int64)
         nprog = prog.shape[0]
         litbuf = np.empty((max(nprog, 1) * 2, B))
         for pc in range(nprog):
@@ -114,6 +127,10 @@ def _compile_kernel() -> Any:  # pragma: no cover - the body is compiled by numb
         resc = np.zeros(B, np.bool_)
         ask = np.zeros(B, np.bool_)
         could = np.zeros(B, np.bool_)
+        tmp = np.zeros(B, np.bool_)
+        any_interview = False
+        for c in range(ncrit):
+            any_interview |= c_proj[c] == 1 and c_anyp[c]
         below = np.zeros(B, np.bool_)
         interview = np.empty(B)
         # pattern numbering: a dense lookup table when the sources are few, else open addressing
@@ -163,34 +180,57 @@ def _compile_kernel() -> Any:  # pragma: no cover - the body is compiled by numb
                             v[ii] = (1.0 if ta[i0 + ii] else 0.0) if ka[i0 + ii] else np.nan
                 rows = b_rows[j]
                 bc = bcur[j]
+                bs0[j] = bc
+                bs1[j] = bc
+                ms0[j] = mcur[j]
+                ms1[j] = mcur[j]
                 wide[j] = False
+                mat[j] = False
                 if bc < len(rows) and rows[bc] < i1:
                     wide[j] = True
-                    slo[j, :m] = v[:m]
-                    shi[j, :m] = v[:m]
-                    la = b_lo[j]
-                    ha = b_hi[j]
-                    while bc < len(rows) and rows[bc] < i1:
-                        slo[j, rows[bc] - i0] = la[bc]
-                        shi[j, rows[bc] - i0] = ha[bc]
-                        bc += 1
+                    cnt = bc
+                    while cnt < len(rows) and rows[cnt] < i1:
+                        cnt += 1
+                    # lower/upper arrays for the block when an `in` list or a comparison of two names reads it, or
+                    # when most students of the block have bounds (then a whole-block loop beats row by row)
+                    mat[j] = need_dense[j] or (cnt - bc) * 4 > m
+                    if mat[j]:
+                        for ii in range(m):
+                            slo[j, ii] = v[ii]
+                        for ii in range(m):
+                            shi[j, ii] = v[ii]
+                        la = b_lo[j]
+                        ha = b_hi[j]
+                        while bc < len(rows) and rows[bc] < i1:
+                            slo[j, rows[bc] - i0] = la[bc]
+                            shi[j, rows[bc] - i0] = ha[bc]
+                            bc += 1
+                    else:  # comparisons with a constant read the bounds where they are (see below)
+                        while bc < len(rows) and rows[bc] < i1:
+                            bc += 1
                     bcur[j] = bc
+                    bs1[j] = bc
                 mrows = m_rows[j]
                 mc = mcur[j]
                 hasmb[j] = False
                 if mc < len(mrows) and mrows[mc] < i1:
                     if not wide[j]:
-                        slo[j, :m] = v[:m]
-                        shi[j, :m] = v[:m]
+                        for ii in range(m):
+                            slo[j, ii] = v[ii]
+                        for ii in range(m):
+                            shi[j, ii] = v[ii]
                         wide[j] = True
+                    mat[j] = True
                     hasmb[j] = True
-                    smb[j, :m] = False
+                    for ii in range(m):
+                        smb[j, ii] = False
                     while mc < len(mrows) and mrows[mc] < i1:
                         smb[j, mrows[mc] - i0] = True
                         slo[j, mrows[mc] - i0] = 0.0
                         shi[j, mrows[mc] - i0] = 1.0
                         mc += 1
                     mcur[j] = mc
+                    ms1[j] = mc
             # the rules: a stack machine over (true, false, possibly true, possibly false) planes
             for k in range(nrule):
                 sp = 0
@@ -198,18 +238,26 @@ def _compile_kernel() -> Any:  # pragma: no cover - the body is compiled by numb
                     code = prog[pc, 0]
                     if code == 1 and prog[pc, 5] == 0:  # `x in []`: false whatever x is (`not in []`: true)
                         neg = prog[pc, 3] == 1
-                        st_t[sp, :m] = neg
-                        st_f[sp, :m] = not neg
-                        st_p[sp, :m] = neg
-                        st_q[sp, :m] = not neg
+                        for ii in range(m):
+                            st_t[sp, ii] = neg
+                        for ii in range(m):
+                            st_f[sp, ii] = not neg
+                        for ii in range(m):
+                            st_p[sp, ii] = neg
+                        for ii in range(m):
+                            st_q[sp, ii] = not neg
                         sp += 1
                         continue
                     if (code == 0 or code == 1 or code == 3) and (prog[pc, 1] == -2 or (code == 0 and prog[pc, 2] == -2)):
                         # an absent source: neither true nor false, nor possibly
-                        st_t[sp, :m] = False
-                        st_f[sp, :m] = False
-                        st_p[sp, :m] = False
-                        st_q[sp, :m] = False
+                        for ii in range(m):
+                            st_t[sp, ii] = False
+                        for ii in range(m):
+                            st_f[sp, ii] = False
+                        for ii in range(m):
+                            st_p[sp, ii] = False
+                        for ii in range(m):
+                            st_q[sp, ii] = False
                         sp += 1
                         continue
                     t_ = st_t[sp]
@@ -228,8 +276,8 @@ def _compile_kernel() -> Any:  # pragma: no cover - the body is compiled by numb
                         else:
                             av = sv[a]
                             wa = wide[a]
-                            al = slo[a] if wa else av
-                            ah = shi[a] if wa else av
+                            al = slo[a] if wa and mat[a] else av
+                            ah = shi[a] if wa and mat[a] else av
                         if b == -1:
                             bv = litbuf[2 * pc + 1]
                             bl = bv
@@ -238,39 +286,96 @@ def _compile_kernel() -> Any:  # pragma: no cover - the body is compiled by numb
                         else:
                             bv = sv[b]
                             wb = wide[b]
-                            bl = slo[b] if wb else bv
-                            bh = shi[b] if wb else bv
-                        if not (wa or wb):  # no bounds in this block: the values decide
+                            bl = slo[b] if wb and mat[b] else bv
+                            bh = shi[b] if wb and mat[b] else bv
+                        # every student by the values (a missing value compares false: neither true nor false)
+                        if op == 0:
                             for ii in range(m):
                                 x = av[ii]
                                 y = bv[ii]
-                                known = (x == x) & (y == y)
-                                if op == 0:
-                                    byv = x >= y
-                                elif op == 1:
-                                    byv = x > y
-                                elif op == 2:
-                                    byv = x <= y
-                                elif op == 3:
-                                    byv = x < y
-                                elif op == 4:
-                                    byv = x == y
-                                else:
-                                    byv = x != y
-                                t = known & byv
-                                f = known & (not byv)
-                                t_[ii] = t
-                                f_[ii] = f
-                                p_[ii] = t
-                                q_[ii] = f
+                                byv = x >= y
+                                t_[ii] = byv
+                                f_[ii] = (x == x) & (y == y) & (not byv)
+                        elif op == 1:
+                            for ii in range(m):
+                                x = av[ii]
+                                y = bv[ii]
+                                byv = x > y
+                                t_[ii] = byv
+                                f_[ii] = (x == x) & (y == y) & (not byv)
+                        elif op == 2:
+                            for ii in range(m):
+                                x = av[ii]
+                                y = bv[ii]
+                                byv = x <= y
+                                t_[ii] = byv
+                                f_[ii] = (x == x) & (y == y) & (not byv)
+                        elif op == 3:
+                            for ii in range(m):
+                                x = av[ii]
+                                y = bv[ii]
+                                byv = x < y
+                                t_[ii] = byv
+                                f_[ii] = (x == x) & (y == y) & (not byv)
+                        elif op == 4:
+                            for ii in range(m):
+                                x = av[ii]
+                                y = bv[ii]
+                                byv = x == y
+                                t_[ii] = byv
+                                f_[ii] = (x == x) & (y == y) & (not byv)
                         else:
                             for ii in range(m):
                                 x = av[ii]
                                 y = bv[ii]
-                                xl = al[ii]
-                                xh = ah[ii]
-                                yl = bl[ii]
-                                yh = bh[ii]
+                                known = (x == x) & (y == y)
+                                t_[ii] = known & (x != y)
+                                f_[ii] = known & (x == y)
+                        for ii in range(m):
+                            p_[ii] = t_[ii]
+                        for ii in range(m):
+                            q_[ii] = f_[ii]
+                        if wa or wb:  # then the students whose value blank items leave uncertain, over the interval
+                            # one name against a constant: straight from that name's bounds entries in this block
+                            direct = (a < 0 or b < 0) and not mat[a if a >= 0 else b]
+                            if direct:  # gather the students with bounds, with their values and bounds
+                                s_ = a if a >= 0 else b
+                                npr = bs1[s_] - bs0[s_]
+                                rws = b_rows[s_]
+                                la = b_lo[s_]
+                                ha = b_hi[s_]
+                                e0 = bs0[s_]
+                                for u in range(npr):
+                                    ii = rws[e0 + u] - i0
+                                    gi[u] = ii
+                                    gx[u] = av[ii]
+                                    gy[u] = bv[ii]
+                                if a >= 0:
+                                    for u in range(npr):
+                                        gxl[u] = la[e0 + u]
+                                        gxh[u] = ha[e0 + u]
+                                        gyl[u] = gy[u]
+                                        gyh[u] = gy[u]
+                                else:
+                                    for u in range(npr):
+                                        gxl[u] = gx[u]
+                                        gxh[u] = gx[u]
+                                        gyl[u] = la[e0 + u]
+                                        gyh[u] = ha[e0 + u]
+                                xs, xls, xhs, ys, yls, yhs = gx, gxl, gxh, gy, gyl, gyh
+                            else:  # lower/upper arrays: every student of the block
+                                npr = m
+                                for u in range(m):
+                                    gi[u] = u
+                                xs, xls, xhs, ys, yls, yhs = av, al, ah, bv, bl, bh
+                            for u in range(npr):
+                                ii = gi[u]
+                                x = xs[u]
+                                y = ys[u]
+                                xl = xls[u]
+                                xh = xhs[u]
+                                yl = yls[u]
+                                yh = yhs[u]
                                 # the value's comparison, and over the intervals: every pair / some pair
                                 # satisfies it or its negation (condition._ALL and condition._EXISTS)
                                 same = (xl == xh) & (yl == yh) & (xl == yl)
@@ -308,8 +413,8 @@ def _compile_kernel() -> Any:  # pragma: no cover - the body is compiled by numb
                     elif code == 1:  # in [...]
                         a = prog[pc, 1]
                         vv = sv[a]
-                        lov = slo[a] if wide[a] else vv
-                        hiv = shi[a] if wide[a] else vv
+                        lov = slo[a] if mat[a] else vv
+                        hiv = shi[a] if mat[a] else vv
                         p0 = prog[pc, 4]
                         np_ = prog[pc, 5]
                         cats = prog[pc, 2] == 1
@@ -407,46 +512,63 @@ def _compile_kernel() -> Any:  # pragma: no cover - the body is compiled by numb
                 for ii in range(m):
                     rt[k, ii] = st_t[0, ii]
                     ronly[k, ii] = st_p[0, ii] & (not st_t[0, ii])
-            # what fired: critical items, data quality, rules (as assign_tiers lists them)
-            for ii in range(m):
-                for u in range(nwf):
+            # what fired: critical items, data quality, rules (as assign_tiers lists them); one plain loop per
+            # effect, without branches inside, so that each vectorises
+            for u in range(nwf):
+                for ii in range(m):
                     wf[u, ii] = 0
-                for u in range(nwl):
+            for u in range(nwl):
+                for ii in range(m):
                     wl[u, ii] = 0
+            for ii in range(m):
                 tier[ii] = 0
+            for ii in range(m):
                 esc[ii] = 0
+            for ii in range(m):
                 urg[ii] = False
+            for ii in range(m):
                 resc[ii] = False
+            for ii in range(m):
                 ask[ii] = False
+            for ii in range(m):
                 could[ii] = False
-                interview[ii] = np.nan
+            if any_interview:
+                for ii in range(m):
+                    interview[ii] = np.nan
             for c in range(ncrit):
                 mfa = c_masks[4 * c]
                 pfa = c_masks[4 * c + 2]
                 lvl = c_tier[c]
-                cu = c_urgent[c]
-                b0 = c_bits[c, 0]
-                b1 = c_bits[c, 1]
+                wr = wf[c_bits[c, 0] >> 6]
+                sh = np.uint64(c_bits[c, 0] & 63)
                 for ii in range(m):
                     x = mfa[i0 + ii]
-                    wf[(b0) >> 6, ii] |= np.uint64(x) << np.uint64((b0) & 63)
-                    tier[ii] = max(tier[ii], lvl if x else 0)
-                    urg[ii] |= x & cu
-                    y = pfa[i0 + ii]
-                    wf[(b1) >> 6, ii] |= np.uint64(y) << np.uint64((b1) & 63)
+                    wr[ii] |= np.uint64(x) << sh
+                    tier[ii] = max(tier[ii], lvl * x)
+                if c_urgent[c]:
+                    for ii in range(m):
+                        urg[ii] |= mfa[i0 + ii]
+                if not c_anyp[c]:
+                    continue
+                wr = wf[c_bits[c, 1] >> 6]
+                sh = np.uint64(c_bits[c, 1] & 63)
+                for ii in range(m):
+                    wr[ii] |= np.uint64(pfa[i0 + ii]) << sh
                 if c_proj[c] == 0:  # no second step: project-choice items act as crisis items
                     for ii in range(m):
-                        y = pfa[i0 + ii]
-                        tier[ii] = max(tier[ii], lvl if y else 0)
-                        urg[ii] |= y & cu
+                        tier[ii] = max(tier[ii], lvl * pfa[i0 + ii])
+                    if c_urgent[c]:
+                        for ii in range(m):
+                            urg[ii] |= pfa[i0 + ii]
                 else:
                     plvl = c_ptier[c]
-                    b2 = c_bits[c, 2]
+                    wr = wl[c_bits[c, 2] >> 6]
+                    sh = np.uint64(c_bits[c, 2] & 63)
                     days = c_days[c]
                     for ii in range(m):
                         y = pfa[i0 + ii]
-                        tier[ii] = max(tier[ii], plvl if y else 0)
-                        wl[(b2) >> 6, ii] |= np.uint64(y) << np.uint64((b2) & 63)
+                        tier[ii] = max(tier[ii], plvl * y)
+                        wr[ii] |= np.uint64(y) << sh
                         resc[ii] |= y
                         if y and not (days >= interview[ii]):
                             interview[ii] = days
@@ -454,103 +576,131 @@ def _compile_kernel() -> Any:  # pragma: no cover - the body is compiled by numb
                 sa = statuses[d_status[d]]
                 code8 = d_code[d]
                 lvl = d_tier[d]
-                bf = d_bits[d, 0]
-                mode = d_mode[d]
+                dm = dqm[d]
                 for ii in range(m):
-                    x = sa[i0 + ii] == code8
-                    dqm[d, ii] = x
-                    if lvl >= 0:
-                        tier[ii] = max(tier[ii], lvl if x else 0)
-                    if bf >= 0:
-                        wf[(bf) >> 6, ii] |= np.uint64(x) << np.uint64((bf) & 63)
-                    if mode == 1:
-                        resc[ii] |= x
-                        wl[(d_bits[d, 1]) >> 6, ii] |= np.uint64(x) << np.uint64((d_bits[d, 1]) & 63)
+                    dm[ii] = sa[i0 + ii] == code8
+                if lvl >= 0:
+                    for ii in range(m):
+                        tier[ii] = max(tier[ii], lvl * dm[ii])
+                if d_bits[d, 0] >= 0:
+                    wr = wf[d_bits[d, 0] >> 6]
+                    sh = np.uint64(d_bits[d, 0] & 63)
+                    for ii in range(m):
+                        wr[ii] |= np.uint64(dm[ii]) << sh
+                if d_mode[d] == 1:
+                    wr = wl[d_bits[d, 1] >> 6]
+                    sh = np.uint64(d_bits[d, 1] & 63)
+                    for ii in range(m):
+                        resc[ii] |= dm[ii]
+                        wr[ii] |= np.uint64(dm[ii]) << sh
             for k in range(nrule):
                 lvl = r_tier[k]
                 e = r_esc[k]
-                ru = r_urgent[k]
-                bt = r_tbit[k]
+                rk = rt[k]
+                wr = wf[r_tbit[k] >> 6]
+                sh = np.uint64(r_tbit[k] & 63)
                 for ii in range(m):
-                    x = rt[k, ii]
-                    wf[(bt) >> 6, ii] |= np.uint64(x) << np.uint64((bt) & 63)
-                    if lvl >= 0:
-                        tier[ii] = max(tier[ii], lvl if x else 0)
-                    if e > 0:
-                        esc[ii] = max(esc[ii], e if x else 0)
-                    urg[ii] |= x & ru
+                    wr[ii] |= np.uint64(rk[ii]) << sh
+                if lvl >= 0:
+                    for ii in range(m):
+                        tier[ii] = max(tier[ii], lvl * rk[ii])
+                if e > 0:
+                    for ii in range(m):
+                        esc[ii] = max(esc[ii], e * rk[ii])
+                if r_urgent[k]:
+                    for ii in range(m):
+                        urg[ii] |= rk[ii]
             for ii in range(m):
-                base[ii] = tier[ii]
-                t = min(tier[ii] + esc[ii], top)
-                if urg[ii]:
-                    t = top
+                b_ = tier[ii]
+                base[ii] = b_
+                t = min(b_ + esc[ii], top)
+                t = top if urg[ii] else t
                 tier[ii] = t
                 below[ii] = t < top
             # possibly true: the re-screen / ask list where it could raise the outcome
             for c in range(ncrit):
                 for which in range(2):  # the manual items, then the project-choice items
+                    if not c_anyb[c, which]:
+                        continue
                     blank = c_masks[4 * c + 1 + 2 * which]
                     manual = which == 0 or c_proj[c] == 0
                     lvl = c_tier[c] if manual else c_ptier[c]
                     crisis = manual and c_urgent[c]
-                    bf = c_bits[c, 3 + 2 * which]
-                    bl_ = c_bits[c, 4 + 2 * which]
+                    if crisis:
+                        for ii in range(m):
+                            tmp[ii] = blank[i0 + ii] & (not urg[ii])
+                    else:
+                        for ii in range(m):
+                            tmp[ii] = blank[i0 + ii] & (base[ii] < lvl) & below[ii]
+                    bf_, bl_ = c_bits[c, 3 + 2 * which], c_bits[c, 4 + 2 * which]
+                    _wf, _sf, _wl, _sl = wf[bf_ >> 6], np.uint64(bf_ & 63), wl[bl_ >> 6], np.uint64(bl_ & 63)
                     for ii in range(m):
-                        if crisis:
-                            x = blank[i0 + ii] & (not urg[ii])
-                        else:
-                            x = blank[i0 + ii] & (base[ii] < lvl) & below[ii]
-                        wf[(bf) >> 6, ii] |= np.uint64(x) << np.uint64((bf) & 63)
-                        wl[(bl_) >> 6, ii] |= np.uint64(x) << np.uint64((bl_) & 63)
+                        x = tmp[ii]
+                        _wf[ii] |= np.uint64(x) << _sf
+                        _wl[ii] |= np.uint64(x) << _sl
                         resc[ii] |= x
                         could[ii] |= x
-                        if crisis:
-                            ask[ii] |= x
+                    if crisis:
+                        for ii in range(m):
+                            ask[ii] |= tmp[ii]
             for k in range(nrule):
-                ru = r_urgent[k]
+                if not r_maybe[k]:
+                    continue
+                ro = ronly[k]
                 lvl = r_tier[k]
                 e = r_esc[k]
-                bp = r_pbit[k]
-                bl_ = r_lbit[k]
+                if r_urgent[k]:
+                    for ii in range(m):
+                        tmp[ii] = ro[ii] & (not urg[ii])
+                elif lvl >= 0:
+                    for ii in range(m):
+                        tmp[ii] = ro[ii] & (base[ii] < lvl) & below[ii]
+                else:
+                    for ii in range(m):
+                        tmp[ii] = ro[ii] & (esc[ii] < e) & below[ii]
+                _wf, _sf = wf[r_pbit[k] >> 6], np.uint64(r_pbit[k] & 63)
+                _wl, _sl = wl[r_lbit[k] >> 6], np.uint64(r_lbit[k] & 63)
                 for ii in range(m):
-                    if ru:
-                        x = ronly[k, ii] & (not urg[ii])
-                    elif lvl >= 0:
-                        x = ronly[k, ii] & (base[ii] < lvl) & below[ii]
-                    else:
-                        x = ronly[k, ii] & (esc[ii] < e) & below[ii]
-                    wf[(bp) >> 6, ii] |= np.uint64(x) << np.uint64((bp) & 63)
-                    wl[(bl_) >> 6, ii] |= np.uint64(x) << np.uint64((bl_) & 63)
+                    x = tmp[ii]
+                    _wf[ii] |= np.uint64(x) << _sf
+                    _wl[ii] |= np.uint64(x) << _sl
                     resc[ii] |= x
                     could[ii] |= x
-                    if ru:
-                        ask[ii] |= x
+                if r_urgent[k]:
+                    for ii in range(m):
+                        ask[ii] |= tmp[ii]
             for d in range(ndq):
                 if d_mode[d] != 2:
                     continue
-                bo = d_bits[d, 2]
-                bl_ = d_bits[d, 1]
+                dm = dqm[d]
                 for ii in range(m):
-                    x = dqm[d, ii] & could[ii]
-                    if bo >= 0:
-                        wf[(bo) >> 6, ii] |= np.uint64(x) << np.uint64((bo) & 63)
-                    wl[(bl_) >> 6, ii] |= np.uint64(x) << np.uint64((bl_) & 63)
-                    resc[ii] |= x
+                    tmp[ii] = dm[ii] & could[ii]
+                bo = d_bits[d, 2]
+                wr = wf[max(bo, 0) >> 6]
+                sh = np.uint64(max(bo, 0) & 63)
+                if bo >= 0:
+                    for ii in range(m):
+                        wr[ii] |= np.uint64(tmp[ii]) << sh
+                wr = wl[d_bits[d, 1] >> 6]
+                sh = np.uint64(d_bits[d, 1] & 63)
+                for ii in range(m):
+                    wr[ii] |= np.uint64(tmp[ii]) << sh
+                    resc[ii] |= tmp[ii]
             for ii in range(m):
-                i = i0 + ii
-                outcome = tier[ii] * 4 + (2 if urg[ii] else 0) + (1 if resc[ii] else 0)
+                outcome = tier[ii] * 4 + 2 * urg[ii] + resc[ii]
+                outcome_out[i0 + ii] = outcome
+                tier_out[i0 + ii] = tier[ii]
+                urgent_out[i0 + ii] = urg[ii]
+                rescreen_out[i0 + ii] = resc[ii]
+                ask_out[i0 + ii] = ask[ii]
                 fu = follow_table[outcome]
-                iv = interview[ii]
-                if iv == iv and not (fu <= iv):
-                    fu = iv
-                if ask[ii]:
-                    fu = 0.0
-                tier_out[i] = tier[ii]
-                urgent_out[i] = urg[ii]
-                rescreen_out[i] = resc[ii]
-                ask_out[i] = ask[ii]
-                outcome_out[i] = outcome
-                follow_out[i] = fu
+                follow_out[i0 + ii] = 0.0 if ask[ii] else fu
+            if any_interview:
+                for ii in range(m):
+                    iv = interview[ii]
+                    fu = follow_out[i0 + ii]
+                    if iv == iv and not ask[ii] and not (fu <= iv):
+                        follow_out[i0 + ii] = iv
             # number the patterns in order of first appearance (0: nothing)
             for which in range(2):
                 w_ = wf if which == 0 else wl
@@ -628,11 +778,25 @@ _F64, _I8, _I64, _BOOL = "float64", "int8", "int64", "bool"
 
 def _lists(*dtypes: str) -> list[Any]:
     """Empty numba typed lists of read-only 1-D arrays (columns of the caller's frames may be read-only views)."""
-    import numba
     import numba.typed
 
+    return [numba.typed.List.empty_list(_array_type(d)) for d in dtypes]
+
+
+@functools.lru_cache(maxsize=8)
+def _array_type(dtype: str) -> Any:
+    import numba
+
     kinds = {"float64": numba.float64, "int8": numba.int8, "int64": numba.int64, "bool": numba.boolean}
-    return [numba.typed.List.empty_list(numba.types.Array(kinds[d], 1, "C", readonly=True)) for d in dtypes]
+    return numba.types.Array(kinds[dtype], 1, "C", readonly=True)
+
+
+def compiled_pass_runs(n: int) -> bool:
+    """Whether :func:`run_program` would run for ``n`` students (numba installed, enough rows, not switched off);
+    numba is not imported for small tables."""
+    from ..engine.fused import MIN_ROWS
+
+    return n >= MIN_ROWS and _get_kernel() is not None
 
 
 def _get_kernel() -> Any:
@@ -749,15 +913,6 @@ def _never(node: Node, absent: set[str]) -> tuple[bool, bool, bool, bool]:
 
 # ---------------------------------------------------------------------------
 # one call: place the symbols, lay out the sources, run
-
-
-@dataclass
-class Plan:
-    """What the kernel needs besides the arrays, and what each bit of a pattern stands for."""
-
-    fired: list[tuple[str, Any]]  # (source id, reason Text) per bit of the fired pattern
-    later: list[tuple[str, Any]]  # the same for the re-screen / ask pattern
-    arrays: dict[str, Any]
 
 
 def _literal_point(lit: Literal, cats: tuple[str, ...] | None) -> float:
@@ -905,6 +1060,14 @@ def run_program(
     except ValueError:
         return None
 
+    # which names need lower/upper arrays per block (an `in` list, a true/false name, two names compared)
+    need_dense = np.array([k == 2 for k in kinds], dtype=np.bool_)
+    for row in prog:
+        if row[0] == _IN or row[0] == _NAME or (row[0] == _CMP and row[1] >= 0 and row[2] >= 0):
+            for j in (row[1], row[2]) if row[0] == _CMP else (row[1],):
+                if j >= 0:
+                    need_dense[j] = True
+
     # the sources, in the order assign_tiers lists them (bits of the fired and the later pattern)
     def bit(store: list[tuple[str, Any]], sid: str, reason: Any) -> int:
         store.append((sid, reason))
@@ -916,6 +1079,8 @@ def run_program(
     c_proj = np.zeros(len(crit_scales), dtype=np.int64)
     c_ptier = np.zeros(len(crit_scales), dtype=np.int64)
     c_days = np.full(len(crit_scales), np.nan)
+    c_anyp = np.zeros(len(crit_scales), dtype=np.bool_)  # project-choice item fired for someone
+    c_anyb = np.zeros((len(crit_scales), 2), dtype=np.bool_)  # manual / project-choice item blank for someone
     for c, sid in enumerate(crit_scales):
         cm = critical[sid]
         if not isinstance(cm, CriticalMasks):
@@ -924,9 +1089,15 @@ def run_program(
         for arr in (cm.manual_fired, cm.manual_blank, cm.project_fired, cm.project_blank):
             c_masks.append(np.ascontiguousarray(arr, dtype=np.bool_))
         scale = screened[sid]
+        c_anyp[c] = bool(cm.project_fired.any())
+        c_anyb[c] = bool(cm.manual_blank.any()), bool(cm.project_blank.any())
         c_bits[c, 0] = bit(fired, f"{sid}.critical", scale_reason(scale, crit.reason))
         pol = crit.project
-        if pol is None:
+        if not c_anyp[c]:  # fires for nobody: no bit (the fewer bits, the cheaper the numbering)
+            if pol is not None:
+                c_proj[c] = 1
+                c_ptier[c] = tier_pos[pol.tier]
+        elif pol is None:
             c_bits[c, 1] = bit(fired, f"{sid}.critical", scale_reason(scale, crit.reason))
         else:
             c_proj[c] = 1
@@ -966,15 +1137,18 @@ def run_program(
     r_urgent = np.array([spec.rules[k].urgent for k in live], dtype=np.bool_)
     r_tbit = np.array([bit(fired, spec.rules[k].id, spec.rules[k].reason) for k in live], dtype=np.int64)
     for c, sid in enumerate(crit_scales):
-        manual_reason = crit.unanswered_reason
-        c_bits[c, 3] = bit(fired, f"{sid}.critical_unanswered", scale_reason(screened[sid], manual_reason))
-        c_bits[c, 4] = bit(later, f"{sid}.critical_unanswered", scale_reason(screened[sid], manual_reason))
         proj_reason = crit.project.reason if crit.project is not None else crit.unanswered_reason
-        c_bits[c, 5] = bit(fired, f"{sid}.critical_unanswered", scale_reason(screened[sid], proj_reason))
-        c_bits[c, 6] = bit(later, f"{sid}.critical_unanswered", scale_reason(screened[sid], proj_reason))
-    r_pbit = np.empty(len(live), dtype=np.int64)
-    r_lbit = np.empty(len(live), dtype=np.int64)
+        for which, why in enumerate((crit.unanswered_reason, proj_reason)):
+            if c_anyb[c, which]:
+                c_bits[c, 3 + 2 * which] = bit(fired, f"{sid}.critical_unanswered", scale_reason(screened[sid], why))
+                c_bits[c, 4 + 2 * which] = bit(later, f"{sid}.critical_unanswered", scale_reason(screened[sid], why))
+    r_pbit = np.full(len(live), -1, dtype=np.int64)
+    r_lbit = np.full(len(live), -1, dtype=np.int64)
+    uncertain = {name for name, j in slot.items() if j >= 0 and (len(b_rows[j]) or len(m_rows[j]))}
+    r_maybe = np.array([any(sym.name in uncertain for sym in rules.conditions[k].symbols) for k in live], dtype=np.bool_)
     for j, k in enumerate(live):
+        if not r_maybe[j]:  # no blank item touches what it reads: never only possibly true
+            continue
         rule = spec.rules[k]
         src = (f"{rule.id}?", possible_text(rule.reason))
         r_pbit[j] = bit(fired, *src)
@@ -990,13 +1164,13 @@ def run_program(
     top = len(tiers) - 1
     table = rules.action_table
     args = (
-        n, np.array(kinds, dtype=np.int64), np.array(refs, dtype=np.int64), np.array(known_all, dtype=np.bool_),
+        n, np.array(kinds, dtype=np.int64), np.array(refs, dtype=np.int64), np.array(known_all, dtype=np.bool_), need_dense,
         fl, cl, tv, tk, b_rows, b_lo, b_hi, m_rows,
         np.array(prog, dtype=np.int64).reshape(-1, 6), np.array(lits, dtype=np.float64).reshape(-1, 2),
         np.array(pts, dtype=np.float64), prog_rules.depth,
         np.array(r_start, dtype=np.int64), np.array(r_end, dtype=np.int64), r_tier, r_esc, r_urgent, r_tbit, r_pbit, r_lbit,
         c_masks, np.full(len(crit_scales), tier_pos[crit.tier], dtype=np.int64), np.full(len(crit_scales), crit.urgent, dtype=np.bool_),
-        c_proj, c_ptier, c_days, c_bits,
+        c_proj, c_ptier, c_days, c_bits, c_anyp, c_anyb, r_maybe,
         status_list, np.array([d[0] for d in dq], dtype=np.int64), np.array([d[1] for d in dq], dtype=np.int64),
         np.array([d[2] for d in dq], dtype=np.int64), np.array([d[3] for d in dq], dtype=np.int64), d_bits,
         top, np.ascontiguousarray(table.follow_up_days, dtype=np.float64),
