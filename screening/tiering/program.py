@@ -869,7 +869,7 @@ class CompiledRules:
 def compiled_rules(rs: RuleSet) -> CompiledRules | None:
     """The rule set's conditions as postfix instructions, built once and kept on the rule set (None: some
     condition has a form the kernel does not run, and the column-wise path is used)."""
-    cached = rs.__dict__.get("_program")
+    cached: Any = rs.__dict__.get("_program")
     if cached is None:
         try:
             leaves, depth = [], 0
@@ -881,7 +881,7 @@ def compiled_rules(rs: RuleSet) -> CompiledRules | None:
         except ValueError:
             cached = False
         object.__setattr__(rs, "_program", cached)  # the rule set is frozen; this is a cache, like cached_property
-    return cached or None
+    return cached if isinstance(cached, CompiledRules) else None
 
 
 def _never(node: Node, absent: set[str]) -> tuple[bool, bool, bool, bool]:
@@ -1132,16 +1132,16 @@ def run_program(
                 if pol_dq.rescreen:
                     bits[1] = bit(later, *src)
             dq.append((status_pos[sid], code, tier_lvl, mode, bits, src, pol_dq.tier is None))
-    r_tier = np.array([tier_pos[spec.rules[k].tier] if spec.rules[k].tier is not None else -1 for k in live], dtype=np.int64)
+    r_tier = np.array([-1 if (t := spec.rules[k].tier) is None else tier_pos[t] for k in live], dtype=np.int64)
     r_esc = np.array([spec.rules[k].escalate or 0 for k in live], dtype=np.int64)
     r_urgent = np.array([spec.rules[k].urgent for k in live], dtype=np.bool_)
     r_tbit = np.array([bit(fired, spec.rules[k].id, spec.rules[k].reason) for k in live], dtype=np.int64)
     for c, sid in enumerate(crit_scales):
         proj_reason = crit.project.reason if crit.project is not None else crit.unanswered_reason
-        for which, why in enumerate((crit.unanswered_reason, proj_reason)):
-            if c_anyb[c, which]:
-                c_bits[c, 3 + 2 * which] = bit(fired, f"{sid}.critical_unanswered", scale_reason(screened[sid], why))
-                c_bits[c, 4 + 2 * which] = bit(later, f"{sid}.critical_unanswered", scale_reason(screened[sid], why))
+        for half, why in enumerate((crit.unanswered_reason, proj_reason)):
+            if c_anyb[c, half]:
+                c_bits[c, 3 + 2 * half] = bit(fired, f"{sid}.critical_unanswered", scale_reason(screened[sid], why))
+                c_bits[c, 4 + 2 * half] = bit(later, f"{sid}.critical_unanswered", scale_reason(screened[sid], why))
     r_pbit = np.full(len(live), -1, dtype=np.int64)
     r_lbit = np.full(len(live), -1, dtype=np.int64)
     uncertain = {name for name, j in slot.items() if j >= 0 and (len(b_rows[j]) or len(m_rows[j]))}
@@ -1176,7 +1176,7 @@ def run_program(
         top, np.ascontiguousarray(table.follow_up_days, dtype=np.float64),
         len(fired) if len(fired) <= _LUT_BITS else 0, len(later) if len(later) <= _LUT_BITS else 0,
     )
-    out = {
+    out: dict[str, Any] = {
         "tier": np.empty(n, dtype=np.int8), "urgent": np.empty(n, dtype=bool), "rescreen": np.empty(n, dtype=bool),
         "ask_today": np.empty(n, dtype=bool), "outcome": np.empty(n, dtype=np.int16), "follow_up": np.empty(n, dtype=np.float64),
     }
