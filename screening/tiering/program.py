@@ -20,9 +20,12 @@ identical to the column-wise path (``tests/test_tiering_program.py`` compares th
 populations with blanks for every built-in rule set and for random rule sets).
 
 The pass runs when numba is installed (the ``fast`` extra), the table has at least
-:data:`~screening.engine.fused.MIN_ROWS` rows and the rule program fits (at most 64 sources that
-can fire and 32,767 distinct patterns); otherwise the column-wise path runs, with the same results.
-``SCREENING_FUSED=0`` switches it off, as for the scoring kernel.
+:data:`~screening.engine.fused.MIN_ROWS` rows and the rule program fits (every condition made of
+comparisons, ``in`` lists, ``is missing`` and names under ``not``/``and``/``or``; at most 32,767
+distinct patterns); otherwise the column-wise path runs, with the same results. The patterns are
+bit sets over the sources that can fire (one ``uint64`` word per 64 sources), numbered in order of
+first appearance through a lookup table (at most 16 sources) or open addressing, as
+``_pattern_codes`` numbers them. ``SCREENING_FUSED=0`` switches it off, as for the scoring kernel.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import columns as C
-from .condition import UNKNOWN, Codes, Compiled, Numbers, Truths, Value
+from .condition import UNKNOWN, Codes, Numbers, Truths, Value
 from .expr import And, Compare, InList, IsMissing, Literal, Name, Node, Not, Or
 
 if TYPE_CHECKING:
@@ -97,10 +100,8 @@ def _compile_kernel() -> Any:  # pragma: no cover - the body is compiled by numb
         hasmb = np.zeros(ns, np.bool_)
         bcur = np.zeros(ns, np.int64)
         mcur = np.zeros(ns, np.int64)
-        bs0 = np.zeros(ns, np.int64)  # this block's entries of each symbol's bounds / maybe rows
+        bs0 = np.zeros(ns, np.int64)  # this block's entries of each symbol's bounds rows
         bs1 = np.zeros(ns, np.int64)
-        ms0 = np.zeros(ns, np.int64)
-        ms1 = np.zeros(ns, np.int64)
         nprog = prog.shape[0]
         litbuf = np.empty((max(nprog, 1) * 2, B))
         for pc in range(nprog):
@@ -182,8 +183,6 @@ def _compile_kernel() -> Any:  # pragma: no cover - the body is compiled by numb
                 bc = bcur[j]
                 bs0[j] = bc
                 bs1[j] = bc
-                ms0[j] = mcur[j]
-                ms1[j] = mcur[j]
                 wide[j] = False
                 mat[j] = False
                 if bc < len(rows) and rows[bc] < i1:
@@ -230,7 +229,6 @@ def _compile_kernel() -> Any:  # pragma: no cover - the body is compiled by numb
                         shi[j, mrows[mc] - i0] = 1.0
                         mc += 1
                     mcur[j] = mc
-                    ms1[j] = mc
             # the rules: a stack machine over (true, false, possibly true, possibly false) planes
             for k in range(nrule):
                 sp = 0
@@ -1211,10 +1209,3 @@ def _pattern(words: npt.NDArray[np.uint64]) -> tuple[int, ...]:
 @functools.lru_cache(maxsize=4096)
 def _bits(w: int) -> tuple[int, ...]:
     return tuple(b for b in range(64) if w >> b & 1)
-
-
-def condition_program(cond: Compiled) -> tuple[int, ...]:  # pragma: no cover - debugging aid
-    """The opcodes of one condition (for reading the table in a debugger)."""
-    out: list[_Leaf] = []
-    _postfix(cond.ast, out)
-    return tuple(leaf.code for leaf in out)
