@@ -32,7 +32,7 @@ from ..specs.rules import Rule
 from ._fast import frame_of, pattern_codes
 from .actions import LANGS, encode_outcomes
 from .condition import Env, Value
-from .program import run_program
+from .program import dead_rules, run_program
 from .ruleset import RuleSet
 
 __all__ = ["Source", "CriticalMasks", "Assignment", "assign_tiers", "TIER_COLUMNS"]
@@ -251,7 +251,11 @@ def assign_tiers(
                 rescreen |= m
                 later.append(src)
     possible: list[tuple[Rule, npt.NDArray[np.bool_]]] = []  # (rule, where it is only possibly true)
-    for rule, cond in zip(spec.rules, rules.conditions):
+    dead = dead_rules(rules, values)
+    for k, (rule, cond) in enumerate(zip(spec.rules, rules.conditions)):
+        if k in dead:  # never true nor possibly true with the inputs not given (e.g. no risk-group flags)
+            sources.append(Source(rule.id, rule.reason, env.nowhere))
+            continue
         m, p = cond.evaluate_possible(env)
         sources.append(Source(rule.id, rule.reason, m))
         if m is env.nowhere:  # reads only inputs not given (a scale not screened …): fires for nobody

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from ..scoring import Scale
     from .ruleset import RuleSet
 
-__all__ = ["run_program", "compiled_rules", "compiled_pass_runs"]
+__all__ = ["run_program", "compiled_rules", "compiled_pass_runs", "dead_rules"]
 
 # instruction opcodes (columns of the table: opcode, a, b, op/negated, pts start, pts length / is band)
 _CMP, _IN, _MISS, _NAME, _NOT, _AND, _OR = range(7)
@@ -907,6 +907,17 @@ def _never(node: Node, absent: set[str]) -> tuple[bool, bool, bool, bool]:
     if isinstance(node, And):
         return anyp[0], allp[1], anyp[2], allp[3]
     return allp[0], anyp[1], allp[2], anyp[3]
+
+
+def dead_rules(rs: RuleSet, values: Mapping[str, Value]) -> frozenset[int]:
+    """Positions of the rules that are neither true nor possibly true for anyone when the inputs whose value
+    is UNKNOWN are not given (kept on the rule set per set of absent inputs: a screen call asks once)."""
+    absent = frozenset(name for name, v in values.items() if v is UNKNOWN)
+    cache: dict[frozenset[str], frozenset[int]] = rs.__dict__.setdefault("_dead_rules", {})
+    dead = cache.get(absent)
+    if dead is None:
+        dead = cache[absent] = frozenset(k for k, cond in enumerate(rs.conditions) if _never(cond.ast, set(absent))[2])
+    return dead
 
 
 # ---------------------------------------------------------------------------
