@@ -16,7 +16,7 @@ from ..engine.responses import as_text
 from ..errors import Issue, ResponseError
 from ..scoring import Scale, load_scale
 from ..scoring.frame import _band_plan, _labels, _score_columns
-from ..tiering._fast import frame_of
+from ..tiering._fast import empty_frame, frame_of
 from ..tiering.assign import assign_tiers
 from ..tiering.condition import PREV_TIER, PREV_WAVES
 from ..tiering.inputs import flags_read, rule_inputs, rules_reading_absent_scales, scales_needing_items
@@ -267,7 +267,7 @@ def screen(
                                    bounds="sparse", labels=labels, stacklevel=4)
         columns.update(data)
         sparse[s.id] = out.sparse_bounds(len(s.compiled.scores))
-    scores = pd.DataFrame(columns, index=responses.index, copy=False)  # one frame for every scale, no concat
+    scores = frame_of(columns, responses.index)  # one frame for every scale, no concat
     flag_frame, not_given, flag_arrays = _flag_columns(responses, rs, flags)
     n = len(responses)
     warn: list[str] = []
@@ -279,7 +279,8 @@ def screen(
         warn.append(msg)
 
     prev = _previous_frame(previous, responses, rs.spec.tier_ids())
-    inputs = rule_inputs(rs, scores, screened, flags=flag_arrays, quality=quality, previous=prev, sparse=sparse)
+    # the rules read the engine's arrays themselves (no frame lookups: they cost more than the data for one student)
+    inputs = rule_inputs(rs, columns, screened, flags=flag_arrays, quality=quality, previous=prev, sparse=sparse, n=n)
     table, action_codes = assign_tiers(rs, inputs.values, n, screened, inputs.statuses, inputs.critical,
                                        responses.index, lang=lang, bounds=inputs.bounds, maybe=inputs.maybe,
                                        read_scales=inputs.read_scales)
@@ -294,7 +295,7 @@ def screen(
                                 title="cannot keep group columns")
         group_cols = list(groups)
     kept = (responses[group_cols].copy() if group_cols
-            else pd.DataFrame(index=responses.index, columns=responses.columns[:0]))  # (nothing to copy)
+            else empty_frame(responses.columns[:0], responses.index))  # (nothing to copy)
     provenance = {
         "library": "screening",
         "version": __version__,

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..engine.fused import MIN_ROWS
 
-__all__ = ["pack_bits", "pattern_codes", "frame_of"]
+__all__ = ["pack_bits", "pattern_codes", "frame_of", "empty_frame"]
 
 #: patterns of at most this many sources are numbered through a dense lookup table (2**bits entries)
 _LUT_BITS = 20
@@ -143,3 +143,15 @@ def frame_of(columns: Mapping[str, Any], index: pd.Index) -> pd.DataFrame:
         except TypeError:  # another pandas: the public constructor below
             pass
     return pd.DataFrame(dict(columns), index=index, copy=False)
+
+
+def empty_frame(columns: pd.Index, index: pd.Index) -> pd.DataFrame:
+    """``pd.DataFrame(index=index, columns=columns)`` for an empty ``columns`` (a third of the time)."""
+    build = getattr(pd.DataFrame, "_from_arrays", None)
+    if build is not None and not len(columns):
+        try:
+            out: pd.DataFrame = build([], columns=columns, index=index, verify_integrity=False)
+            return out
+        except TypeError:  # another pandas: the public constructor below
+            pass
+    return pd.DataFrame(index=index, columns=columns)

@@ -32,6 +32,7 @@ from ..specs.rules import Rule
 from ._fast import frame_of, pattern_codes
 from .actions import LANGS, encode_outcomes
 from .condition import Env, Value
+from .program import dead_rules, run_program
 from .ruleset import RuleSet
 
 __all__ = ["Source", "CriticalMasks", "Assignment", "assign_tiers", "TIER_COLUMNS"]
@@ -152,6 +153,7 @@ def assign_tiers(
     bounds: Mapping[str, object] | None = None,
     maybe: Mapping[str, object] | None = None,
     read_scales: Sequence[str] | None = None,
+    path: str = "auto",
 ) -> Assignment:
     """The tier table (columns :data:`TIER_COLUMNS`) for ``n`` students, and their outcome codes.
 
@@ -160,7 +162,18 @@ def assign_tiers(
     ``statuses`` and ``critical`` hold, per screened scale, the status codes and the critical-item
     masks (a plain array: any manual critical item fired). ``read_scales``: the scales a rule or the
     critical policy reads (the data-quality policy with ``scales: read`` applies to these only).
+
+    ``path``: ``"auto"`` runs the whole rule program in one compiled pass per student
+    (:mod:`screening.tiering.program`) when numba is installed and the table is large, else the
+    column-wise evaluation below; ``"columns"`` / ``"program"`` force one (tests and benchmarks compare
+    them; the results are the same).
     """
+    if path != "columns":
+        res = run_program(rules, values, n, screened, statuses, critical, bounds=bounds or {}, maybe=maybe or {},
+                          read_scales=read_scales, scale_reason=_scale_reason, possible_text=_possible_text,
+                          force=path == "program")
+        if res is not None:
+            return _program_assignment(res, rules, lang, index)
     spec = rules.spec
     tiers = spec.tier_ids()
     tier_pos = {t: i for i, t in enumerate(tiers)}
@@ -238,7 +251,11 @@ def assign_tiers(
                 rescreen |= m
                 later.append(src)
     possible: list[tuple[Rule, npt.NDArray[np.bool_]]] = []  # (rule, where it is only possibly true)
-    for rule, cond in zip(spec.rules, rules.conditions):
+    dead = dead_rules(rules, values)
+    for k, (rule, cond) in enumerate(zip(spec.rules, rules.conditions)):
+        if k in dead:  # never true nor possibly true with the inputs not given (e.g. no risk-group flags)
+            sources.append(Source(rule.id, rule.reason, env.nowhere))
+            continue
         m, p = cond.evaluate_possible(env)
         sources.append(Source(rule.id, rule.reason, m))
         if m is env.nowhere:  # reads only inputs not given (a scale not screened …): fires for nobody
@@ -348,6 +365,45 @@ def assign_tiers(
         index,
     )
     return Assignment(table, outcome)
+
+
+def _program_assignment(res: Mapping[str, Any], rules: RuleSet, lang: str, index: pd.Index) -> Assignment:
+    """The tier table from what the compiled pass wrote: texts per pattern, actions per outcome code."""
+    table_of_actions = rules.action_table
+    outcome = res["outcome"]
+    actions = {lang_: table_of_actions.text_column(outcome, lang_) for lang_ in LANGS}
+    reasons, fired_text = _texts_of(res["codes_fired"], res["patterns_fired"], res["sources_fired"])
+    later_reasons, _ = _texts_of(res["codes_later"], res["patterns_later"], res["sources_later"])
+    table = frame_of(
+        {
+            "tier": from_codes(res["tier"], table_of_actions.tiers, ordered=True),
+            "urgent": res["urgent"],
+            "rescreen": res["rescreen"],
+            "follow_up_days": res["follow_up"],
+            "reasons": reasons[lang],
+            "actions": actions[lang],
+            "reasons_zh": reasons["zh"],
+            "reasons_en": reasons["en"],
+            "actions_zh": actions["zh"],
+            "actions_en": actions["en"],
+            "rules_fired": fired_text,
+            "ask_today": res["ask_today"],
+            "rescreen_reasons": later_reasons[lang],
+            "rescreen_reasons_zh": later_reasons["zh"],
+            "rescreen_reasons_en": later_reasons["en"],
+        },
+        index,
+    )
+    return Assignment(table, outcome)
+
+
+def _texts_of(codes: npt.NDArray[np.integer[Any]], patterns: Sequence[tuple[int, ...]],
+              sources: Sequence[tuple[str, Text]]) -> tuple[dict[str, pd.Categorical], pd.Categorical]:
+    """Reason texts (zh, en) and fired ids of each pattern (bits of ``sources``), as categoricals of ``codes``."""
+    reason_text = {lang_: ["; ".join(sources[b][1].get(lang_) for b in pat) for pat in patterns] for lang_ in ("zh", "en")}
+    fired_text = [";".join(sources[b][0] for b in pat) for pat in patterns]
+    return ({lang_: _categorical(codes, reason_text[lang_]) for lang_ in ("zh", "en")},
+            _categorical(codes, fired_text))
 
 
 def _pattern_texts(sources: Sequence[Source], n: int) -> tuple[dict[str, pd.Categorical], pd.Categorical]:

@@ -709,6 +709,8 @@ def _cats(node: Node, env: Env) -> tuple[str, ...] | None:
 def _inlist4(node: InList, env: Env) -> tuple[Any, Any, Any, Any]:
     """``x in [...]`` over an interval: true for every possible value when every value of the (whole-number,
     for bands) interval is listed; possibly true when some listed value lies in it."""
+    if not node.values:  # `x in []` is false whatever x is, known or not (as the value-based _eval says)
+        return (np.True_, _NO, np.True_, _NO) if node.negated else (_NO, np.True_, _NO, np.True_)
     cats = _cats(node.operand, env)
     a = _interval(node.operand, env, cats)
     if a is None:
@@ -836,8 +838,8 @@ class Compiled:
     def evaluate(self, env: Env) -> npt.NDArray[np.bool_]:
         """Where the condition is definitely true (an array of ``env.n`` booleans)."""
         t = _eval_true(self.ast, env) if self._negation_free else _eval(self.ast, env)[0]
-        if np.ndim(t) == 0:  # every symbol it reads was absent
-            return np.zeros(env.n, dtype=bool)
+        if np.ndim(t) == 0:  # the same for every student (e.g. it reads only absent inputs; `x is missing` of one)
+            return np.full(env.n, bool(t))
         return np.asarray(t, dtype=bool)
 
     def evaluate_possible(self, env: Env) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:

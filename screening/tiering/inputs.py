@@ -19,6 +19,7 @@ from .. import columns as C
 from ..scoring import Scale
 from .assign import CriticalMasks
 from .condition import UNKNOWN, Codes, Numbers, Symbol, SymbolKind, SymbolSource, Truths, Value
+from .program import compiled_pass_runs
 from .ruleset import RuleSet
 
 __all__ = ["RuleInputs", "flags_read", "rule_inputs", "rules_reading_absent_scales", "scales_needing_items"]
@@ -52,24 +53,30 @@ def rules_reading_absent_scales(rs: RuleSet, screened: Mapping[str, Scale]) -> l
             if any(sym.scale is not None and sym.scale not in screened for sym in cond.symbols)]
 
 
-def rule_inputs(rs: RuleSet, scores: pd.DataFrame, screened: Mapping[str, Scale], *, flags: Mapping[str, Any],
-                quality: pd.DataFrame | None, previous: pd.DataFrame | None, sparse: Mapping[str, Any]) -> RuleInputs:
+def rule_inputs(rs: RuleSet, scores: pd.DataFrame | Mapping[str, Any], screened: Mapping[str, Scale], *,
+                flags: Mapping[str, Any], quality: pd.DataFrame | None, previous: pd.DataFrame | None,
+                sparse: Mapping[str, Any], n: int | None = None) -> RuleInputs:
     """The values, blank-item bounds, possibly-fired critical items, critical masks and statuses the rules read.
 
-    ``flags``: the risk-group flags' nullable boolean arrays by flag id; ``sparse``: per scale, the engine's
-    ``(rows, lower, upper)`` score bounds for the rows with a blank item.
+    ``scores``: the score table, or its columns by name (arrays and categoricals, as the engine returns
+    them: no frame lookups, which cost more than the data for one student; then ``n`` is the number of
+    students); ``flags``: the risk-group flags' nullable boolean arrays by flag id; ``sparse``: per scale,
+    the engine's ``(rows, lower, upper)`` score bounds for the rows with a blank item.
     """
-    n = len(scores)
+    if n is None:
+        n = len(scores)
     symbols = rs.symbols
     # a symbol of a scale not screened has no column to read: unknown, without asking the frames
     values = {name: _symbol_values(sym, scores, flags, quality, n, previous) if sym.scale is None or sym.scale in screened
               else UNKNOWN for name, sym in symbols.items()}
     promote = rs.spec.critical_items.promote
-    critical = {sid: _critical_masks(screened[sid], scores, promote) for sid in screened}
+    critical = {sid: _critical_masks(screened[sid], scores, promote, n) for sid in screened}
     bounds_of: dict[str, Any] = {}
     maybe: dict[str, npt.NDArray[np.intp]] = {}
+    # the compiled pass judges a point interval exactly as the value: it takes the engine's bounds as they are
+    points = not compiled_pass_runs(n)
     for name, sym in symbols.items():
-        b = _blank_bounds(sym, values[name], sparse, screened)
+        b = _blank_bounds(sym, values[name], sparse, screened, drop_points=points)
         if b is not None:
             bounds_of[name] = b
         if sym.kind == SymbolKind.BOOL and sym.source == SymbolSource.SCORES and sym.scale is not None \
@@ -77,21 +84,26 @@ def rule_inputs(rs: RuleSet, scores: pd.DataFrame, screened: Mapping[str, Scale]
             if name.endswith(".critical"):
                 # as the item origins in the scale file say (the rule set's promotions aside)
                 promoted = any(p.split(".")[0] == sym.scale for p in promote)
-                cm = _critical_masks(screened[sym.scale], scores, ()) if promoted else critical[sym.scale]
+                cm = _critical_masks(screened[sym.scale], scores, (), n) if promoted else critical[sym.scale]
                 m = cm.manual_blank | cm.project_blank
             else:
                 m = _critical_blank(scores, sym.column)
             if m.any():
                 maybe[name] = np.flatnonzero(m)
-    statuses = {sid: np.asarray(scores[C.status_col(sid)].array.codes, dtype=np.int8) for sid in screened}
+    statuses = {sid: np.asarray(_array(scores[C.status_col(sid)]).codes, dtype=np.int8) for sid in screened}
     read = {sym.scale for sym in symbols.values() if sym.scale is not None} | {
         sid for sid, s in screened.items() if s.spec.critical}
     return RuleInputs(values=values, bounds=bounds_of, maybe=maybe, critical=critical, statuses=statuses,
                       read_scales=sorted(read))
 
 
-def _symbol_values(sym: Symbol, scores: pd.DataFrame, flags: Mapping[str, Any], quality: pd.DataFrame | None, n: int,
-                   previous: pd.DataFrame | None = None) -> Value:
+def _array(col: Any) -> Any:
+    """The array of a column (a Series' ``.array``; an array as it is)."""
+    return col.array if isinstance(col, pd.Series) else col
+
+
+def _symbol_values(sym: Symbol, scores: pd.DataFrame | Mapping[str, Any], flags: Mapping[str, Any],
+                   quality: pd.DataFrame | None, n: int, previous: pd.DataFrame | None = None) -> Value:
     """The arrays a condition reads for one symbol (views where possible); UNKNOWN when its source is absent.
     ``flags``: the risk-group flags' nullable boolean arrays by flag id."""
     if sym.source == SymbolSource.FLAGS:
@@ -102,18 +114,18 @@ def _symbol_values(sym: Symbol, scores: pd.DataFrame, flags: Mapping[str, Any], 
     elif sym.source == SymbolSource.QUALITY:
         col = quality[sym.column] if quality is not None and sym.column in quality.columns else None
     else:
-        col = scores[sym.column] if sym.column in scores.columns else None
+        col = scores.get(sym.column)
     if col is None:
         return UNKNOWN
+    arr = _array(col)
     if sym.kind == SymbolKind.NUMBER:
-        if col.dtype == np.float64:
-            return Numbers(col.to_numpy())  # a view: no copy of a million floats
-        return Numbers(col.to_numpy(dtype=float, na_value=np.nan))
+        if isinstance(arr, np.ndarray):
+            return Numbers(arr if arr.dtype == np.float64 else arr.astype(np.float64))  # float64: a view, no copy
+        return Numbers(arr.to_numpy(dtype=float, na_value=np.nan))
     if sym.kind == SymbolKind.BOOL:
-        return _truths(col.array)
+        return _truths(arr)
     # band or status: categorical codes (int8, -1 missing), no copy
-    cat = col.array
-    return Codes(np.asarray(cat.codes), tuple(str(c) for c in cat.categories))
+    return Codes(np.asarray(arr.codes), tuple(str(c) for c in arr.categories))
 
 
 def _truths(arr: Any) -> Value:
@@ -124,9 +136,12 @@ def _truths(arr: Any) -> Value:
     return Truths(np.asarray(arr, dtype=bool), np.True_)
 
 
-def _blank_bounds(sym: Symbol, value: Value, sparse: Mapping[str, Any], screened: Mapping[str, Scale]) -> Any:
+def _blank_bounds(sym: Symbol, value: Value, sparse: Mapping[str, Any], screened: Mapping[str, Scale], *,
+                  drop_points: bool = True) -> Any:
     """(rows, lower, upper) of a number or band symbol: the students whose value blank items leave uncertain,
-    and its bounds there over the possible answers to the blanks; None where there are none."""
+    and its bounds there over the possible answers to the blanks; None where there are none. ``drop_points``:
+    leave out the rows where the bounds are the value itself (the column-wise path then looks at fewer rows;
+    the compiled pass takes the engine's arrays as they are, without the gathers)."""
     if sym.source != SymbolSource.SCORES or sym.scale not in screened:
         return None
     if isinstance(value, Numbers) and sym.needs_items:  # an item: a blank could be any of its options
@@ -158,6 +173,8 @@ def _blank_bounds(sym: Symbol, value: Value, sparse: Mapping[str, Any], screened
         hi[hi < 0] = np.nan
         v = np.where(codes[rows] >= 0, codes[rows], np.nan)
     else:
+        if not drop_points:
+            return rows, lo, hi
         v = value.values[rows]
     with np.errstate(invalid="ignore"):
         keep = ~((lo == v) & (hi == v))
@@ -166,16 +183,15 @@ def _blank_bounds(sym: Symbol, value: Value, sparse: Mapping[str, Any], screened
     return rows[keep], lo[keep], hi[keep]
 
 
-def _critical_blank(scores: pd.DataFrame, column: str) -> Any:
-    return np.asarray(scores[column].array.isna())
+def _critical_blank(scores: pd.DataFrame | Mapping[str, Any], column: str) -> Any:
+    return np.asarray(_array(scores[column]).isna())
 
 
-def _critical_masks(scale: Scale, scores: pd.DataFrame, promote: Sequence[str]) -> CriticalMasks:
+def _critical_masks(scale: Scale, scores: pd.DataFrame | Mapping[str, Any], promote: Sequence[str], n: int) -> CriticalMasks:
     """Fired and unanswered critical items of one scale, split into crisis (manual or promoted) and project-choice."""
-    n = len(scores)
     masks = {k: np.zeros(n, dtype=bool) for k in ("mf", "mb", "pf", "pb")}
     for c in scale.spec.critical:
-        arr = scores[C.critical_col(scale.id, c.id)].array
+        arr = _array(scores[C.critical_col(scale.id, c.id)])
         fired = arr.to_numpy(dtype=bool, na_value=False)
         blank = np.asarray(arr.isna())
         manual = c.origin == "manual" or f"{scale.id}.{c.id}" in promote
