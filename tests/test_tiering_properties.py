@@ -43,6 +43,17 @@ def _worsen(df: pd.DataFrame, scale: sc.Scale, k: int) -> pd.DataFrame:
     return out
 
 
+def _fill_worst(df: pd.DataFrame, scales: list[sc.Scale]) -> pd.DataFrame:
+    """Every blank answered with its scale's worst option (the highest, or the lowest on a reverse-keyed item)."""
+    out = df.copy()
+    for scale in scales:
+        cs = scale.compiled
+        for k, col in enumerate(scale.input_columns()):
+            worst = cs.allowed[k][-1] if cs.sign[k] > 0 else cs.allowed[k][0]
+            out[col] = out[col].fillna(float(worst))
+    return out
+
+
 def rule_sets(scales):
     return st.one_of(st.sampled_from(["default", "four_level"]), monotone_rule_sets(scales).map(sc.load_rules))
 
@@ -109,7 +120,15 @@ def test_insufficient_data_never_silently_lowest(scales, data):
         if sid in read:
             insufficient |= (res.scores[C.status_col(sid)] == "insufficient").to_numpy()
     silent = (_codes(res) == 0) & ~res.table["rescreen"].to_numpy()
-    assert not (insufficient & silent).any()
+    quiet = insufficient & silent
+    if quiet.any():
+        # Only a rule set whose policy is `rescreen_if: could_change` (the default) leaves an insufficient student
+        # in the lowest tier without a re-screen, and only when no answers to the blanks could change the outcome:
+        # the worst answers to every blank must still give the lowest tier, not urgent.
+        assert not isinstance(rules, str) or rules == "default"
+        worst = _fill_worst(df[quiet], [scales[s] for s in SCALE_IDS])
+        filled = _screen(worst, rules)
+        assert (_codes(filled) == 0).all() and not filled.table["urgent"].to_numpy().any()
 
 
 @settings(max_examples=30)
@@ -125,3 +144,20 @@ def test_row_order_and_chunking_do_not_change_results(scales, data):
     for other in (shuffled, parts):
         for col in whole.columns:
             assert whole[col].astype(object).equals(other[col].astype(object)), col
+
+
+def test_insufficient_but_blanks_cannot_matter_is_green_without_rescreen_under_default(scales):
+    """The example hypothesis found (shrunk by hand): under the default `rescreen_if: could_change`, a GAD-7 with
+    two blanks is `insufficient` (GAD-7 needs 6 answered), but with the other five answered 0 even two 3s give 6 < 10,
+    so no answer could change the tier and the student is not put on the re-screen list; with the five answered
+    1 the blanks could give 11 >= 10 (`gad7_moderate`), so the student is."""
+    row = {c: 0.0 for s in SCALE_IDS for c in scales[s].input_columns()}
+    df = pd.DataFrame([row, row])
+    df.loc[:, ["gad7_2", "gad7_7"]] = np.nan
+    df.loc[1, ["gad7_1", "gad7_3", "gad7_4", "gad7_5", "gad7_6"]] = 1.0
+    for f in FLAG_IDS:
+        df[f] = pd.array([False, False], dtype="boolean")
+    res = _screen(df, "default")
+    assert res.scores[C.status_col("gad7")].tolist() == ["insufficient", "insufficient"]
+    assert res.table["tier"].tolist() == ["green", "green"]
+    assert res.table["rescreen"].tolist() == [False, True]
