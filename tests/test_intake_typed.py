@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from screening.intake import ReadError, grid, read_responses
+from screening.intake import ReadError, _fast, grid, read_responses
 from screening.intake import read as R
 
 PHQ = [f"phq9_{k}" for k in range(1, 10)]
@@ -185,8 +185,10 @@ ANSWER = st.one_of(st.sampled_from([0.0, 1.0, 2.0, 3.0, -0.0]), st.none(),
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(cols=st.lists(st.lists(ANSWER, min_size=9, max_size=9), min_size=1, max_size=11),
        ints=st.booleans(), fmt=st.sampled_from([None, "value", "index"]),
-       on_invalid=st.sampled_from(["raise", "missing"]))
-def test_typed_parquet_equals_the_pandas_path(tmp_path, monkeypatch, cols, ints, fmt, on_invalid):
+       on_invalid=st.sampled_from(["raise", "missing"]), compiled=st.booleans())
+def test_typed_parquet_equals_the_pandas_path(tmp_path, monkeypatch, cols, ints, fmt, on_invalid, compiled):
+    """Also with the compiled copy-and-check pass (screening.intake._fast) on these few rows."""
+    monkeypatch.setattr(_fast, "MIN_ROWS", 1 if compiled else 10**9)
     rows = list(zip(*cols, strict=True))  # 9 columns of len(cols) rows
     columns = {"student_id": pa.array([f"{k:019d}" for k in range(len(cols))])}
     for c, values in zip(PHQ, rows, strict=True):
@@ -249,3 +251,32 @@ def test_id_shortcut_equals_the_full_id_check(monkeypatch, cells, large, cut):
         full = F.id_text(s, file="f.csv", column="id")
     pd.testing.assert_series_equal(fast[0], full[0])
     assert [(i.code, i.rows, i.count) for i in fast[1]] == [(i.code, i.rows, i.count) for i in full[1]]
+
+
+CELL = st.one_of(st.sampled_from([0.0, 1.0, 2.0, 3.0, -0.0, np.nan, 4.0, -1.0, 0.5, 2.9999999, np.inf, -np.inf, 1e300]),
+                 st.none())
+
+
+@settings(max_examples=200, deadline=None)
+@given(cells=st.lists(CELL, min_size=1, max_size=40), cut=st.integers(0, 10), kind=st.sampled_from(["f8", "f4", "i1", "i4", "i8", "u2"]))
+def test_compiled_copy_check_equals_the_numpy_pass(cells, cut, kind):
+    """The compiled pass writes the same bits as Arrow's cast + fill_null and says "all options 0..3" exactly
+    when the numpy check does, on sliced chunks (a non-zero offset into the buffers) with and without nulls."""
+    import pyarrow.compute as pc
+
+    from screening.intake.options import _whole_in_range
+
+    kernel = _fast._get()
+    assert kernel is not None  # numba is in the test extra: the compiled pass must be what is tested here
+    if kind.startswith(("i", "u")):
+        ok_int = [v is None or (np.isfinite(v) and v == int(v) and np.iinfo(kind).min <= v <= np.iinfo(kind).max)
+                  for v in cells]
+        cells = [v if good else None for v, good in zip(cells, ok_int, strict=True)]
+        cells = [None if v is None or np.isnan(v) else int(v) for v in cells]
+    arr = pa.array(cells, type=pa.from_numpy_dtype(np.dtype(kind)), from_pandas=False).slice(min(cut, len(cells)))
+    out = np.full(len(arr), 7.0)
+    got = _fast.copy_checked(kernel, arr, out, 0.0, 3.0)
+    want = pc.fill_null(pc.cast(arr, pa.float64()), np.nan).to_numpy(zero_copy_only=False)
+    assert got is not None
+    assert np.array_equal(out.view(np.int64), np.asarray(want, dtype=np.float64).view(np.int64))  # bit for bit: -0.0, NaN
+    assert got == _whole_in_range(want.copy(), 0.0, 3.0)

@@ -343,10 +343,18 @@ def convert_arrow(s: pd.Series, target: ItemTarget, fmt: str, out: npt.NDArray[n
         return Converted(values=out, bad={})
     if fmt == "value":
         # the numbers themselves, blanks NaN (a -0 stays -0.0, as on the general path), then proven to be options
+        from ._fast import compiled_for, copy_checked
+
+        kernel = compiled_for(len(out))  # one compiled pass a chunk when numba is there
         pos = 0
         for chunk in arr.chunks:
             seg = out[pos:pos + len(chunk)]
             pos += len(chunk)
+            done = None if kernel is None else copy_checked(kernel, chunk, seg, lo, hi)
+            if done is not None:
+                if not done:
+                    return None
+                continue
             try:
                 num = pc.fill_null(pc.cast(chunk, pa.float64()), np.nan)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -369,18 +377,6 @@ def convert_arrow(s: pd.Series, target: ItemTarget, fmt: str, out: npt.NDArray[n
         codes = pc.fill_null(chunk, pa.scalar(0, pa.int8())).to_numpy(zero_copy_only=False)
         np.take(lut, codes, out=out[pos:pos + len(chunk)])
         pos += len(chunk)
-    return Converted(values=out, bad={})
-    pos = 0
-    if fmt == "value":  # the numbers themselves (a -0 stays -0.0, as on the general path); blanks NaN
-        for chunk in arr.chunks:
-            num = pc.fill_null(pc.cast(chunk, pa.float64()), np.nan)
-            np.copyto(out[pos:pos + len(chunk)], num.to_numpy(zero_copy_only=False))
-            pos += len(chunk)
-    else:  # option positions 1..k → option values; a blank (null) takes position 0, NaN
-        for chunk in small.chunks:
-            codes = pc.fill_null(chunk, pa.scalar(0, pa.int8())).to_numpy(zero_copy_only=False)
-            np.take(lut, codes, out=out[pos:pos + len(chunk)])
-            pos += len(chunk)
     return Converted(values=out, bad={})
 
 
