@@ -79,6 +79,8 @@ def copy_checked(kernel: Any, chunk: Any, out: npt.NDArray[np.float64], lo: floa
     if not (pa.types.is_integer(t) or pa.types.is_floating(t)) or pa.types.is_float16(t):
         return None
     validity, data = chunk.buffers()[:2]
+    if data is None:  # no values buffer (Arrow allocates one even for all-null arrays; not relied on)
+        return None
     vals = np.frombuffer(data, dtype=t.to_pandas_dtype())
     bitmap = _NO_BITMAP if validity is None or chunk.null_count == 0 else np.frombuffer(validity, dtype=np.uint8)
     return bool(kernel(vals, bitmap, chunk.offset, out, float(lo), float(hi)))
